@@ -1,0 +1,62 @@
+# lossref: every target creates .venv and installs requirements.txt on first use.
+# The stamp file makes later runs skip the install until requirements or pyproject change.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+BOOK_FLAGS := -W -n --keep-going
+PORT   ?= 8000
+
+.PHONY: book test execute serve lab bench clean distclean venv browser
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || { echo ">> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo ">> installing requirements into $(VENV) (first run: a few minutes)"
+	$(PY) -m pip install --progress-bar off -r requirements.txt
+	@touch $(STAMP)
+
+## make book: build the site into _build/html with warnings as errors
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build . --builder html $(BOOK_FLAGS)
+	@echo ">> open _build/html/index.html, or run 'make serve'"
+
+## make test: unit + parity tests, doctests, nbval on every notebook, browser tests
+test: $(STAMP) browser
+	$(PY) -m pytest -n 2 --dist loadfile \
+	    --doctest-modules src/lossref \
+	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	    tests book/en book/zh
+
+## make execute: re-run every book notebook in place, in order, and store the outputs
+execute: $(STAMP)
+	$(PY) book/_tools/execute.py
+
+serve:
+	@test -d _build/html || { echo "no _build/html yet: run 'make book' first"; exit 1; }
+	$(PYTHON) -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=book
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+# Browser tests drive Debian's chromium (Playwright's own browser download does not work offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo ">> installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "!! chromium is not installed: the browser tests will fail. Install it with:"; \
+	    echo "!!   sudo apt-get install -y chromium"; \
+	  fi; }
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

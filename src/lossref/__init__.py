@@ -1,0 +1,21 @@
+"""lossref: the loss functions of deep learning in pure NumPy, exact to ``torch.nn.functional``.
+
+>>> import numpy as np, lossref
+>>> logits = np.array([[1, 2], [1, 3], [1, 3]], dtype=np.float32)
+>>> print(f"{lossref.cross_entropy(logits, np.array([0, 1, 1])):.4f}")
+0.5224
+"""
+
+from ._reduction import legacy_reduction
+from .activations import log_softmax, logsigmoid, sigmoid, softmax
+from .binary import binary_cross_entropy, binary_cross_entropy_with_logits
+from .classification import cross_entropy, nll_loss
+from .modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "legacy_reduction", "log_softmax", "logsigmoid", "nll_loss", "sigmoid", "softmax",
+]

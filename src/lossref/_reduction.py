@@ -1,0 +1,95 @@
+"""Reductions: ``'none' | 'mean' | 'sum'`` and the legacy ``size_average``/``reduce`` pair."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+__all__ = ["REDUCTIONS", "legacy_reduction", "resolve_reduction", "reduce"]
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def legacy_reduction(size_average: bool | None, reduce: bool | None,
+                     emit_warning: bool = True) -> str:
+    """Map the deprecated ``size_average`` / ``reduce`` pair to a ``reduction`` string.
+
+    This is the mapping of ``torch.nn._reduction.legacy_get_string``: a ``None``
+    argument counts as ``True``; ``reduce=False`` wins over ``size_average``.
+
+    =============  ==========  ===========
+    size_average   reduce      reduction
+    =============  ==========  ===========
+    True / None    True / None ``'mean'``
+    False          True / None ``'sum'``
+    any            False       ``'none'``
+    =============  ==========  ===========
+
+    Parameters
+    ----------
+    size_average, reduce : bool or None
+        The legacy arguments as a caller passed them.
+    emit_warning : bool, default True
+        Emit PyTorch's ``UserWarning`` ("size_average and reduce args will be
+        deprecated, please use reduction='…' instead.").
+
+    Returns
+    -------
+    str
+        ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Examples
+    --------
+    >>> legacy_reduction(False, None, emit_warning=False)
+    'sum'
+    >>> legacy_reduction(True, False, emit_warning=False)
+    'none'
+    """
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if size_average and reduce:
+        reduction = "mean"
+    elif reduce:
+        reduction = "sum"
+    else:
+        reduction = "none"
+    if emit_warning:
+        warnings.warn(
+            "size_average and reduce args will be deprecated, "
+            f"please use reduction='{reduction}' instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return reduction
+
+
+def resolve_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """The reduction a loss call asks for: the legacy pair overrides ``reduction`` when given."""
+    if size_average is not None or reduce is not None:
+        return legacy_reduction(size_average, reduce)
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      UserWarning, stacklevel=3)
+        return "mean"
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction "
+                         "(expected 'none', 'mean' or 'sum')")
+    return reduction
+
+
+def reduce(loss: np.ndarray, reduction: str, weight_sum=None):
+    """Reduce per-element losses.
+
+    ``'mean'`` divides the sum by ``weight_sum`` when given (the weighted mean of
+    ``nll_loss``/``cross_entropy``), else by the number of elements. An empty
+    batch gives ``nan`` for the mean and ``0`` for the sum, as in PyTorch.
+    """
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    denominator = loss.size if weight_sum is None else weight_sum
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (total / denominator).astype(loss.dtype)[()]
