@@ -22,14 +22,15 @@ LOG_CLAMP = -100.0
 def clamp_log(x: np.ndarray) -> np.ndarray:
     """``max(log(x), -100)``, elementwise, in the dtype of ``x``."""
     with np.errstate(divide="ignore"):
-        out = np.log(x)
+        out = np.log(x, out=np.empty_like(x))
     return np.maximum(out, LOG_CLAMP, out=out)
 
 
 def log1m_clamped(x: np.ndarray) -> np.ndarray:
     """``max(log1p(-x), -100)``: the clamped ``log(1 - x)`` of BCE, accurate for small x."""
     with np.errstate(divide="ignore"):
-        out = np.log1p(-x)
+        out = np.negative(x, out=np.empty_like(x))
+        np.log1p(out, out=out)
     return np.maximum(out, LOG_CLAMP, out=out)
 
 
@@ -39,7 +40,7 @@ def log_sigmoid(x: np.ndarray) -> np.ndarray:
     The naive ``log(1 / (1 + exp(-x)))`` overflows for x below about -88 (float32);
     this form never exponentiates a positive number.
     """
-    z = np.abs(x)
+    z = np.abs(x, out=np.empty_like(x))
     np.negative(z, out=z)
     np.exp(z, out=z)
     np.log1p(z, out=z)
@@ -66,7 +67,7 @@ def softmax_dim(ndim: int, name: str) -> int:
 
 def logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
     """``log(sum(exp(x), axis))`` with the max trick; the reduced axis is kept (size 1)."""
-    m = np.max(x, axis=axis, keepdims=True)
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     with np.errstate(invalid="ignore", over="ignore"):
         shifted = np.subtract(x, m)
         np.exp(shifted, out=shifted)
@@ -81,7 +82,7 @@ def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     one buffer of the input's size is allocated and reused.
     """
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        out = np.subtract(x, np.max(x, axis=axis, keepdims=True))
+        out = np.subtract(x, np.max(x, axis=axis, keepdims=True, initial=-np.inf))
         log_norm = np.log(np.sum(np.exp(out), axis=axis, keepdims=True))
         return np.subtract(out, log_norm, out=out)
 
@@ -89,6 +90,6 @@ def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
     """``exp(x - max) / sum(exp(x - max))`` along ``axis``."""
     with np.errstate(invalid="ignore", over="ignore"):
-        out = np.subtract(x, np.max(x, axis=axis, keepdims=True))
+        out = np.subtract(x, np.max(x, axis=axis, keepdims=True, initial=-np.inf))
         np.exp(out, out=out)
         return np.divide(out, np.sum(out, axis=axis, keepdims=True), out=out)

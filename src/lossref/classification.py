@@ -61,7 +61,7 @@ def _negative_log_likelihood(logp: np.ndarray, t: np.ndarray, w: np.ndarray | No
         loss *= target_w
         weight_sum = np.where(ignored, 0, target_w).sum(dtype=logp.dtype)
     if ignored.any():
-        loss[ignored] = 0
+        loss = np.where(ignored, logp.dtype.type(0), loss)
     return loss, weight_sum
 
 
