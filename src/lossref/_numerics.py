@@ -81,9 +81,12 @@ def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     Subtracting the maximum first keeps every exponent at or below 0, so nothing overflows;
     one buffer of the input's size is allocated and reused.
     """
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        out = np.subtract(x, np.max(x, axis=axis, keepdims=True, initial=-np.inf))
-        log_norm = np.log(np.sum(np.exp(out), axis=axis, keepdims=True))
+        out = np.subtract(x, m)
+        np.exp(out, out=out)
+        log_norm = np.log(np.sum(out, axis=axis, keepdims=True))
+        np.subtract(x, m, out=out)  # recompute x - max rather than hold a second buffer
         return np.subtract(out, log_norm, out=out)
 
 

@@ -1,0 +1,135 @@
+"""Guard for the book's notebooks: nbval passes trivially on a notebook that was never run, so
+check here that every notebook is stored executed 1..n without errors, is in _toc.yml, and has
+a twin in the other language with the same code (only comments and strings may differ) and the
+same numbers in its outputs."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tokenize
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+LANGS = ("en", "zh")
+
+
+def notebooks() -> list[Path]:
+    return sorted(p for lang in LANGS for p in (BOOK / lang).rglob("*.ipynb")
+                  if ".ipynb_checkpoints" not in p.parts)
+
+
+def toc_files() -> set[str]:
+    files: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.add(str(Path(node["file"]).with_suffix("")))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8")))
+    return files
+
+
+def code_cells(path: Path) -> list[dict]:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def source(cell: dict) -> str:
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+
+
+def code_tokens(src: str) -> list[str]:
+    """The cell's Python tokens with comments dropped and string contents blanked."""
+    src = "\n".join(line for line in src.splitlines() if not line.lstrip().startswith(("%", "!")))
+    out = []
+    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+        if tok.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                        tokenize.DEDENT, tokenize.ENDMARKER):
+            continue
+        if tok.type == tokenize.STRING:
+            out.append("<str>")
+        elif tok.type in (getattr(tokenize, "FSTRING_START", -1), getattr(tokenize, "FSTRING_MIDDLE", -1),
+                          getattr(tokenize, "FSTRING_END", -1)):
+            out.append("<fstr>")
+        else:
+            out.append(tok.string)
+    return out
+
+
+DECIMAL = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
+
+
+def output_numbers(path: Path) -> list[str]:
+    """Every decimal number in the notebook's text outputs, in order."""
+    numbers = []
+    for cell in code_cells(path):
+        for out in cell.get("outputs", []):
+            text = out.get("text") or out.get("data", {}).get("text/plain", "")
+            text = text if isinstance(text, str) else "".join(text)
+            numbers += DECIMAL.findall(text)
+    return numbers
+
+
+ALL = notebooks()
+IDS = [str(p.relative_to(BOOK)) for p in ALL]
+
+
+def test_book_has_notebooks():
+    assert ALL, "no notebooks under book/en or book/zh"
+
+
+@pytest.mark.parametrize("path", ALL, ids=IDS)
+def test_stored_executed_in_order_without_errors(path):
+    cells = code_cells(path)
+    counts = [c.get("execution_count") for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), \
+        f"{path.name}: execution counts {counts}; run `make execute` and commit the outputs"
+    errors = [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"{path.name}: stored error output {errors[0].get('ename')}"
+    stderr = [o for c in cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert not stderr, f"{path.name}: stderr output: {''.join(stderr[0].get('text', ''))[:200]}"
+
+
+@pytest.mark.parametrize("path", ALL, ids=IDS)
+def test_listed_in_toc(path):
+    assert str(path.relative_to(ROOT).with_suffix("")) in toc_files(), \
+        f"{path.relative_to(ROOT)} is not in _toc.yml"
+
+
+@pytest.mark.parametrize("path", [p for p in ALL if p.parent.name == "en"],
+                         ids=[i for i, p in zip(IDS, ALL) if p.parent.name == "en"])
+def test_twin_has_same_code_and_numbers(path):
+    twin = BOOK / "zh" / path.relative_to(BOOK / "en")
+    assert twin.exists(), f"{path.name} has no Chinese twin at {twin.relative_to(ROOT)}"
+    ours, theirs = code_cells(path), code_cells(twin)
+    assert len(ours) == len(theirs), f"{path.name}: {len(ours)} code cells vs {len(theirs)} in zh"
+    for i, (a, b) in enumerate(zip(ours, theirs), 1):
+        assert code_tokens(source(a)) == code_tokens(source(b)), \
+            f"{path.name}: code cell {i} differs from its twin beyond comments and strings"
+        assert a.get("metadata", {}).get("tags", []) == b.get("metadata", {}).get("tags", []), \
+            f"{path.name}: code cell {i} has different tags in its twin"
+    assert output_numbers(path) == output_numbers(twin), f"{path.name}: outputs' numbers differ"
+
+
+@pytest.mark.parametrize("path", [p for p in ALL if p.parent.name == "zh"],
+                         ids=[i for i, p in zip(IDS, ALL) if p.parent.name == "zh"])
+def test_chinese_page_has_english_twin(path):
+    assert (BOOK / "en" / path.relative_to(BOOK / "zh")).exists()
+
+
+def test_toc_lists_no_missing_file():
+    missing = [f for f in toc_files() if not any((ROOT / (f + ext)).exists()
+                                                  for ext in (".ipynb", ".md"))]
+    assert not missing, f"_toc.yml lists missing files: {missing}"
