@@ -27,8 +27,9 @@ def use_cjk_font() -> str:
     path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
     font_manager.fontManager.addfont(str(path))
     family = font_manager.FontProperties(fname=str(path)).get_name()
-    matplotlib.rcParams["font.family"] = "sans-serif"
-    matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", family]
+    # Two families, not the generic "sans-serif": matplotlib falls back glyph by glyph only
+    # across the families listed in font.family.
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans", family]
     matplotlib.rcParams["axes.unicode_minus"] = False
     return family
 
