@@ -1,0 +1,323 @@
+"""Small Sphinx extension for the lossref book: what a reader of the site needs.
+
+Registered in ``_config.yml`` under ``sphinx: local_extensions: {lossref_site: book/_ext}``.
+
+* Language switch: every ``book/en/X`` page links to its twin ``book/zh/X`` and back, with a
+  visible link under the page title and ``<link rel="alternate" hreflang=...>`` in the head;
+  Chinese pages get ``<html lang="zh-CN">``, the others ``lang="en"``. A page without a twin
+  in the table of contents is a build warning (so ``-W`` fails the build).
+* ``{chapter-list} en`` / ``{chapter-list} zh``: the chapters of one language, in table of
+  contents order, as a bulleted list of links (the landing page shows both languages).
+* Offline math: MathJax 3 is served from ``_static/mathjax`` (files of the PyPI package
+  ``sphinx-mathjax-offline``), never from a CDN. Only what ``tex-chtml.js`` can load is copied.
+* Chinese search: a jieba user dictionary of the book's terms (``jieba_dict.txt``) so that
+  words such as 交叉熵 or 负对数似然 are indexed whole, not cut into 交叉 + 熵.
+* Inline scripts that sphinx-book-theme/Sphinx 7.4 put on every page twice (Thebe's
+  ``const THEBE_JS_URL`` and togglebutton's selector) are deduplicated, otherwise every
+  page logs "Identifier 'THEBE_JS_URL' has already been declared".
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import logging
+import posixpath
+import shutil
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+from sphinx.util import logging as sphinx_logging
+from sphinx.util.docutils import SphinxDirective
+
+__version__ = "1.0"
+
+HERE = Path(__file__).resolve().parent
+JIEBA_DICT = HERE / "jieba_dict.txt"
+STATIC = HERE / "static"
+
+#: docname prefix -> (BCP 47 language tag, name of the language in itself)
+LANGUAGES = {
+    "book/en/": ("en", "English"),
+    "book/zh/": ("zh-CN", "中文"),
+}
+DEFAULT_LANGUAGE = "en"
+
+logger = sphinx_logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def page_language(docname: str) -> tuple[str, str] | None:
+    """Return ``(prefix, tag)`` of a chapter page, or ``None`` for other pages."""
+    for prefix, (tag, _name) in LANGUAGES.items():
+        if docname.startswith(prefix):
+            return prefix, tag
+    return None
+
+
+def twins(docname: str) -> dict[str, str]:
+    """Every language version of a chapter page, keyed by language tag (itself included)."""
+    found = page_language(docname)
+    if found is None:
+        return {}
+    prefix, _tag = found
+    stem = docname[len(prefix):]
+    return {tag: other_prefix + stem for other_prefix, (tag, _name) in LANGUAGES.items()}
+
+
+def toc_docnames(app: Sphinx) -> list[str]:
+    """Every document of the table of contents, in reading order (root first)."""
+    site_map = getattr(app.config, "external_site_map", None)
+    if site_map is None:
+        return []
+    suffixes = list(app.config.source_suffix)
+
+    def strip(name: str) -> str:
+        for suffix in suffixes:
+            if name.endswith(suffix):
+                return name[: -len(suffix)]
+        return name
+
+    ordered: list[str] = []
+
+    def walk(docname: str) -> None:
+        ordered.append(strip(docname))
+        for subtree in site_map[docname].subtrees:
+            for item in subtree.items:
+                if type(item).__name__ == "FileItem":
+                    walk(str(item))
+
+    walk(site_map.root.docname)
+    return ordered
+
+
+def check_twins(app: Sphinx, env: Any) -> None:
+    """Warn about a chapter whose twin is not a page of the book (``env-check-consistency``)."""
+    for docname in sorted(env.found_docs):
+        versions = twins(docname)
+        for tag, twin in versions.items():
+            if twin != docname and twin not in env.found_docs:
+                logger.warning(
+                    "%s has no %s twin: add %s to _toc.yml (same file name in the other language)",
+                    docname, tag, twin, location=docname, type="lossref", subtype="twin",
+                )
+
+
+class lang_switch(nodes.General, nodes.Element):
+    """Placeholder for the language switch, rendered only by HTML builders."""
+
+
+def visit_lang_switch_html(self: Any, node: lang_switch) -> None:
+    self.body.append(node["html"])
+    raise nodes.SkipNode
+
+
+def skip_node(self: Any, node: nodes.Node) -> None:
+    raise nodes.SkipNode
+
+
+def insert_lang_switch(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Put "English · 中文" right under the title of every chapter (``doctree-resolved``)."""
+    if app.builder.format != "html":
+        return
+    versions = twins(docname)
+    if not versions:
+        return
+    parts = []
+    for prefix, (tag, name) in LANGUAGES.items():
+        target = versions[tag]
+        label = html.escape(name)
+        if target == docname:
+            parts.append(f'<span class="lossref-lang-current" lang="{tag}" aria-current="page">{label}</span>')
+        elif target in app.env.found_docs:
+            href = html.escape(app.builder.get_relative_uri(docname, target))
+            parts.append(
+                f'<a class="lossref-twin" href="{href}" hreflang="{tag}" lang="{tag}" rel="alternate">'
+                f"{label}</a>"
+            )
+    if len(parts) < 2:
+        return  # no twin: check_twins already warned
+    markup = (
+        '<nav class="lossref-lang-switch" aria-label="Language / 语言">'
+        '<i class="fa-solid fa-language lossref-lang-icon" aria-hidden="true"></i> '
+        + ' <span class="lossref-lang-sep" aria-hidden="true">·</span> '.join(parts)
+        + "</nav>\n"
+    )
+    node = lang_switch()
+    node["html"] = markup
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is not None and section.children and isinstance(section[0], nodes.title):
+        section.insert(1, node)
+    else:
+        doctree.insert(0, node)
+
+
+def page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """Per-page ``<html lang>``, hreflang links, and no duplicated inline scripts."""
+    found = page_language(pagename)
+    context["language"] = found[1] if found else DEFAULT_LANGUAGE
+
+    versions = twins(pagename)
+    if versions and all(doc in app.env.found_docs for doc in versions.values()):
+        here = posixpath.dirname(app.builder.get_target_uri(pagename))
+        links = "".join(
+            '<link rel="alternate" hreflang="{}" href="{}" />\n'.format(
+                tag, html.escape(posixpath.relpath(app.builder.get_target_uri(doc), here or "."))
+            )
+            for tag, doc in versions.items()
+        )
+        context["metatags"] = context.get("metatags", "") + links
+
+    scripts = context.get("script_files")
+    if scripts:
+        seen: set[tuple[str, Any]] = set()
+        unique = []
+        for js in scripts:
+            key = (str(getattr(js, "filename", js) or ""), getattr(js, "attributes", {}).get("body"))
+            if key in seen:
+                continue
+            seen.add(key)
+            unique.append(js)
+        scripts[:] = unique
+
+
+# --------------------------------------------------------------------------- chapter lists
+
+
+class chapter_list(nodes.General, nodes.Element):
+    """Placeholder replaced by the chapters of one language once every title is known."""
+
+
+class ChapterList(SphinxDirective):
+    """``{chapter-list} en``: the chapters of one language, as links, in toc order."""
+
+    required_arguments = 1
+    has_content = False
+    option_spec = {"class": directives.class_option}
+
+    def run(self) -> list[nodes.Node]:
+        language = self.arguments[0].strip()
+        prefix = f"book/{language}/"
+        if prefix not in LANGUAGES:
+            raise self.error(f"unknown language {language!r}: use one of "
+                             + ", ".join(p.split("/")[1] for p in LANGUAGES))
+        node = chapter_list(prefix=prefix, classes=["lossref-chapter-list"] + self.options.get("class", []))
+        self.set_source_info(node)
+        return [node]
+
+
+def resolve_chapter_lists(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    order = toc_docnames(app)
+    for node in list(doctree.findall(chapter_list)):
+        prefix = node["prefix"]
+        tag = LANGUAGES[prefix][0]
+        items = nodes.bullet_list(classes=node["classes"])
+        for target in order:
+            if not target.startswith(prefix) or target not in app.env.found_docs:
+                continue
+            title = app.env.titles[target].astext()
+            ref = nodes.reference("", "", internal=True)
+            if app.builder.format == "html":
+                ref["refuri"] = app.builder.get_relative_uri(docname, target)
+            else:
+                ref["refdocname"] = target
+                ref["refuri"] = app.builder.get_relative_uri(docname, target)
+            ref += nodes.Text(title)
+            para = nodes.paragraph()
+            para += ref
+            items += nodes.list_item("", para, classes=[f"language-{tag}"])
+        if not len(items):
+            node.replace_self(nodes.paragraph(text="…"))
+        else:
+            node.replace_self(items)
+
+
+def root_always_outdated(app: Sphinx, env: Any, added: set, changed: set, removed: set) -> list[str]:
+    """The landing page lists chapter titles: rebuild it whenever any page changed."""
+    if added or changed or removed:
+        return [app.config.root_doc]
+    return []
+
+
+# --------------------------------------------------------------------------- offline assets
+
+
+def mathjax_source() -> Path:
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None or spec.origin is None:
+        raise ExtensionError(
+            "lossref_site: MathJax is served from the site itself; "
+            "install it with 'pip install sphinx-mathjax-offline' (see requirements.txt)"
+        )
+    return Path(spec.origin).parent / "static" / "mathjax"
+
+
+#: What tex-chtml.js can load at run time: its input/output components, TeX extensions
+#: (autoload), fonts, the menu and its accessibility tools (speech rule engine maps).
+MATHJAX_KEEP = ["tex-chtml.js", "input", "output/chtml", "ui", "a11y", "sre"]
+
+
+def configure(app: Sphinx, config: Any) -> None:
+    """``config-inited``: local MathJax, the jieba dictionary, our CSS."""
+    source = mathjax_source()
+    if not (source / "tex-chtml.js").is_file():
+        raise ExtensionError(f"lossref_site: no tex-chtml.js under {source}")
+    config.mathjax_path = "mathjax/tex-chtml.js"
+
+    options = dict(config.html_search_options or {})
+    options.setdefault("dict", str(JIEBA_DICT))
+    config.html_search_options = options
+    try:  # jieba logs "Building prefix dict ..." at import; keep the build log for warnings
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+    except ImportError:
+        pass
+
+    config.html_static_path = list(config.html_static_path) + [str(STATIC)]
+    app.add_css_file("lossref-site.css")
+
+
+def copy_mathjax(app: Sphinx, exc: Exception | None) -> None:
+    """``build-finished``: copy MathJax into ``_static/mathjax`` of HTML builds."""
+    if exc is not None or app.builder.format != "html":
+        return
+    source = mathjax_source()
+    target = Path(app.outdir) / "_static" / "mathjax"
+    for entry in MATHJAX_KEEP:
+        src, dst = source / entry, target / entry
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, dst)
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("config-inited", configure)
+    app.add_node(
+        lang_switch,
+        html=(visit_lang_switch_html, None),
+        latex=(skip_node, None),
+        text=(skip_node, None),
+        man=(skip_node, None),
+        texinfo=(skip_node, None),
+    )
+    app.add_node(chapter_list)
+    app.add_directive("chapter-list", ChapterList)
+    app.connect("env-check-consistency", check_twins)
+    app.connect("env-get-outdated", root_always_outdated)
+    app.connect("doctree-resolved", insert_lang_switch)
+    app.connect("doctree-resolved", resolve_chapter_lists)
+    app.connect("html-page-context", page_context)
+    app.connect("build-finished", copy_mathjax)
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
