@@ -185,7 +185,7 @@ def page_context(app: Sphinx, pagename: str, templatename: str, context: dict, d
                 continue
             seen.add(key)
             unique.append(js)
-        scripts[:] = unique
+        scripts[:] = unique  # in place: the list is the builder's, reset for every page
 
 
 # --------------------------------------------------------------------------- chapter lists
@@ -360,6 +360,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-outdated", root_always_outdated)
     app.connect("doctree-resolved", insert_lang_switch)
     app.connect("doctree-resolved", resolve_chapter_lists)
-    app.connect("html-page-context", page_context)
+    app.connect("html-page-context", page_context, priority=900)  # after the theme added its scripts
     app.connect("build-finished", copy_mathjax)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
