@@ -23,6 +23,7 @@ import html
 import importlib.util
 import logging
 import posixpath
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,50 @@ def page_context(app: Sphinx, pagename: str, templatename: str, context: dict, d
             seen.add(key)
             unique.append(js)
         scripts[:] = unique  # in place: the list is the builder's, reset for every page
+
+
+# --------------------------------------------------------------------------- Chinese line breaks
+
+#: Han characters, CJK punctuation, full-width forms; Chinese quotation marks on one side only.
+_HAN = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_QUOTE = "\u2018\u2019\u201c\u201d"
+_CJK_BREAK = re.compile(
+    rf"(?<=[{_HAN}])[ \t]*\n[ \t]*(?=[{_HAN}{_QUOTE}])|(?<=[{_HAN}{_QUOTE}])[ \t]*\n[ \t]*(?=[{_HAN}])"
+)
+_VERBATIM = (nodes.literal, nodes.literal_block, nodes.math, nodes.math_block, nodes.raw,
+             nodes.comment, nodes.doctest_block)
+
+
+def join_cjk_lines(app: Sphinx, doctree: nodes.document) -> None:
+    """Drop the line breaks of wrapped Chinese prose (``doctree-read``).
+
+    A soft line break in Markdown becomes a space in HTML, and a space between two Chinese
+    characters is a visible gap ("代码 单元格"). English text and code keep theirs.
+    """
+    for block in list(doctree.findall(nodes.TextElement)):
+        if isinstance(block, _VERBATIM) or isinstance(block.parent, nodes.TextElement):
+            continue
+        texts = list(block.findall(nodes.Text))
+        for i, text in enumerate(texts):
+            value = str(text)
+            if "\n" not in value or any(isinstance(a, _VERBATIM) for a in _ancestors(text, block)):
+                continue
+            before = str(texts[i - 1])[-1:] if i else ""
+            after = str(texts[i + 1])[:1] if i + 1 < len(texts) else ""
+            joined = _CJK_BREAK.sub("", before + value + after)
+            joined = joined[len(before): len(joined) - len(after)]
+            if joined != value:  # by identity: Text is a str, and list.index() compares values
+                parent = text.parent
+                position = next(k for k, child in enumerate(parent.children) if child is text)
+                parent[position] = nodes.Text(joined)
+
+
+def _ancestors(node: nodes.Node, stop: nodes.Node):
+    node = node.parent
+    while node is not None and node is not stop:
+        yield node
+        node = node.parent
+    yield stop
 
 
 # --------------------------------------------------------------------------- chapter lists
@@ -358,6 +403,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("chapter-list", ChapterList)
     app.connect("env-check-consistency", check_twins)
     app.connect("env-get-outdated", root_always_outdated)
+    app.connect("doctree-read", join_cjk_lines)
     app.connect("doctree-resolved", insert_lang_switch)
     app.connect("doctree-resolved", resolve_chapter_lists)
     app.connect("html-page-context", page_context, priority=900)  # after the theme added its scripts
