@@ -305,6 +305,10 @@ def test_page(site, visit, docname):
     assert_clean(v, docname)
     lang = page.evaluate("document.documentElement.lang")
     assert lang == language_of(docname), f"{docname}: <html lang={lang!r}>"
+    gaps = page.evaluate(r"""[...document.querySelectorAll('article p, article li')]
+        .map(e => e.textContent).join(' ')
+        .match(/.{0,8}[\u4e00-\u9fff]\n[\u4e00-\u9fff].{0,8}/gu)""")
+    assert not gaps, f"{docname}: line breaks between Chinese characters show as gaps: {gaps[:5]}"
 
     if docname not in CHAPTERS:  # the landing page offers both languages
         hrefs = page.eval_on_selector_all("ul.lossref-chapter-list a", "as => as.map(a => a.href)")
