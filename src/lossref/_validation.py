@@ -68,7 +68,13 @@ def check_broadcast(arr: np.ndarray, shape: tuple, name: str, fn: str) -> None:
 
 
 def check_unit_interval(arr: np.ndarray, name: str, fn: str) -> None:
-    """Every element in [0, 1] (NaN fails, as in PyTorch's BCE kernel)."""
+    """Every element in [0, 1] (NaN fails, as in PyTorch's BCE kernel).
+
+    ``min`` and ``max`` settle it in two passes (a NaN makes both comparisons false); the
+    offending element is looked for only when they fail.
+    """
+    if arr.size == 0 or (arr.min() >= 0 and arr.max() <= 1):
+        return
     bad = ~((arr >= 0) & (arr <= 1))
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -103,7 +109,13 @@ def check_label_smoothing(label_smoothing: float, fn: str) -> float:
 
 
 def check_class_range(target: np.ndarray, n_classes: int, ignore_index: int, fn: str) -> None:
-    """Every target is a class in [0, C) or equals ``ignore_index``."""
+    """Every target is a class in [0, C) or equals ``ignore_index``.
+
+    Two reductions settle the usual case (every target a class); the offending value is
+    looked for only when they do not.
+    """
+    if target.size == 0 or (target.min() >= 0 and target.max() < n_classes):
+        return
     bad = ((target < 0) | (target >= n_classes)) & (target != ignore_index)
     if bad.any():
         value = int(target[bad].flat[0])

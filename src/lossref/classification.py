@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._numerics import log_softmax
+from ._numerics import as_samples, log_softmax_sums
 from ._reduction import resolve_reduction
 from ._validation import (as_class_index, as_float, as_like, check_class_range,
                           check_class_weight, check_label_smoothing)
@@ -40,29 +40,57 @@ def _check_index_target(x: np.ndarray, t: np.ndarray, fn: str) -> np.ndarray:
     return t
 
 
-def _negative_log_likelihood(logp: np.ndarray, t: np.ndarray, w: np.ndarray | None,
-                             ignore_index: int):
-    """Per-element ``-w[t] * logp[t]`` (0 where ignored) and the mean's denominator.
+def _targets(t: np.ndarray, ignore_index: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Targets safe to index with (ignored ones replaced by class 0) and the ignored mask.
 
-    The denominator is the sum of the weights of the non-ignored targets (their count
-    without ``weight``). Picking is flat indexing: no one-hot matrix is built.
+    The mask is ``None`` when no target equals ``ignore_index``, so the common case does no
+    masking work at all.
     """
     ignored = t == ignore_index
-    safe_t = np.where(ignored, 0, t) if ignored.any() else t
-    if logp.ndim == 1:
-        picked = logp[safe_t]
-    else:
-        picked = np.take_along_axis(logp, np.expand_dims(safe_t, 1), axis=1).squeeze(1)
-    loss = np.negative(picked)
+    if not ignored.any():
+        return t, None
+    return np.where(ignored, 0, t), ignored
+
+
+def _pick(x3: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``x3[n, t[n, d], d]`` for every sample n and position d of an ``(N, C, D)`` array.
+
+    Flat indexing into the input: one value per target, no (N, C) one-hot matrix.
+    """
+    n, c, d = x3.shape
+    index = np.multiply(t, d, dtype=np.intp)                 # class offset within a sample
+    index += np.arange(0, n * c * d, c * d).reshape(n, 1)    # + where each sample starts
+    if d > 1:
+        index += np.arange(d)                                # + the position
+    return np.take(x3, index)
+
+
+def _negative_log_likelihood(log_p_t: np.ndarray, t: np.ndarray, ignored: np.ndarray | None,
+                             w: np.ndarray | None):
+    """Per-target ``-w[t] * log_p_t`` (0 where ignored) and the mean's denominator.
+
+    ``log_p_t`` holds the log-probability of each target class, ``t`` the (safe) targets.
+    The denominator is the sum of the weights of the non-ignored targets (their count
+    without ``weight``).
+    """
+    loss = np.negative(log_p_t)
     if w is None:
-        weight_sum = logp.dtype.type(np.count_nonzero(~ignored))
+        kept = t.size if ignored is None else np.count_nonzero(~ignored)
+        weight_sum = loss.dtype.type(kept)
     else:
-        target_w = w[safe_t]
+        target_w = w[t]
         loss *= target_w
-        weight_sum = np.where(ignored, 0, target_w).sum(dtype=logp.dtype)
-    if ignored.any():
-        loss = np.where(ignored, logp.dtype.type(0), loss)
+        if ignored is not None:
+            target_w[ignored] = 0
+        weight_sum = target_w.sum(dtype=loss.dtype)
+    if ignored is not None:
+        loss[ignored] = 0
     return loss, weight_sum
+
+
+def _per_target(loss: np.ndarray, shape: tuple):
+    """Per-target values in the target's shape (a NumPy scalar for an unbatched input)."""
+    return loss.reshape(shape)[()]
 
 
 def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
@@ -121,8 +149,10 @@ def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = Non
     w = check_class_weight(weight, n_classes, x, fn)
     check_class_range(t, n_classes, ignore_index, fn)
 
-    loss, weight_sum = _negative_log_likelihood(x, t, w, ignore_index)
-    return _reduction.reduce(loss, reduction, weight_sum)
+    x3 = as_samples(x)
+    safe_t, ignored = _targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
+    loss, weight_sum = _negative_log_likelihood(_pick(x3, safe_t), safe_t, ignored, w)
+    return _reduction.reduce(_per_target(loss, t.shape), reduction, weight_sum)
 
 
 def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
@@ -204,17 +234,23 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
 
     t = _check_index_target(x, as_class_index(target, fn), fn)
     check_class_range(t, n_classes, ignore_index, fn)
-    logp = log_softmax(x, axis)
-    loss, weight_sum = _negative_log_likelihood(logp, t, w, ignore_index)
-    nll = _reduction.reduce(loss, reduction, weight_sum)
+
+    x3 = as_samples(x)                       # (N, C, D)
+    safe_t, ignored = _targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
+    m, log_norm, smooth = log_softmax_sums(x3, w=w, class_sums=eps > 0.0)
+    # Only the target's log-probability is needed, in PyTorch's order: (x_t - m) - log_norm.
+    log_p_t = np.subtract(_pick(x3, safe_t), m[:, 0])
+    log_p_t -= log_norm[:, 0]
+    loss, weight_sum = _negative_log_likelihood(log_p_t, safe_t, ignored, w)
+    nll = _reduction.reduce(_per_target(loss, t.shape), reduction, weight_sum)
     if eps == 0.0:
         return nll
 
-    # Smoothing term: -sum_c w_c log p_c per sample, contracted over the class axis
-    # (no (N, C) temporary), zero where the target is ignored.
-    smooth = -(np.tensordot(w, logp, axes=([0], [axis])) if w is not None else logp.sum(axis))
-    smooth = np.where(t == ignore_index, x.dtype.type(0), smooth).astype(x.dtype, copy=False)
-    smooth = _reduction.reduce(smooth, reduction, weight_sum)
+    # Smoothing term: -sum_c w_c log p_c per sample, zero where the target is ignored.
+    np.negative(smooth, out=smooth)
+    if ignored is not None:
+        smooth[ignored] = 0
+    smooth = _reduction.reduce(_per_target(smooth, t.shape), reduction, weight_sum)
     dtype = x.dtype.type
     return dtype(1 - eps) * nll + smooth * dtype(eps / n_classes)
 
@@ -232,13 +268,12 @@ def _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, ep
     y = as_like(target, x, "target", fn)
     if eps > 0.0:
         y = y * x.dtype.type(1 - eps) + x.dtype.type(eps / n_classes)
-    terms = log_softmax(x, axis)
-    terms *= y
-    if w is not None:
-        terms *= w.reshape((-1,) + (1,) * (x.ndim - axis - 1))
+    x3 = as_samples(x)
+    # -sum_c w_c y_c log p_c per sample, PyTorch's products (log p * y) * w
+    loss = np.negative(log_softmax_sums(x3, y=as_samples(y), w=w, class_sums=True)[2])
     if reduction == "none":
-        return -terms.sum(axis)
-    total = -terms.sum()
+        return _per_target(loss, x.shape[:axis] + x.shape[axis + 1:])
+    total = loss.sum()
     if reduction == "sum":
         return total
     n_samples = x.size // n_classes if n_classes else 0
