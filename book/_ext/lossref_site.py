@@ -211,18 +211,20 @@ def join_cjk_lines(app: Sphinx, doctree: nodes.document) -> None:
         if isinstance(block, _VERBATIM) or isinstance(block.parent, nodes.TextElement):
             continue
         texts = list(block.findall(nodes.Text))
+        before = ""  # last visible character so far (after the joins already made)
         for i, text in enumerate(texts):
             value = str(text)
-            if "\n" not in value or any(isinstance(a, _VERBATIM) for a in _ancestors(text, block)):
-                continue
-            before = str(texts[i - 1])[-1:] if i else ""
-            after = str(texts[i + 1])[:1] if i + 1 < len(texts) else ""
-            joined = _CJK_BREAK.sub("", before + value + after)
-            joined = joined[len(before): len(joined) - len(after)]
-            if joined != value:  # by identity: Text is a str, and list.index() compares values
-                parent = text.parent
-                position = next(k for k, child in enumerate(parent.children) if child is text)
-                parent[position] = nodes.Text(joined)
+            if "\n" in value and not any(isinstance(a, _VERBATIM) for a in _ancestors(text, block)):
+                after = "".join(str(t) for t in texts[i + 1: i + 4]).lstrip()[:1]
+                joined = _CJK_BREAK.sub("", before + value + after)
+                joined = joined[len(before): len(joined) - len(after)]
+                if joined != value:  # by identity: Text is a str, and list.index() compares values
+                    parent = text.parent
+                    position = next(k for k, child in enumerate(parent.children) if child is text)
+                    parent[position] = nodes.Text(joined)
+                    value = joined
+            if value.strip():
+                before = value.rstrip()[-1:]
 
 
 def _ancestors(node: nodes.Node, stop: nodes.Node):
