@@ -78,8 +78,14 @@ def binary_cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike 
     check_unit_interval(x, "input", fn)
     check_unit_interval(y, "target", fn)
 
-    loss = (y - 1) * log1m_clamped(x)
-    loss -= y * clamp_log(x)
+    # PyTorch's kernel, term by term, in two buffers:
+    # (y - 1) * max(log(1 - x), -100) - y * max(log(x), -100)
+    log_term = log1m_clamped(x)
+    loss = np.subtract(y, 1)
+    loss *= log_term
+    log_term = clamp_log(x, out=log_term)
+    log_term *= y
+    loss -= log_term
     if w is not None:
         loss *= w
     return _reduction.reduce(loss, reduction)
