@@ -154,8 +154,8 @@ def log_softmax_sums(x3: np.ndarray, y: np.ndarray | None = None, w: np.ndarray 
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         for rows in blocks:
             block = x3[rows]
-            shifted = np.subtract(block, np.max(block, axis=1, keepdims=True, initial=-np.inf,
-                                                out=m[rows]), out=shifted_buffer[:len(block)])
+            np.maximum.reduce(block, axis=1, keepdims=True, initial=-np.inf, out=m[rows])
+            shifted = np.subtract(block, m[rows], out=shifted_buffer[:len(block)])
             exps = np.exp(shifted, out=exp_buffer[:len(block)])
             np.log(np.einsum("ncd->nd", exps)[:, None, :], out=log_norm[rows])
             if not class_sums:
