@@ -138,7 +138,7 @@ def site(tmp_path_factory) -> Site:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(tmp_path_factory):
     """Debian's chromium, driven by Playwright; a CJK font from mplfonts so Chinese is legible."""
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         pytest.fail("chromium is not installed: the browser tests need it. "
@@ -149,7 +149,7 @@ def browser():
     try:  # fonts for the screenshots only; readers' systems have their own CJK fonts
         import mplfonts
 
-        conf = Path(os.environ.get("TMPDIR", "/tmp")) / f"lossref-fonts-{os.getpid()}.conf"
+        conf = tmp_path_factory.mktemp("fonts") / "fonts.conf"
         conf.write_text(
             '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
             "<include ignore_missing=\"yes\">/etc/fonts/fonts.conf</include>"
