@@ -50,8 +50,8 @@ SMALL_CLASSES = 100     # a second class count at 1e6 and 1e7, where NumPy's per
 LM_SHAPES = [(8192, 1024), (2048, 32000), (512, 128000)]
 DTYPES = ["float32", "float64"]
 TOL = {"float32": 2e-5, "float64": 1e-9}   # the parity tests' rtol
-ROUNDS = 5              # interleaved rounds; each round times lossref, torch-1, torch-default
-MIN_SAMPLE = 0.01       # seconds: small cases repeat the call until one sample takes this long
+ROUNDS = 7              # interleaved rounds; each round times lossref, torch-1, torch-default
+MIN_SAMPLE = 0.02       # seconds: small cases repeat the call until one sample takes this long
 
 LOSSES = {
     "bce": "BCE",
@@ -79,9 +79,11 @@ def make_case(loss: str, shape: tuple, dtype: str, seed: int = 0):
             x = (rng.standard_normal(n_el, dtype=np.float32) * 3).astype(dt)
         y = (rng.random(n_el, dtype=np.float32) < 0.5).astype(dt)
         tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-        ours = lossref.binary_cross_entropy if loss == "bce" else lossref.binary_cross_entropy_with_logits
-        theirs = F.binary_cross_entropy if loss == "bce" else F.binary_cross_entropy_with_logits
-        return x, (lambda: ours(x, y)), (lambda: theirs(tx, ty))
+        if loss == "bce":
+            return (x, lambda: lossref.binary_cross_entropy(x, y),
+                    lambda: F.binary_cross_entropy(tx, ty))
+        return (x, lambda: lossref.binary_cross_entropy_with_logits(x, y),
+                lambda: F.binary_cross_entropy_with_logits(tx, ty))
 
     n, c = shape
     x = (rng.standard_normal(shape, dtype=np.float32) * 2).astype(dt)
@@ -119,7 +121,8 @@ def cases():
     for dtype in DTYPES:
         for loss in ("ce", "ce_w_ls_ii", "ce_probs", "nll"):
             for size in (10**6, 10**7):
-                out.append((f"C={SMALL_CLASSES}", loss, (size // SMALL_CLASSES, SMALL_CLASSES), dtype))
+                shape = (size // SMALL_CLASSES, SMALL_CLASSES)
+                out.append((f"C={SMALL_CLASSES}", loss, shape, dtype))
     for shape in LM_SHAPES:
         out.append(("lm", "ce", shape, "float32"))
     return out
@@ -191,7 +194,7 @@ def cpu_model() -> str:
 
 
 def blas_kernel() -> str:
-    """The OpenBLAS kernel NumPy's BLAS runs (threadpoolctl if installed, else NumPy's own library)."""
+    """The OpenBLAS kernel NumPy runs (threadpoolctl if installed, else asked via ctypes)."""
     try:
         from threadpoolctl import threadpool_info
         blas = [f"{d.get('internal_api')} {d.get('version')} {d.get('architecture')}, "
@@ -259,27 +262,43 @@ def print_table(rows) -> None:
 
 
 def readme_table(data: dict) -> str:
-    """The Markdown table for README.md: 1e6 and 1e7 elements, the other class count, the LM shapes."""
+    """README.md's Markdown tables: each loss and dtype at 1e6 and 1e7 elements; the LM shapes."""
     m = data["machine"]
+    threads = m["torch_default_threads"]
+    rows = {(r["group"], r["loss"], r["dtype"], r["elements"]): r for r in data["results"]}
+
+    def ratio(r):
+        return f"**{r['ratio_1t']:.2f}**" if r["ratio_1t"] > 1 else f"{r['ratio_1t']:.2f}"
+
     lines = [
-        f"`make bench` on {m['cpu']}, {m['cores']} cores, NumPy {m['numpy']}, torch {m['torch']} "
-        f"(float32/float64, reduction='mean', best of {data['settings']['rounds']} interleaved "
-        "rounds). *ratio* = lossref / torch with one thread (≤ 1 means lossref is at least as fast "
-        "per core); *peak/in* = lossref's peak traced memory per byte of input.",
+        f"`make bench` on {m['cpu']}, {m['cores']} cores, NumPy {m['numpy']}, torch {m['torch']}; "
+        f"reduction='mean', best of {data['settings']['rounds']} interleaved rounds. "
+        "*ratio* = lossref time / torch time with `torch.set_num_threads(1)` (NumPy uses one "
+        "core; **bold** = lossref slower); *peak* = lossref's peak traced memory per byte of "
+        f"input. BCE inputs are 1-D; CE and NLL inputs are (N, {data['settings']['classes']}).",
         "",
-        "| loss | dtype | shape | lossref | torch, 1 thread | torch, "
-        f"{m['torch_default_threads']} threads | ratio | peak/in |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| loss | dtype | 10⁶: lossref | torch | ratio | 10⁷: lossref | torch | ratio | peak |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for dtype in DTYPES:
+        for loss, label in LOSSES.items():
+            a, b = rows[("sweep", loss, dtype, 10**6)], rows[("sweep", loss, dtype, 10**7)]
+            lines.append(f"| {label} | {dtype} | {fmt_time(a['lossref_s'])} | "
+                         f"{fmt_time(a['torch_1t_s'])} | {ratio(a)} | {fmt_time(b['lossref_s'])} | "
+                         f"{fmt_time(b['torch_1t_s'])} | {ratio(b)} | "
+                         f"{max(a['peak_per_input_byte'], b['peak_per_input_byte']):.2f} |")
+    lines += [
+        "",
+        "Cross-entropy with class indices at language-model shapes (float32):",
+        "",
+        f"| (N, C) | lossref | torch, 1 thread | torch, {threads} threads | ratio | peak |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for r in data["results"]:
-        if r["elements"] < 10**6:
-            continue
-        label = LOSSES[r["loss"]] + (" (LM shape)" if r["group"] == "lm" else "")
-        ratio = f"**{r['ratio_1t']:.2f}**" if r["ratio_1t"] > 1 else f"{r['ratio_1t']:.2f}"
-        lines.append(f"| {label} | {r['dtype']} | {shape_text(r['shape'])} | "
-                     f"{fmt_time(r['lossref_s'])} | {fmt_time(r['torch_1t_s'])} | "
-                     f"{fmt_time(r['torch_default_s'])} | {ratio} | "
-                     f"{r['peak_per_input_byte']:.2f} |")
+        if r["group"] == "lm":
+            lines.append(f"| {shape_text(r['shape'])} | {fmt_time(r['lossref_s'])} | "
+                         f"{fmt_time(r['torch_1t_s'])} | {fmt_time(r['torch_default_s'])} | "
+                         f"{ratio(r)} | {r['peak_per_input_byte']:.2f} |")
     return "\n".join(lines)
 
 
@@ -334,6 +353,9 @@ def run(only: str | None = None, rounds: int = ROUNDS, out: Path = RESULTS) -> d
     if only is None:
         out.write_text(json.dumps(data, indent=1) + "\n")
         print(f"wrote {out}")
+        if out == RESULTS:
+            print("chapter 10 of the book plots this file: run `make execute` to refresh its "
+                  "stored outputs, and `python benchmarks/run.py --readme` for README.md's table")
     return data
 
 
@@ -343,10 +365,11 @@ def main() -> None:
                         help="print README.md's Markdown table from results.json and exit")
     parser.add_argument("--only", choices=sorted(LOSSES), help="one loss only (results not saved)")
     parser.add_argument("--rounds", type=int, default=ROUNDS)
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the results")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="the results file to write (or to read, with --readme)")
     args = parser.parse_args()
     if args.readme:
-        print(readme_table(json.loads(RESULTS.read_text())))
+        print(readme_table(json.loads(args.out.read_text())))
         return
     run(args.only, args.rounds, args.out.resolve())
 
