@@ -13,7 +13,8 @@ import warnings
 
 import numpy as np
 
-__all__ = ["as_samples", "clamp_below", "clamp_log", "log1m_clamped", "log_sigmoid", "log_softmax_sums", "log_softmax", "logsumexp", "sigmoid", "softmax", "softmax_dim"]
+__all__ = ["as_samples", "clamp_below", "clamp_log", "log1m_clamped", "log_sigmoid", "log_softmax",
+           "log_softmax_sums", "logsumexp", "sigmoid", "softmax", "softmax_dim"]
 
 LOG_CLAMP = -100.0
 """PyTorch's ``binary_cross_entropy`` clamps each log term at -100, so BCE(0, 1) = 100."""
