@@ -4,7 +4,8 @@ Run with ``make bench`` (or ``.venv/bin/python benchmarks/run.py``); about a min
 
 For every loss (BCE, BCEWithLogits, cross-entropy with class indices, cross-entropy with
 weight + label smoothing + ignore_index, cross-entropy with probability targets, NLL) at
-1e3 … 1e7 input elements, float32 and float64, and for cross-entropy at language-model shapes:
+1e3 … 1e7 input elements, float32 and float64 (cross-entropy and NLL also with 100 classes at
+1e6 and 1e7), and for cross-entropy at language-model shapes:
 
 * lossref's time, torch's time with ``torch.set_num_threads(1)`` and with its default threads,
   each the best of several interleaved rounds after a warm-up (``time.perf_counter``);
