@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 __all__ = ["as_samples", "clamp_below", "clamp_log", "log1m_clamped", "log_sigmoid", "log_softmax",
-           "log_softmax_sums", "logsumexp", "sigmoid", "softmax", "softmax_dim"]
+           "log_softmax_sums", "sigmoid", "softmax", "softmax_dim"]
 
 LOG_CLAMP = -100.0
 """PyTorch's ``binary_cross_entropy`` clamps each log term at -100, so BCE(0, 1) = 100."""
@@ -78,16 +78,6 @@ def softmax_dim(ndim: int, name: str) -> int:
         stacklevel=3,
     )
     return 0 if ndim in (0, 1, 3) else 1
-
-
-def logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
-    """``log(sum(exp(x), axis))`` with the max trick; the reduced axis is kept (size 1)."""
-    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    with np.errstate(invalid="ignore", over="ignore"):
-        shifted = np.subtract(x, m)
-        np.exp(shifted, out=shifted)
-        s = np.sum(shifted, axis=axis, keepdims=True)
-        return m + np.log(s)
 
 
 def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
