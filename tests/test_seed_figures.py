@@ -182,3 +182,16 @@ def test_seed003_bce_with_logits(reduction, printed):
     total = lossref.binary_cross_entropy_with_logits(SEED003_LOGITS, SEED003_LOGITS_Y,
                                                      reduction="sum")
     assert round(float(total) / 3, 4) == 0.7251
+
+
+def test_seed001_unseeded_example_from_printed_inputs():
+    # The seed drew these with torch.rand/randn and no seed; its printed 4-decimal values
+    # still reproduce the printed 0.6705.
+    x = np.array([[[-0.0828, 0.1661, -0.5422, -1.2300], [-1.0764, -0.1699, -0.0334, 0.3021],
+                   [-0.3994, -0.8070, 1.0112, -0.7639]],
+                  [[-1.4431, 0.3587, 0.2310, -0.7968], [1.0035, 1.2438, -0.0235, -1.0956],
+                   [-1.6103, 2.2160, 0.5243, 0.4291]]], f32)
+    y = np.array([[[0, 1, 1, 0], [1, 1, 1, 1], [0, 0, 1, 1]],
+                  [[1, 0, 1, 0], [0, 1, 0, 0], [0, 1, 0, 1]]], f32)
+    check(lossref.binary_cross_entropy_with_logits(x, y),
+          F.binary_cross_entropy_with_logits(t(x), t(y)), 0.6705)
