@@ -35,6 +35,29 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 LANG_OF = {"book/en/": "en", "book/zh/": "zh-CN"}
+#: The theme's interface words as a reader of each language sees them (the extension puts the
+#: Chinese ones into book/zh/* pages; sphinx-copybutton picks 复制 from <html lang="zh-CN">).
+UI_WORDS = {
+    "en": {"contents": "Contents", "search": "Search", "previous": "previous", "next": "next",
+           "download": "Download source file", "binder": "Launch on Binder", "copy": "Copy",
+           "show": "Show code cell content", "hide": "Hide code cell content", "author": "By "},
+    "zh-CN": {"contents": "目录", "search": "搜索", "previous": "上一页", "next": "下一页",
+              "download": "下载源文件", "binder": "在 Binder 上启动", "copy": "复制",
+              "show": "显示代码单元格内容", "hide": "隐藏代码单元格内容", "author": "作者："},
+}
+#: English interface markup that must not be left on a Chinese page (and is on English ones).
+ENGLISH_CHROME = [
+    r'title="Search"', r'>Search</span>', r'placeholder="Search this book\.\.\."',
+    r'</i> Contents\s*</div>', r'<h2> Contents </h2>', r'>Skip to main content<', r'</i>Back to top<',
+    r'title="(Toggle primary sidebar|Toggle secondary sidebar|Launch on Binder|Launch on Colab|'
+    r'Source repository|Open an issue|Download source file|Print to PDF|Fullscreen mode|'
+    r'Light|Dark|System Settings|Link to this heading|previous page)"',
+    r'aria-label="(Launch interactive content|Source repositories|Download this page|Color mode|'
+    r'Site navigation|On this page)"',
+    r'>(Show|Hide) code cell content<', r'aria-label="Toggle hidden content"',
+    r'<p class="prev-next-subtitle">(previous|next)</p>', r'>Repository<', r'>Open issue<',
+    r'<p class="component-author">\s*By ', r'© Copyright ', r"toggleHintShow = 'Click to show'",
+]
 TIMEOUT_MS = 30_000
 
 
@@ -292,6 +315,20 @@ def test_no_missing_glyphs_in_outputs():
                     f"{docname} cell {i}: missing glyph in a figure: {text[:300]}"
 
 
+def test_interface_language(site):
+    """Chinese pages carry none of the theme's English interface words; English pages keep them."""
+    for docname in CHAPTERS:
+        text = (site.html / f"{docname}.html").read_text(encoding="utf-8")
+        found = [p for p in ENGLISH_CHROME if re.search(p, text)]
+        if language_of(docname).startswith("zh"):
+            assert not found, f"{docname}: English interface markup left on a Chinese page: {found}"
+            assert 'aria-label="显示/隐藏内容"' in text or "hide-cell" not in text
+        else:
+            missing = [p for p in ENGLISH_CHROME if not re.search(p, text)]
+            assert not missing, f"{docname}: English interface markup missing from an English page: {missing}"
+            assert not re.search(r"目录|上一页|下一页|下载源文件", text), f"{docname}: Chinese chrome on an English page"
+
+
 # --------------------------------------------------------------------------- every page
 
 
@@ -332,6 +369,22 @@ def test_page(site, visit, docname):
         "head link[rel=alternate][hreflang]", "ls => ls.map(l => [l.hreflang, l.href])"))
     assert alternates == {language_of(docname): site.url(docname), language_of(twin): site.url(twin)}
 
+    # the theme's interface words are in the page's language
+    ui = UI_WORDS[language_of(docname)]
+    toc_title = page.locator("#pst-secondary-sidebar .page-toc.tocsection").first.text_content().strip()
+    assert toc_title == ui["contents"], f"{docname}: page TOC titled {toc_title!r}"
+    search = page.locator("#pst-primary-sidebar .search-button__default-text").first.text_content().strip()
+    assert search == ui["search"], f"{docname}: search button says {search!r}"
+    subtitles = page.eval_on_selector_all("footer.prev-next-footer .prev-next-subtitle",
+                                          "ps => ps.map(p => p.textContent.trim())")
+    assert subtitles and set(subtitles) <= {ui["previous"], ui["next"]}, f"{docname}: footer {subtitles}"
+    tips = page.eval_on_selector_all(
+        "a.btn-download-source-button, .dropdown-launch-buttons a.dropdown-item",
+        "as => as.map(a => a.getAttribute('data-bs-original-title') || a.getAttribute('title'))")
+    assert ui["download"] in tips and ui["binder"] in tips, f"{docname}: button tooltips {tips}"
+    author = page.locator("p.component-author").text_content().strip()
+    assert author.startswith(ui["author"]), f"{docname}: footer author {author!r}"
+
     # interactive: launch buttons for this very notebook, .ipynb download, repository/issues,
     # copy buttons, toggled solutions
     ipynb = f"{docname}.ipynb"
@@ -349,14 +402,19 @@ def test_page(site, visit, docname):
     code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"] if nb else []
     if code_cells:
         assert page.locator("div.cell div.highlight button.copybtn").count() >= 1, f"{docname}: no copy buttons"
+        tooltip = page.locator("div.cell div.highlight button.copybtn").first.get_attribute("data-tooltip")
+        assert tooltip == ui["copy"], f"{docname}: copy button tooltip {tooltip!r}"
     hidden = sum("hide-cell" in c.get("metadata", {}).get("tags", []) for c in code_cells)
     toggles = page.locator("div.cell.tag_hide-cell > details.hide")
     assert toggles.count() == hidden, f"{docname}: {hidden} hide-cell cells, {toggles.count()} toggles"
     if hidden:
         first = toggles.first
         assert first.evaluate("d => !d.open"), f"{docname}: exercise solution shown by default"
-        first.locator("summary").click()
+        summary = first.locator("summary")
+        assert summary.inner_text().strip() == ui["show"], f"{docname}: toggle says {summary.inner_text()!r}"
+        summary.click()
         assert first.evaluate("d => d.open")
+        assert summary.inner_text().strip() == ui["hide"], f"{docname}: toggle says {summary.inner_text()!r}"
     assert not v.console_errors, f"{docname}: console errors after interaction: {v.console_errors}"
 
 
