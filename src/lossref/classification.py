@@ -271,11 +271,8 @@ def _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, ep
     x3 = as_samples(x)
     # -sum_c w_c y_c log p_c per sample, PyTorch's products (log p * y) * w
     loss = np.negative(log_softmax_sums(x3, y=as_samples(y), w=w, class_sums=True)[2])
-    if reduction == "none":
-        return _per_target(loss, x.shape[:axis] + x.shape[axis + 1:])
-    total = loss.sum()
-    if reduction == "sum":
-        return total
+    # 'mean' divides by the number of samples N·d1…dK, weights or not; an empty input
+    # (no samples, or no classes) divides by 0 and gives nan, as in PyTorch.
     n_samples = x.size // n_classes if n_classes else 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (total / n_samples if x.size else x.dtype.type(np.nan)).astype(x.dtype)
+    return _reduction.reduce(_per_target(loss, x.shape[:axis] + x.shape[axis + 1:]), reduction,
+                             weight_sum=n_samples)
