@@ -12,9 +12,9 @@ import tokenize
 from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from book_toc import ROOT, toc_docnames
+
 BOOK = ROOT / "book"
 LANGS = ("en", "zh")
 
@@ -22,23 +22,6 @@ LANGS = ("en", "zh")
 def notebooks() -> list[Path]:
     return sorted(p for lang in LANGS for p in (BOOK / lang).rglob("*.ipynb")
                   if ".ipynb_checkpoints" not in p.parts)
-
-
-def toc_files() -> set[str]:
-    files: set[str] = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.add(str(Path(node["file"]).with_suffix("")))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8")))
-    return files
 
 
 def code_cells(path: Path) -> list[dict]:
@@ -104,7 +87,7 @@ def test_stored_executed_in_order_without_errors(path):
 
 @pytest.mark.parametrize("path", ALL, ids=IDS)
 def test_listed_in_toc(path):
-    assert str(path.relative_to(ROOT).with_suffix("")) in toc_files(), \
+    assert str(path.relative_to(ROOT).with_suffix("")) in toc_docnames(), \
         f"{path.relative_to(ROOT)} is not in _toc.yml"
 
 
@@ -130,6 +113,6 @@ def test_chinese_page_has_english_twin(path):
 
 
 def test_toc_lists_no_missing_file():
-    missing = [f for f in toc_files() if not any((ROOT / (f + ext)).exists()
+    missing = [f for f in toc_docnames() if not any((ROOT / (f + ext)).exists()
                                                   for ext in (".ipynb", ".md"))]
     assert not missing, f"_toc.yml lists missing files: {missing}"

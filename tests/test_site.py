@@ -25,9 +25,9 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from book_toc import ROOT, toc_docnames
+
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -62,25 +62,6 @@ TIMEOUT_MS = 30_000
 
 
 # --------------------------------------------------------------------------- the table of contents
-
-
-def toc_docnames() -> list[str]:
-    """Root page, then every chapter of ``_toc.yml`` in reading order (read at test time)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    names = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                names.append(str(node["file"]).removesuffix(".ipynb").removesuffix(".md"))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({k: v for k, v in toc.items() if k != "root"})
-    return names
 
 
 DOCNAMES = toc_docnames()
