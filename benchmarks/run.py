@@ -355,7 +355,7 @@ def run(only: str | None = None, rounds: int = ROUNDS, out: Path = RESULTS) -> d
         out.write_text(json.dumps(data, indent=1) + "\n")
         print(f"wrote {out}")
         if out == RESULTS:
-            print("chapter 10 of the book plots this file: run `make execute` to refresh its "
+            print("chapter 18 of the book plots this file: run `make execute` to refresh its "
                   "stored outputs, and `python benchmarks/run.py --readme` for README.md's table")
     return data
 
