@@ -6,10 +6,22 @@
 0.5224
 """
 
+from . import grad
 from ._reduction import legacy_reduction
 from .activations import log_softmax, logsigmoid, sigmoid, softmax
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from .classification import cross_entropy, nll_loss
+
+# regression.py
+
+# distributions.py
+
+# margin.py and its companions
+
+# sequence.py / vocabulary-scale cross-entropy
+
+# diagnose.py
+
 from .modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 
 __version__ = "0.1.0"
@@ -17,5 +29,15 @@ __version__ = "0.1.0"
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-    "legacy_reduction", "log_softmax", "logsigmoid", "nll_loss", "sigmoid", "softmax",
+    "grad", "legacy_reduction", "log_softmax", "logsigmoid", "nll_loss", "sigmoid", "softmax",
+    # regression.py
+
+    # distributions.py
+
+    # margin.py and its companions
+
+    # sequence.py / vocabulary-scale cross-entropy
+
+    # diagnose.py
+
 ]

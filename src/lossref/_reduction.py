@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["REDUCTIONS", "legacy_reduction", "resolve_reduction", "reduce"]
+__all__ = ["REDUCTIONS", "legacy_reduction", "resolve_reduction", "reduce", "reduce_grad"]
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -93,3 +93,54 @@ def reduce(loss: np.ndarray, reduction: str, weight_sum=None):
     denominator = loss.size if weight_sum is None else weight_sum
     with np.errstate(invalid="ignore", divide="ignore"):
         return (total / denominator).astype(loss.dtype)[()]
+
+
+def reduce_grad(grad_output, shape: tuple, dtype, reduction: str, weight_sum=None) -> np.ndarray:
+    """The backward of :func:`reduce`: d(Σ grad_output · reduce(loss)) / d loss, of ``shape``.
+
+    Every ``lossref.grad.NAME`` starts here and multiplies the result by the derivative
+    of its per-element loss (the chain rule, read from the output back to the input).
+
+    Parameters
+    ----------
+    grad_output : array_like or None
+        The upstream gradient, of the loss output's shape: ``()`` for ``'mean'``/``'sum'``,
+        ``shape`` for ``'none'``. ``None`` means ones, as ``loss.backward()`` does.
+    shape : tuple
+        Shape of the per-element loss that was reduced.
+    dtype : numpy dtype
+        The input's dtype; the result has it.
+    reduction : {'none', 'mean', 'sum'}
+        Already resolved (see :func:`resolve_reduction`).
+    weight_sum : scalar, optional
+        The denominator of a weighted mean (Σ w[y] over kept targets), as in :func:`reduce`.
+
+    Returns
+    -------
+    ndarray of ``shape`` and ``dtype`` (possibly a read-only broadcast view: copy before
+    writing into it)
+
+    Examples
+    --------
+    >>> reduce_grad(None, (2, 2), np.float32, "mean")
+    array([[0.25, 0.25],
+           [0.25, 0.25]], dtype=float32)
+    >>> reduce_grad(np.array([1.0, -2.0]), (2,), np.float64, "none")
+    array([ 1., -2.])
+    """
+    out_shape = tuple(shape) if reduction == "none" else ()
+    if grad_output is None:
+        g = np.ones(out_shape, dtype=dtype)
+    else:
+        g = np.asarray(grad_output)
+        if g.shape != out_shape:
+            raise ValueError(f"grad_output of shape {g.shape} must have the shape of the loss "
+                             f"output, {out_shape} (reduction={reduction!r})")
+        g = g.astype(dtype, copy=False)
+    if reduction == "none":
+        return g
+    if reduction == "mean":
+        denominator = int(np.prod(shape)) if weight_sum is None else weight_sum
+        with np.errstate(invalid="ignore", divide="ignore"):
+            g = (g / np.asarray(denominator, dtype=dtype)).astype(dtype)
+    return np.broadcast_to(g, tuple(shape))

@@ -118,3 +118,15 @@ class NLLLoss(_Loss):
     def __call__(self, input: ArrayLike, target: ArrayLike):
         return nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                         reduction=self.reduction)
+
+
+# ---- regression.py -------------------------------------------------------------------------
+
+
+# ---- distributions.py ----------------------------------------------------------------------
+
+
+# ---- margin.py and its companions ----------------------------------------------------------
+
+
+# ---- sequence.py / vocabulary-scale cross-entropy ------------------------------------------
