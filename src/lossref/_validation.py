@@ -9,9 +9,21 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_float", "as_like", "as_class_index", "check_same_shape", "check_broadcast",
+__all__ = ["asarray", "as_float", "as_like", "as_class_index", "check_same_shape", "check_broadcast",
            "check_class_weight", "check_label_smoothing", "check_unit_interval",
            "check_class_range"]
+
+
+def asarray(x) -> np.ndarray:
+    """Any array-like as a NumPy array; a CPU torch tensor too, without importing torch.
+
+    A tensor is recognised by duck typing (it has ``detach`` and ``numpy``), so one that
+    requires grad converts as well: ``x.detach().cpu().numpy()``. Every loss reads its
+    array arguments through this function (directly or via the checks below).
+    """
+    if hasattr(x, "detach") and hasattr(x, "numpy"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
 
 
 def as_float(x, name: str, fn: str) -> np.ndarray:
@@ -20,7 +32,7 @@ def as_float(x, name: str, fn: str) -> np.ndarray:
     PyTorch's losses are not implemented for integer or boolean inputs; lossref
     refuses them too rather than guessing a float dtype.
     """
-    arr = np.asarray(x)
+    arr = asarray(x)
     if not np.issubdtype(arr.dtype, np.floating):
         raise TypeError(f"{fn}: {name} must be a floating-point array, got dtype {arr.dtype} "
                         f"(convert it first, e.g. np.asarray({name}, dtype=np.float32))")
@@ -33,7 +45,7 @@ def as_like(x, like: np.ndarray, name: str, fn: str) -> np.ndarray:
     PyTorch insists the dtypes already match; NumPy turns Python lists into float64
     or int64, so lossref casts real-valued arrays to the input's dtype instead.
     """
-    arr = np.asarray(x)
+    arr = asarray(x)
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_) \
             or np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{fn}: {name} must be a real-valued array, got dtype {arr.dtype}")
@@ -42,7 +54,7 @@ def as_like(x, like: np.ndarray, name: str, fn: str) -> np.ndarray:
 
 def as_class_index(target, fn: str) -> np.ndarray:
     """An integer class-index target as a NumPy integer array."""
-    arr = np.asarray(target)
+    arr = asarray(target)
     if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{fn}: target must hold integer class indices, got dtype {arr.dtype} "
                         f"(use target.astype(np.int64); a float target of the input's shape "

@@ -8,7 +8,8 @@ from numpy.typing import ArrayLike
 from ._numerics import clamp_log, log1m_clamped, log_sigmoid
 from . import _reduction
 from ._reduction import resolve_reduction
-from ._validation import as_float, as_like, check_broadcast, check_same_shape, check_unit_interval
+from ._validation import (asarray, as_float, as_like, check_broadcast, check_same_shape,
+                          check_unit_interval)
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 
@@ -71,7 +72,7 @@ def binary_cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike 
     fn = "binary_cross_entropy"
     reduction = resolve_reduction(size_average, reduce, reduction)
     x = as_float(input, "input", fn)
-    y = np.asarray(target)
+    y = asarray(target)
     check_same_shape(x, y, fn)
     y = as_like(y, x, "target", fn)
     w = _elementwise_weight(weight, x, "weight", fn)
@@ -145,7 +146,7 @@ def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
     fn = "binary_cross_entropy_with_logits"
     reduction = resolve_reduction(size_average, reduce, reduction)
     x = as_float(input, "input", fn)
-    y = np.asarray(target)
+    y = asarray(target)
     check_same_shape(x, y, fn)
     y = as_like(y, x, "target", fn)
     w = _elementwise_weight(weight, x, "weight", fn)

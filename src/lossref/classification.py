@@ -8,7 +8,7 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._numerics import as_samples, log_softmax_sums
 from ._reduction import resolve_reduction
-from ._validation import (as_class_index, as_float, as_like, check_class_range,
+from ._validation import (asarray, as_class_index, as_float, as_like, check_class_range,
                           check_class_weight, check_label_smoothing)
 
 __all__ = ["cross_entropy", "nll_loss"]
@@ -228,7 +228,7 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     eps = check_label_smoothing(label_smoothing, fn)
     n_classes = x.shape[axis]
     w = check_class_weight(weight, n_classes, x, fn)
-    target = np.asarray(target)
+    target = asarray(target)
     if target.shape == x.shape:
         return _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps)
 
