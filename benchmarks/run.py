@@ -1,6 +1,6 @@
 """lossref against torch: time per call and peak memory, written to benchmarks/results.json.
 
-Run with ``make bench`` (or ``.venv/bin/python benchmarks/run.py``); about a minute on two cores.
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/run.py``); about three minutes on two cores.
 
 For every loss (BCE, BCEWithLogits, cross-entropy with class indices, cross-entropy with
 weight + label smoothing + ignore_index, cross-entropy with probability targets, NLL) at
@@ -9,7 +9,16 @@ weight + label smoothing + ignore_index, cross-entropy with probability targets,
 
 * lossref's time, torch's time with ``torch.set_num_threads(1)`` and with its default threads,
   each the best of several interleaved rounds after a warm-up (``time.perf_counter``);
-* the ratio lossref / torch-1-thread (the per-core comparison: NumPy runs on one core);
+* all of it twice, in two worker processes that differ only in glibc's allocator settings:
+  ``default`` (as a user gets it: buffers above the mmap threshold are mmapped, so a large fresh
+  output such as torch's (N, C) log-softmax is page-faulted on every call) and ``kept``
+  (``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` set high, so malloc keeps and reuses
+  that memory: torch's best case). The workers take turns case by case;
+* the ratio lossref / torch-1-thread in the default state, and against torch's best: lossref's
+  faster state over torch's faster state (the per-core comparison: NumPy runs on one core);
+* a few NumPy micro-measurements that chapter 18 quotes (a fresh vs a reused 40 MB array,
+  ``np.exp`` per element, row sums with ``einsum`` vs ``sum``, ``np.minimum`` with a scalar vs an
+  array, ``np.max`` over rows of 100 vs 1000), so no number in the chapter is typed in;
 * lossref's peak traced memory (``tracemalloc``) per byte of the input array;
 * the largest relative difference between lossref's and torch's result (a sanity check).
 
@@ -24,6 +33,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -53,6 +63,12 @@ DTYPES = ["float32", "float64"]
 TOL = {"float32": 2e-5, "float64": 1e-9}   # the parity tests' rtol
 ROUNDS = 7              # interleaved rounds; each round times lossref, torch-1, torch-default
 MIN_SAMPLE = 0.02       # seconds: small cases repeat the call until one sample takes this long
+#: glibc allocator settings of the two worker processes (environment variables, read at start-up)
+ALLOCATORS = {
+    "default": {},
+    "kept": {"MALLOC_MMAP_THRESHOLD_": str(2**32), "MALLOC_TRIM_THRESHOLD_": str(2**32)},
+}
+_MALLOC_VARS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 
 LOSSES = {
     "bce": "BCE",
@@ -179,6 +195,29 @@ def relative_difference(ours, theirs) -> float:
     return abs(ours - theirs) / max(abs(theirs), 1e-300)
 
 
+def micro() -> dict:
+    """NumPy facts chapter 18 explains lossref's design with: seconds per call, best of rounds."""
+    n = 10**7
+    buf = np.empty(n, dtype=np.float32)
+    x = np.random.default_rng(0).standard_normal(n, dtype=np.float32)
+    block = x[: 256 * 1000].reshape(256, 1000)
+    exps = np.exp(block - block.max(axis=1, keepdims=True))
+    out = np.empty_like(block)
+    zeros = np.zeros_like(x[:10**6])
+    best = best_interleaved({
+        "fresh_40MB": (lambda: np.full(n, 1.0, dtype=np.float32), 1),
+        "refill_40MB": (lambda: buf.fill(1.0), 1),
+        "exp_256x1000": (lambda: np.exp(block, out=out), 1),
+        "rowsum_sum_256x1000": (lambda: exps.sum(axis=1), 1),
+        "rowsum_einsum_256x1000": (lambda: np.einsum("nc->n", exps), 1),
+        "minimum_scalar_1e6": (lambda: np.minimum(x[:10**6], 0), 1),
+        "minimum_array_1e6": (lambda: np.minimum(x[:10**6], zeros), 1),
+        "rowmax_100_1e6": (lambda: x[:10**6].reshape(-1, 100).max(axis=1), 1),
+        "rowmax_1000_1e6": (lambda: x[:10**6].reshape(-1, 1000).max(axis=1), 1),
+    }, rounds=ROUNDS)
+    return best
+
+
 # ----------------------------------------------------------------------------- the machine
 def cpu_model() -> str:
     info = {}
@@ -252,14 +291,14 @@ def shape_text(shape) -> str:
 
 def print_table(rows) -> None:
     head = (f"{'loss':<44} {'dtype':<8} {'shape':<13} {'lossref':>10} {'torch 1t':>10} "
-            f"{'torch Nt':>10} {'ratio':>6} {'peak/in':>7}")
+            f"{'kept 1t':>10} {'torch Nt':>10} {'ratio':>6} {'vsbest':>6} {'peak/in':>7}")
     print(head)
     print("-" * len(head))
     for r in rows:
         print(f"{LOSSES[r['loss']]:<44} {r['dtype']:<8} {shape_text(r['shape']):<13} "
               f"{fmt_time(r['lossref_s']):>10} {fmt_time(r['torch_1t_s']):>10} "
-              f"{fmt_time(r['torch_default_s']):>10} {r['ratio_1t']:>6.2f} "
-              f"{r['peak_per_input_byte']:>7.2f}")
+              f"{fmt_time(r['torch_1t_kept_s']):>10} {fmt_time(r['torch_default_s']):>10} "
+              f"{r['ratio_1t']:>6.2f} {r['ratio_best']:>6.2f} {r['peak_per_input_byte']:>7.2f}")
 
 
 def readme_table(data: dict) -> str:
@@ -268,88 +307,172 @@ def readme_table(data: dict) -> str:
     threads = m["torch_default_threads"]
     rows = {(r["group"], r["loss"], r["dtype"], r["elements"]): r for r in data["results"]}
 
-    def ratio(r):
-        return f"**{r['ratio_1t']:.2f}**" if r["ratio_1t"] > 1 else f"{r['ratio_1t']:.2f}"
+    def ratio(value):
+        return f"**{value:.2f}**" if value > 1 else f"{value:.2f}"
 
     lines = [
         f"`make bench` on {m['cpu']}, {m['cores']} cores, NumPy {m['numpy']}, torch {m['torch']}; "
-        f"reduction='mean', best of {data['settings']['rounds']} interleaved rounds. "
-        "*ratio* = lossref time / torch time with `torch.set_num_threads(1)` (NumPy uses one "
-        "core; **bold** = lossref slower); *peak* = lossref's peak traced memory per byte of "
-        f"input. BCE inputs are 1-D; CE and NLL inputs are (N, {data['settings']['classes']}).",
+        f"reduction='mean', best of {data['settings']['rounds']} interleaved rounds, all on one "
+        "thread (`torch.set_num_threads(1)`; NumPy uses one core). *torch* is PyTorch with glibc's "
+        "default allocator, *torch, kept* with `MALLOC_MMAP_THRESHOLD_`/`MALLOC_TRIM_THRESHOLD_` "
+        "set high (malloc keeps large buffers instead of mmapping them afresh: torch's best case). "
+        "*ratio* = lossref's time / torch's time in its faster state (**bold** = lossref slower); "
+        "*peak* = lossref's peak traced memory per byte of input. BCE inputs are 1-D; CE and NLL "
+        f"inputs are (N, {data['settings']['classes']}).",
         "",
-        "| loss | dtype | 10⁶: lossref | torch | ratio | 10⁷: lossref | torch | ratio | peak |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| loss | dtype | 10⁶: lossref | torch | torch, kept | ratio "
+        "| 10⁷: lossref | torch | torch, kept | ratio | peak |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for dtype in DTYPES:
         for loss, label in LOSSES.items():
-            a, b = rows[("sweep", loss, dtype, 10**6)], rows[("sweep", loss, dtype, 10**7)]
-            lines.append(f"| {label} | {dtype} | {fmt_time(a['lossref_s'])} | "
-                         f"{fmt_time(a['torch_1t_s'])} | {ratio(a)} | {fmt_time(b['lossref_s'])} | "
-                         f"{fmt_time(b['torch_1t_s'])} | {ratio(b)} | "
-                         f"{max(a['peak_per_input_byte'], b['peak_per_input_byte']):.2f} |")
+            cells = []
+            for size in (10**6, 10**7):
+                r = rows[("sweep", loss, dtype, size)]
+                cells += [fmt_time(r["lossref_best_s"]), fmt_time(r["torch_1t_s"]),
+                          fmt_time(r["torch_1t_kept_s"]), ratio(r["ratio_best"])]
+            peak = max(rows[("sweep", loss, dtype, size)]["peak_per_input_byte"]
+                       for size in (10**6, 10**7))
+            lines.append(f"| {label} | {dtype} | " + " | ".join(cells) + f" | {peak:.2f} |")
     lines += [
         "",
-        "Cross-entropy with class indices at language-model shapes (float32):",
+        "Cross-entropy with class indices at language-model shapes (float32); torch also with "
+        f"its default {threads} threads:",
         "",
-        f"| (N, C) | lossref | torch, 1 thread | torch, {threads} threads | ratio | peak |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"| (N, C) | lossref | torch | torch, kept | torch, {threads} threads, kept | ratio | peak |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in data["results"]:
         if r["group"] == "lm":
-            lines.append(f"| {shape_text(r['shape'])} | {fmt_time(r['lossref_s'])} | "
-                         f"{fmt_time(r['torch_1t_s'])} | {fmt_time(r['torch_default_s'])} | "
-                         f"{ratio(r)} | {r['peak_per_input_byte']:.2f} |")
+            lines.append(f"| {shape_text(r['shape'])} | {fmt_time(r['lossref_best_s'])} | "
+                         f"{fmt_time(r['torch_1t_s'])} | {fmt_time(r['torch_1t_kept_s'])} | "
+                         f"{fmt_time(r['torch_default_kept_s'])} | {ratio(r['ratio_best'])} | "
+                         f"{r['peak_per_input_byte']:.2f} |")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- workers
+def worker(state: str) -> None:
+    """One allocator state: read case numbers on stdin, answer one JSON line each on stdout."""
+    import torch
+
+    default_threads = torch.get_num_threads()
+    todo = cases()
+    send = sys.stdout.write
+    send(json.dumps({"machine": machine(), "malloc": {k: os.environ.get(k, "")
+                                                       for k in _MALLOC_VARS}}) + "\n")
+    sys.stdout.flush()
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request.get("micro"):
+            send(json.dumps({"micro": micro()}) + "\n")
+            sys.stdout.flush()
+            continue
+        group, loss, shape, dtype = todo[request["case"]]
+        x, ours, theirs = make_case(loss, shape, dtype)
+        big = math.prod(shape) > 2 * 10**7
+        torch.set_num_threads(1)
+        answer = {"rel_diff_vs_torch": relative_difference(ours(), theirs())}
+        rounds = request["rounds"]
+        answer.update(best_interleaved({"lossref": (ours, 1), "torch_1t": (theirs, 1),
+                                        "torch_default": (theirs, default_threads)},
+                                       rounds=max(2, rounds - 2) if big else rounds))
+        if request.get("peak"):
+            answer["peak_bytes"] = peak_memory(ours)
+        answer["input_bytes"] = int(x.nbytes)
+        send(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+        del x, ours, theirs
+        torch.set_num_threads(default_threads)
+
+
+class Worker:
+    """A child process of this script in one allocator state, answering requests in turn."""
+
+    def __init__(self, state: str) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in _MALLOC_VARS}
+        env.update(ALLOCATORS[state])
+        self.proc = subprocess.Popen([sys.executable, __file__, "--worker", state], env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.hello = self._read()
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"benchmark worker exited with code {self.proc.wait()}")
+        return json.loads(line)
+
+    def ask(self, **request) -> dict:
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 # ----------------------------------------------------------------------------- main
 def run(only: str | None = None, rounds: int = ROUNDS, out: Path = RESULTS) -> dict:
-    import torch
-
-    default_threads = torch.get_num_threads()
-    info = machine()
+    workers = {state: Worker(state) for state in ALLOCATORS}
+    info = workers["default"].hello["machine"]
+    info["allocator_states"] = {state: w.hello["malloc"] for state, w in workers.items()}
+    threads = info["torch_default_threads"]
     print("machine:")
     for key, value in info.items():
         print(f"  {key}: {value}")
-    todo = [c for c in cases() if only is None or c[1] == only]
+    todo = [(i, c) for i, c in enumerate(cases()) if only is None or c[1] == only]
     rows = []
     t0 = time.perf_counter()
-    for i, (group, loss, shape, dtype) in enumerate(todo, 1):
-        x, ours, theirs = make_case(loss, shape, dtype)
-        n_el = math.prod(shape)
-        big = n_el > 2 * 10**7
-        torch.set_num_threads(1)
-        diff = relative_difference(ours(), theirs())
-        best = best_interleaved({"lossref": (ours, 1), "torch_1t": (theirs, 1),
-                                 "torch_default": (theirs, default_threads)},
-                                rounds=max(2, rounds - 2) if big else rounds)
-        peak = peak_memory(ours)
-        row = {
-            "group": group, "loss": loss, "label": LOSSES[loss], "dtype": dtype,
-            "shape": list(shape), "elements": n_el, "input_bytes": int(x.nbytes),
-            "lossref_s": best["lossref"], "torch_1t_s": best["torch_1t"],
-            "torch_default_s": best["torch_default"],
-            "ratio_1t": best["lossref"] / best["torch_1t"],
-            "peak_bytes": int(peak), "peak_per_input_byte": peak / x.nbytes,
-            "rel_diff_vs_torch": diff, "within_test_tolerance": diff <= TOL[dtype],
-        }
-        rows.append(row)
-        flag = "" if row["within_test_tolerance"] else f"  !! differs from torch by {diff:.2e}"
-        print(f"[{i:3d}/{len(todo)} {time.perf_counter() - t0:6.1f}s] {group:<6} {loss:<11} "
-              f"{dtype:<8} {shape_text(shape):<13} lossref {fmt_time(row['lossref_s']):>10}  "
-              f"torch-1 {fmt_time(row['torch_1t_s']):>10}  torch-{default_threads} "
-              f"{fmt_time(row['torch_default_s']):>10}  ratio {row['ratio_1t']:5.2f}  "
-              f"peak/in {row['peak_per_input_byte']:5.2f}{flag}", flush=True)
-        del x, ours, theirs
-    torch.set_num_threads(default_threads)
+    try:
+        for k, (i, (group, loss, shape, dtype)) in enumerate(todo, 1):
+            # the two states take turns; the default one also measures lossref's peak memory
+            d = workers["default"].ask(case=i, rounds=rounds, peak=True)
+            kept = workers["kept"].ask(case=i, rounds=rounds)
+            lossref_best = min(d["lossref"], kept["lossref"])
+            torch_best = min(d["torch_1t"], kept["torch_1t"])
+            diff = max(d["rel_diff_vs_torch"], kept["rel_diff_vs_torch"])
+            row = {
+                "group": group, "loss": loss, "label": LOSSES[loss], "dtype": dtype,
+                "shape": list(shape), "elements": math.prod(shape),
+                "input_bytes": d["input_bytes"],
+                "lossref_s": d["lossref"], "lossref_kept_s": kept["lossref"],
+                "lossref_best_s": lossref_best,
+                "torch_1t_s": d["torch_1t"], "torch_1t_kept_s": kept["torch_1t"],
+                "torch_default_s": d["torch_default"],
+                "torch_default_kept_s": kept["torch_default"],
+                "ratio_1t": d["lossref"] / d["torch_1t"],
+                "ratio_best": lossref_best / torch_best,
+                "peak_bytes": d["peak_bytes"],
+                "peak_per_input_byte": d["peak_bytes"] / d["input_bytes"],
+                "rel_diff_vs_torch": diff, "within_test_tolerance": diff <= TOL[dtype],
+            }
+            rows.append(row)
+            flag = "" if row["within_test_tolerance"] else f"  !! differs from torch by {diff:.2e}"
+            print(f"[{k:3d}/{len(todo)} {time.perf_counter() - t0:6.1f}s] {group:<6} {loss:<11} "
+                  f"{dtype:<8} {shape_text(shape):<13} lossref {fmt_time(lossref_best):>10}  "
+                  f"torch-1 {fmt_time(row['torch_1t_s']):>10} (kept "
+                  f"{fmt_time(row['torch_1t_kept_s']):>10})  torch-{threads} "
+                  f"{fmt_time(row['torch_default_s']):>10}  ratio vs best "
+                  f"{row['ratio_best']:5.2f}  peak/in {row['peak_per_input_byte']:5.2f}{flag}",
+                  flush=True)
+        micro_results = {state: w.ask(micro=True)["micro"] for state, w in workers.items()}
+    finally:
+        for w in workers.values():
+            w.close()
     data = {"machine": info,
             "settings": {"rounds": rounds, "min_sample_seconds": MIN_SAMPLE, "reduction": "mean",
                          "classes": CLASSES, "small_classes": SMALL_CLASSES,
+                         "allocators": ALLOCATORS,
                          "total_seconds": round(time.perf_counter() - t0, 1)},
-            "results": rows}
+            "results": rows,
+            "micro": micro_results}
     print()
     print_table(rows)
+    print("\nNumPy micro-measurements (seconds per call, default / kept allocator):")
+    for name in micro_results["default"]:
+        print(f"  {name:<24} {fmt_time(micro_results['default'][name]):>10} "
+              f"{fmt_time(micro_results['kept'][name]):>10}")
     print(f"\n{len(rows)} cases in {data['settings']['total_seconds']} s")
     if only is None:
         out.write_text(json.dumps(data, indent=1) + "\n")
@@ -368,7 +491,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--out", type=Path, default=RESULTS,
                         help="the results file to write (or to read, with --readme)")
+    parser.add_argument("--worker", choices=sorted(ALLOCATORS), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        worker(args.worker)
+        return
     if args.readme:
         print(readme_table(json.loads(args.out.read_text())))
         return
