@@ -7,8 +7,9 @@ on). What is not prose, and is therefore skipped before matching:
 - code: code cells, fenced blocks (```` ``` ```` / ``~~~``, directives included) and inline ```code```;
 - math: ``$$ … $$``, ``$ … $``, ``\\( … \\)``;
 - link targets ``](…)``, MyST targets ``(zh-…)=``, HTML tags;
-- quotations of the source posts (原博文), which keep their own wording. A quotation is written
-  in corner brackets, ``「…」``, or as a markdown blockquote (lines starting with ``>``).
+- quotations, which keep their own wording: of the source posts (原博文) above all, and of
+  PyTorch's documentation. A quotation is written in corner brackets, ``「…」``, or as a markdown
+  blockquote (lines starting with ``>``); ordinary “…” quotes are prose and are checked.
 
 The refused variants (left) and what to write instead (right), from STYLE §7:
 
@@ -70,7 +71,7 @@ NOT_PROSE = [
     re.compile(r"\\\(.*?\\\)", re.DOTALL),                              # \( inline math \)
     re.compile(r"(?<!\\)\$[^$\n]+?(?<!\\)\$"),                          # $inline math$
     re.compile(r"``.+?``|`[^`\n]+`"),                                   # inline code
-    re.compile(r"「.*?」", re.DOTALL),                                  # quotations of the 原博文
+    re.compile(r"「.*?」", re.DOTALL),                                  # quotations
     re.compile(r"^>.*$", re.MULTILINE),                                 # blockquotes
     re.compile(r"\]\([^)]*\)"),                                         # link targets
     re.compile(r"^\([^)\s]+\)=\s*$", re.MULTILINE),                     # MyST targets
