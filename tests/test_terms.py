@@ -1,0 +1,176 @@
+"""One Chinese term per concept: zh prose must not use a variant that STYLE §7 refuses.
+
+What is checked: the markdown cells of every ``book/zh/*.ipynb`` and the Chinese part of
+``book/intro.md`` (the paragraph after ``{.language-zh-CN}`` and everything from ``{#intro-zh``
+on). What is not prose, and is therefore skipped before matching:
+
+- code: code cells, fenced blocks (```` ``` ```` / ``~~~``, directives included) and inline ```code```;
+- math: ``$$ … $$``, ``$ … $``, ``\\( … \\)``;
+- link targets ``](…)``, MyST targets ``(zh-…)=``, HTML tags;
+- quotations, which keep their own wording: of the source posts (原博文) above all, and of
+  PyTorch's documentation. A quotation is written in corner brackets, ``「…」``, or as a markdown
+  blockquote (lines starting with ``>``); ordinary “…” quotes are prose and are checked.
+
+The refused variants (left) and what to write instead (right), from STYLE §7:
+
+==========================  =============================================================
+二分类交叉熵                 二元交叉熵
+类别下标                     类别索引
+小批量                       批次 / 批大小
+the Latin word ``batch``     批次 / 批大小 (``batch``, ``batches``, ``batchsize``, ``mini-batch``)
+得分 (not in 获得分/取得分)   原始分数
+概率标签                     概率目标（软标签 once, as an alias）
+屏蔽 as a noun               掩码; "as a noun" is checked as 的屏蔽 / 个屏蔽 / 屏蔽 followed by
+                             张量, 矩阵, 数组, 向量, 码, 值 or 位 (the verb, 屏蔽掉某些元素, is allowed)
+种子文章                     原博文
+对数几率                     logits（未归一化的分数）. Allowed only in an explicitly binary
+                             context: the same sentence (or the same table row) mentions
+                             sigmoid, 二元, 二分类, logistic or 逻辑
+滑动平均                     累计平均. Allowed only where a moving average is really meant:
+                             the same sentence mentions 指数, 窗口 or EMA
+==========================  =============================================================
+
+A sentence is a piece of a paragraph (lines joined) between 。！？ or ；; a table row is its own
+unit, without the cells of a column headed "English" (the glossary's English terms). "平均值 in
+formulas' names" (STYLE §7) is not checked: the phrase has too many legitimate
+uses in running prose to tell apart by pattern.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ZH = ROOT / "book" / "zh"
+INTRO = ROOT / "book" / "intro.md"
+
+BINARY_CONTEXT = re.compile(r"sigmoid|二元|二分类|logistic|逻辑", re.IGNORECASE)
+MOVING_CONTEXT = re.compile(r"指数|窗口|EMA")
+
+# (refused pattern, what to use instead, context that makes it acceptable or None)
+RULES = [
+    (re.compile(r"二分类交叉熵"), "二元交叉熵", None),
+    (re.compile(r"类别下标"), "类别索引", None),
+    (re.compile(r"小批量"), "批次 / 批大小", None),
+    (re.compile(r"(?<![A-Za-z_])(?:mini-)?[Bb]atch(?:es|size)?(?![A-Za-z_])"), "批次 / 批大小", None),
+    (re.compile(r"(?<![获取])得分"), "原始分数", None),
+    (re.compile(r"概率标签"), "概率目标（软标签）", None),
+    (re.compile(r"[的个]屏蔽|屏蔽(?:张量|矩阵|数组|向量|码|值|位)"), "掩码", None),
+    (re.compile(r"种子文章"), "原博文", None),
+    (re.compile(r"对数几率"), "logits（未归一化的分数）", BINARY_CONTEXT),
+    (re.compile(r"滑动平均"), "累计平均", MOVING_CONTEXT),
+]
+
+NOT_PROSE = [
+    re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL),   # fenced blocks
+    re.compile(r"\$\$.*?\$\$", re.DOTALL),                              # display math
+    re.compile(r"\\\(.*?\\\)", re.DOTALL),                              # \( inline math \)
+    re.compile(r"(?<!\\)\$[^$\n]+?(?<!\\)\$"),                          # $inline math$
+    re.compile(r"``.+?``|`[^`\n]+`"),                                   # inline code
+    re.compile(r"「.*?」", re.DOTALL),                                  # quotations
+    re.compile(r"^>.*$", re.MULTILINE),                                 # blockquotes
+    re.compile(r"\]\([^)]*\)"),                                         # link targets
+    re.compile(r"^\([^)\s]+\)=\s*$", re.MULTILINE),                     # MyST targets
+    re.compile(r"<[^>\n]+>"),                                           # HTML tags
+]
+
+
+def prose(markdown: str) -> str:
+    for pattern in NOT_PROSE:
+        markdown = pattern.sub(" ", markdown)
+    return markdown
+
+
+def units(markdown: str) -> list[str]:
+    """Sentences and table rows of the prose left after removing what is not prose."""
+    out = []
+    for para in re.split(r"\n\s*\n", prose(markdown)):
+        lines = [line.strip() for line in para.splitlines() if line.strip()]
+        out += table_rows([line for line in lines if line.startswith("|")])
+        text = " ".join(line for line in lines if not line.startswith("|"))
+        out += [s for s in re.split(r"(?<=[。！？；])", text) if s.strip()]
+    return out
+
+
+def table_rows(rows: list[str]) -> list[str]:
+    """Table rows as units, without the column headed "English" (a glossary's English terms)."""
+    if not rows:
+        return []
+    cells = [row.strip("|").split("|") for row in rows]
+    english = {i for i, head in enumerate(cells[0]) if head.strip().lower() == "english"}
+    return ["|".join(c for i, c in enumerate(row) if i not in english) for row in cells]
+
+
+def violations(markdown: str) -> list[str]:
+    found = []
+    for unit in units(markdown):
+        for pattern, use, allowed_in in RULES:
+            for match in pattern.finditer(unit):
+                if allowed_in is not None and allowed_in.search(unit):
+                    continue
+                found.append(f"{match.group(0)!r} (use {use}) in: {unit.strip()[:120]}")
+    return found
+
+
+def zh_markdown_cells(path: Path) -> list[tuple[str, str]]:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "markdown":
+            src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            cells.append((f"cell {i}", src))
+    return cells
+
+
+def intro_chinese_part(text: str) -> str:
+    """The paragraph right after ``{.language-zh-CN}`` and the section from ``{#intro-zh`` on."""
+    parts = []
+    lead = re.search(r"^\{\.language-zh-CN\}\s*\n(.*?)(?:\n\s*\n|\Z)", text, re.MULTILINE | re.DOTALL)
+    if lead:
+        parts.append(lead.group(1))
+    start = re.search(r"^\{#intro-zh", text, re.MULTILINE)
+    if start:
+        parts.append(text[start.start():])
+    return "\n\n".join(parts)
+
+
+ZH_NOTEBOOKS = sorted(p for p in ZH.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", ZH_NOTEBOOKS, ids=[p.name for p in ZH_NOTEBOOKS])
+def test_zh_chapter_uses_one_term_per_concept(path):
+    bad = [f"{where}: {v}" for where, src in zh_markdown_cells(path) for v in violations(src)]
+    assert not bad, f"{path.name}: refused variants (STYLE §7):\n  " + "\n  ".join(bad)
+
+
+def test_intro_chinese_part_uses_one_term_per_concept():
+    zh = intro_chinese_part(INTRO.read_text(encoding="utf-8"))
+    assert "{#intro-zh" in zh, "book/intro.md has no {#intro-zh} section"
+    bad = violations(zh)
+    assert not bad, "book/intro.md: refused variants (STYLE §7):\n  " + "\n  ".join(bad)
+
+
+@pytest.mark.parametrize("text, refused", [
+    ("这就是二分类交叉熵。", ["二分类交叉熵"]),
+    ("一个 batch 里的样本。", ["batch"]),
+    ("每个 mini-batch 和小批量。", ["小批量", "mini-batch"]),
+    ("种子文章 001 的例子。", ["种子文章"]),
+    ("softmax 的输入是对数几率。", ["对数几率"]),
+    ("sigmoid 的输入 $z$ 正是对数几率。", []),                 # binary context: allowed
+    ("| logit | 二元情形下即对数几率 |\n| softmax | 对数几率 |", ["对数几率"]),
+    ("原博文写作「二分类交叉熵」和「N :batchsize」。", []),    # quotations keep their wording
+    ("> 结合 Sigmoid 与二分类交叉熵", []),                     # blockquote
+    ("调用 `F.binary_cross_entropy` 时传 `batch_size`。", []),   # inline code
+    ("得到屏蔽张量，或者屏蔽掉这些元素。", ["屏蔽张量"]),     # noun refused, verb allowed
+    ("获得分数很高；原始得分很高。", ["得分"]),
+    ("取各批次均值的滑动平均。", ["滑动平均"]),
+    ("指数滑动平均（EMA）平滑曲线。", []),
+    ("| English | 中文 |\n|---|---|\n| batch | 批次 |\n| mini-batch | 小批量 |", ["小批量"]),
+], ids=lambda v: "" if isinstance(v, list) else f"example{len(v)}")
+def test_rules_catch_refused_variants_and_spare_the_rest(text, refused):
+    found = [re.match(r"'(.*?)'", v).group(1) for v in violations(text)]
+    assert found == refused
