@@ -23,7 +23,7 @@ from lossref._reduction import legacy_reduction
 from torch_ref import t
 
 DTYPES = [np.float32, np.float64]
-SETTINGS = settings(max_examples=60, deadline=None,
+SETTINGS = settings(max_examples=100, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # how a call asks for its reduction: the keyword, or the legacy pair (which overrides it)
