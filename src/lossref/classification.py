@@ -416,7 +416,9 @@ def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | 
                        grad_output: ArrayLike | None = None) -> np.ndarray:
     r"""Gradient of :func:`cross_entropy` with respect to the logits ``input``.
 
-    With class indices, :math:`p = \mathrm{softmax}(x)` over the classes, and no smoothing:
+    Each formula below is multiplied by the upstream gradient (``grad_output``, divided by the
+    mean's denominator for ``'mean'``). With class indices, :math:`p = \mathrm{softmax}(x)`
+    over the classes, and no smoothing:
 
     .. math::
         \frac{\partial l_n}{\partial x_{n,c}} = w_{y_n} \big( p_{n,c} - 1\{c = y_n\} \big)
