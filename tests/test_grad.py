@@ -28,7 +28,8 @@ SETTINGS = settings(max_examples=100, deadline=None,
 
 # how a call asks for its reduction: the keyword, or the legacy pair (which overrides it)
 REDUCTION_ARGS = [{"reduction": "none"}, {"reduction": "mean"}, {"reduction": "sum"},
-                  {"size_average": False}, {"reduce": False}, {"size_average": True, "reduce": True}]
+                  {"size_average": False}, {"reduce": False},
+                  {"size_average": True, "reduce": True}]
 
 
 def resolved(kw: dict) -> str:
