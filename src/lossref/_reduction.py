@@ -87,11 +87,11 @@ def reduce(loss: np.ndarray, reduction: str, weight_sum=None):
     """
     if reduction == "none":
         return loss
-    total = loss.sum()
-    if reduction == "sum":
-        return total
-    denominator = loss.size if weight_sum is None else weight_sum
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):    # inf + (-inf), x / 0: nan, as torch
+        total = loss.sum()
+        if reduction == "sum":
+            return total
+        denominator = loss.size if weight_sum is None else weight_sum
         return (total / denominator).astype(loss.dtype)[()]
 
 

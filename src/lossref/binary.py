@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._numerics import clamp_log, log1m_clamped, log_sigmoid
+from ._numerics import clamp_below, clamp_log, log1m_clamped, log_sigmoid, sigmoid
 from . import _reduction
 from ._reduction import resolve_reduction
 from ._validation import (asarray, as_float, as_like, check_broadcast, check_same_shape,
@@ -92,6 +92,63 @@ def binary_cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike 
     return _reduction.reduce(loss, reduction)
 
 
+def binary_cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+                              size_average: bool | None = None, reduce: bool | None = None,
+                              reduction: str = "mean", *, grad_output: ArrayLike | None = None
+                              ) -> np.ndarray:
+    r"""Gradient of :func:`binary_cross_entropy` with respect to ``input``.
+
+    .. math::
+        \frac{\partial l_n}{\partial x_n} = w_n \frac{x_n - y_n}{\max(x_n (1 - x_n),\ 10^{-12})}
+
+    times the upstream gradient (``grad_output``, divided by the number of elements for
+    ``'mean'``). The denominator is PyTorch's: it is clamped at 1e-12 rather than following
+    the forward's -100 clamp, so a probability of exactly 0 with target 1 gets -1e12 (and the
+    clamped forward would have said 0).
+
+    Parameters
+    ----------
+    input, target, weight, size_average, reduce, reduction
+        As for :func:`binary_cross_entropy` (the same checks and errors).
+    grad_output : array_like, optional
+        The upstream gradient, of the loss output's shape: ``()`` for ``'mean'``/``'sum'``,
+        the input's shape for ``'none'``. ``None`` means ones.
+
+    Returns
+    -------
+    ndarray of the input's shape and dtype
+        ``d(Σ grad_output · loss) / d input``. ``target`` and ``weight`` get no gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([0.5, 0.75, 0.0])
+    >>> y = np.array([1.0, 0.0, 1.0])
+    >>> print(binary_cross_entropy_grad(x, y, reduction="sum"))
+    [-2.e+00  4.e+00 -1.e+12]
+    """
+    fn = "binary_cross_entropy"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x = as_float(input, "input", fn)
+    y = asarray(target)
+    check_same_shape(x, y, fn)
+    y = as_like(y, x, "target", fn)
+    w = _elementwise_weight(weight, x, "weight", fn)
+    check_unit_interval(x, "input", fn)
+    check_unit_interval(y, "target", fn)
+
+    g = _upstream(grad_output, x, reduction)
+    denominator = np.subtract(1, x, out=np.empty_like(x))   # (out=: a 0-d input stays an array)
+    denominator *= x
+    clamp_below(denominator, x.dtype.type(1e-12))   # PyTorch's EPSILON in the backward
+    grad = np.subtract(x, y, out=np.empty_like(x))
+    grad *= g
+    grad /= denominator
+    if w is not None:
+        grad *= w
+    return grad
+
+
 def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
                                      weight: ArrayLike | None = None,
                                      size_average: bool | None = None, reduce: bool | None = None,
@@ -153,12 +210,84 @@ def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
     p = _elementwise_weight(pos_weight, x, "pos_weight", fn)
 
     log_sig = log_sigmoid(x)
-    if p is not None:
-        log_sig *= (p - 1) * y + 1
-    loss = 1 - y
-    loss *= x
-    loss -= log_sig
+    # ±inf logits give 0 · inf or inf - inf somewhere: nan, silently, as in PyTorch
+    with np.errstate(invalid="ignore"):
+        if p is not None:
+            log_sig *= (p - 1) * y + 1
+        loss = 1 - y
+        loss *= x
+        loss -= log_sig
     if w is not None:
         loss *= w
     return _reduction.reduce(loss, reduction)
 
+
+def binary_cross_entropy_with_logits_grad(input: ArrayLike, target: ArrayLike,
+                                          weight: ArrayLike | None = None,
+                                          size_average: bool | None = None,
+                                          reduce: bool | None = None, reduction: str = "mean",
+                                          pos_weight: ArrayLike | None = None, *,
+                                          grad_output: ArrayLike | None = None) -> np.ndarray:
+    r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to ``input``.
+
+    .. math::
+        \frac{\partial l_n}{\partial x_n}
+            = w_n \big[ (p\, y_n + 1 - y_n)\, \sigma(x_n) - p\, y_n \big]
+
+    which is :math:`w_n (\sigma(x_n) - y_n)` without ``pos_weight`` (:math:`p = 1`), times the
+    upstream gradient (divided by the number of elements for ``'mean'``). It is bounded for
+    every logit, ±inf included: :math:`\sigma(\pm\infty)` is 1 or 0.
+
+    Parameters
+    ----------
+    input, target, weight, size_average, reduce, reduction, pos_weight
+        As for :func:`binary_cross_entropy_with_logits` (the same checks and errors).
+    grad_output : array_like, optional
+        The upstream gradient, of the loss output's shape: ``()`` for ``'mean'``/``'sum'``,
+        the input's shape for ``'none'``. ``None`` means ones.
+
+    Returns
+    -------
+    ndarray of the input's shape and dtype
+        ``d(Σ grad_output · loss) / d input``. ``target``, ``weight`` and ``pos_weight``
+        get no gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([0.0, 0.0, 20.0], dtype=np.float32)
+    >>> y = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    >>> binary_cross_entropy_with_logits_grad(x, y, reduction="sum")
+    array([-0.5,  0.5,  1. ], dtype=float32)
+    >>> binary_cross_entropy_with_logits_grad(x, y, reduction="sum", pos_weight=[3.0])
+    array([-1.5,  0.5,  1. ], dtype=float32)
+    """
+    fn = "binary_cross_entropy_with_logits"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x = as_float(input, "input", fn)
+    y = asarray(target)
+    check_same_shape(x, y, fn)
+    y = as_like(y, x, "target", fn)
+    w = _elementwise_weight(weight, x, "weight", fn)
+    p = _elementwise_weight(pos_weight, x, "pos_weight", fn)
+
+    g = _upstream(grad_output, x, reduction)
+    with np.errstate(invalid="ignore"):       # nan logits give nan, as in PyTorch
+        if p is None:
+            grad = np.subtract(sigmoid(x), y, out=np.empty_like(x))
+        else:
+            py = np.multiply(p, y, out=np.empty_like(x))
+            grad = py + 1
+            grad -= y
+            grad *= sigmoid(x)
+            grad -= py
+        grad *= g
+        if w is not None:
+            grad *= w
+    return grad
+
+
+def _upstream(grad_output, x: np.ndarray, reduction: str) -> np.ndarray:
+    """The upstream gradient per element: ``reduce_grad`` for a loss with one value per element."""
+    g = None if grad_output is None else asarray(grad_output)
+    return _reduction.reduce_grad(g, x.shape, x.dtype, reduction)

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._numerics import as_samples, log_softmax_sums
+from ._numerics import _blocks, as_samples, log_softmax_sums
 from ._reduction import resolve_reduction
 from ._validation import (asarray, as_class_index, as_float, as_like, check_class_range,
                           check_class_weight, check_label_smoothing)
@@ -17,13 +17,13 @@ __all__ = ["cross_entropy", "nll_loss"]
 def _class_axis(x: np.ndarray, fn: str) -> int:
     """The class dimension: 0 for an unbatched ``(C,)`` input, else 1 in ``(N, C, d1, …, dK)``."""
     if x.ndim < 1:
-        raise ValueError(f"{fn}: input must have at least 1 dimension, (C,) or (N, C, d1, ..., dK); "
-                         f"got a 0-d array")
+        raise ValueError(f"{fn}: input must have at least 1 dimension, (C,) or "
+                         "(N, C, d1, ..., dK); got a 0-d array")
     return 0 if x.ndim == 1 else 1
 
 
 def _check_index_target(x: np.ndarray, t: np.ndarray, fn: str) -> np.ndarray:
-    """Class-index target shape: ``()`` for ``(C,)`` input, ``(N, d1, …, dK)`` for ``(N, C, d1, …, dK)``."""
+    """Class-index target shape: ``()`` for a ``(C,)`` input, else ``(N, d1, …, dK)``."""
     if x.ndim == 1:
         if t.shape not in ((), (1,)):
             raise ValueError(f"{fn}: an unbatched input of shape {x.shape} takes a single class "
@@ -52,17 +52,22 @@ def _targets(t: np.ndarray, ignore_index: int) -> tuple[np.ndarray, np.ndarray |
     return np.where(ignored, 0, t), ignored
 
 
+def _flat_index(t: np.ndarray, shape: tuple) -> np.ndarray:
+    """Flat positions of ``[n, t[n, d], d]`` in a C-contiguous ``(N, C, D)`` array."""
+    n, c, d = shape
+    index = np.multiply(t, d, dtype=np.intp)                 # class offset within a sample
+    index += np.arange(0, n * c * d, c * d).reshape(n, 1)    # + where each sample starts
+    if d > 1:
+        index += np.arange(d)                                # + the position
+    return index
+
+
 def _pick(x3: np.ndarray, t: np.ndarray) -> np.ndarray:
     """``x3[n, t[n, d], d]`` for every sample n and position d of an ``(N, C, D)`` array.
 
     Flat indexing into the input: one value per target, no (N, C) one-hot matrix.
     """
-    n, c, d = x3.shape
-    index = np.multiply(t, d, dtype=np.intp)                 # class offset within a sample
-    index += np.arange(0, n * c * d, c * d).reshape(n, 1)    # + where each sample starts
-    if d > 1:
-        index += np.arange(d)                                # + the position
-    return np.take(x3, index)
+    return np.take(x3, _flat_index(t, x3.shape))
 
 
 def _negative_log_likelihood(log_p_t: np.ndarray, t: np.ndarray, ignored: np.ndarray | None,
@@ -74,18 +79,87 @@ def _negative_log_likelihood(log_p_t: np.ndarray, t: np.ndarray, ignored: np.nda
     without ``weight``).
     """
     loss = np.negative(log_p_t)
-    if w is None:
-        kept = t.size if ignored is None else np.count_nonzero(~ignored)
-        weight_sum = loss.dtype.type(kept)
-    else:
-        target_w = w[t]
-        loss *= target_w
-        if ignored is not None:
-            target_w[ignored] = 0
-        weight_sum = target_w.sum(dtype=loss.dtype)
+    target_w, weight_sum = _kept_weights(t, ignored, w, loss.dtype)
+    if target_w is not None:
+        with np.errstate(invalid="ignore"):     # an ignored ±inf times its weight 0
+            loss *= target_w
     if ignored is not None:
         loss[ignored] = 0
     return loss, weight_sum
+
+
+def _kept_weights(t: np.ndarray, ignored: np.ndarray | None, w: np.ndarray | None, dtype):
+    """The weight ``w[t]`` of each target (0 where ignored; ``None`` without ``weight``) and
+    the mean's denominator: their sum, or the count of non-ignored targets without ``weight``."""
+    if w is None:
+        kept = t.size if ignored is None else np.count_nonzero(~ignored)
+        return None, np.dtype(dtype).type(kept)
+    target_w = w[t]
+    if ignored is not None:
+        target_w[ignored] = 0
+    return target_w, target_w.sum(dtype=dtype)
+
+
+def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignore_index: int,
+                       reduction: str, grad_output, eps: float, softmax: bool) -> np.ndarray:
+    """d(Σ grad_output · loss)/d input for class-index targets, of the input's shape.
+
+    ``softmax=False`` is ``nll_loss``: ``-g_n w[t_n]`` at each target entry, 0 elsewhere.
+    ``softmax=True`` is ``cross_entropy`` with smoothing ``eps``, per sample
+
+        g_n [ p_c ((1 - eps) w[t_n] + eps/C Σ_k w_k) - (1 - eps) w[t_n] 1{c = t_n} - eps/C w_c ]
+
+    with ``p`` the softmax of the logits: the target entry is written through flat indices,
+    no (N, C) one-hot matrix is built. ``g_n`` is the upstream gradient per target (divided
+    by the mean's denominator), set to 0 (not multiplied by 0) where the target is ignored,
+    so an all-ignored batch, whose mean divides by 0, still gets exact zeros, as in PyTorch.
+    """
+    dtype = x.dtype.type
+    x3 = as_samples(x)
+    n, c, d = x3.shape
+    safe_t, ignored = _targets(t.reshape(n, d), ignore_index)
+    target_w, weight_sum = _kept_weights(safe_t, ignored, w, x.dtype)
+    g = _reduction.reduce_grad(None if grad_output is None else asarray(grad_output), t.shape,
+                               x.dtype, reduction, weight_sum).reshape(n, d)
+    index = _flat_index(safe_t, x3.shape)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        if ignored is not None:
+            g = np.where(ignored, dtype(0), g)
+            index = index[~ignored]
+        g_t = g if target_w is None else g * target_w       # upstream · w[t_n]
+        at_target = g_t if ignored is None else g_t[~ignored]
+        if not softmax:
+            grad = np.zeros(x3.shape, x.dtype)
+            grad.reshape(-1)[index] = -at_target
+            return grad.reshape(x.shape)
+
+        m, log_norm, _ = log_softmax_sums(x3)
+        grad = np.subtract(x3, m, out=np.empty(x3.shape, x.dtype))  # C order: flat view below
+        grad -= log_norm
+        np.exp(grad, out=grad)                               # p = exp(log_softmax(x))
+        flat = grad.reshape(-1)
+        if eps == 0.0:
+            grad *= g_t[:, None, :]                          # p_c · w[t_n] g_n
+            flat[index] -= at_target                         # - w[t_n] g_n at the target
+            return grad.reshape(x.shape)
+        # With smoothing, d loss / d log p_c = -b_c, b_c = (1-eps) w[t] g 1{c=t} + eps/C w_c g,
+        # and the gradient is p_c Σ_k b_k - b_c: the target's b_c is formed as one number, as
+        # PyTorch's backward forms it, so that a lone class (C = 1) gets exactly 0.
+        keep = dtype(1 - eps)
+        sg = dtype(eps / c) * g                              # eps/C · g_n
+        total_w = dtype(c) if w is None else w.sum(dtype=x.dtype)
+        grad *= (keep * g_t + sg * total_w)[:, None, :]
+        sg_t = sg if ignored is None else sg[~ignored]
+        if w is not None:
+            sg_t = sg_t * (target_w if ignored is None else target_w[~ignored])
+        target_grad = flat[index] - (keep * at_target + sg_t)
+        if w is None:
+            grad -= sg[:, None, :]
+        else:                           # g_n · w_c a block of samples at a time: no (N, C) temp
+            for rows in _blocks(x3)[0]:
+                grad[rows] -= sg[rows, None, :] * w[:, None]
+        flat[index] = target_grad
+    return grad.reshape(x.shape)
 
 
 def _per_target(loss: np.ndarray, shape: tuple):
@@ -99,7 +173,8 @@ def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = Non
     r"""Negative log-likelihood loss: pick the target's entry and negate it.
 
     .. math::
-        l_n = -w_{y_n} x_{n, y_n}, \qquad w_c = \text{weight}[c]\cdot 1\{c \ne \text{ignore\_index}\}
+        l_n = -w_{y_n} x_{n, y_n}, \qquad
+        w_c = \text{weight}[c]\cdot 1\{c \ne \text{ignore\_index}\}
 
     ``'mean'`` divides :math:`\sum_n l_n` by :math:`\sum_n w_{y_n}` (the weights of the
     non-ignored targets), not by N. ``input`` is expected to hold log-probabilities
@@ -153,6 +228,54 @@ def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = Non
     safe_t, ignored = _targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
     loss, weight_sum = _negative_log_likelihood(_pick(x3, safe_t), safe_t, ignored, w)
     return _reduction.reduce(_per_target(loss, t.shape), reduction, weight_sum)
+
+
+def nll_loss_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean", *,
+                  grad_output: ArrayLike | None = None) -> np.ndarray:
+    r"""Gradient of :func:`nll_loss` with respect to ``input``.
+
+    .. math::
+        \frac{\partial l_n}{\partial x_{n,c}} = -w_{y_n}\, 1\{c = y_n\}
+
+    times the upstream gradient, divided by :math:`\sum_n w_{y_n}` (the weights of the
+    non-ignored targets) for ``'mean'``. Only the target entry of each sample gets a
+    gradient, and it never shrinks: the loss is linear in its input. Ignored targets give
+    exact zeros, also when every target is ignored (the mean is then ``nan`` but the
+    gradient is 0, as in PyTorch).
+
+    Parameters
+    ----------
+    input, target, weight, size_average, ignore_index, reduce, reduction
+        As for :func:`nll_loss` (the same checks and errors).
+    grad_output : array_like, optional
+        The upstream gradient, of the loss output's shape: ``()`` for ``'mean'``/``'sum'``,
+        the target's shape for ``'none'``. ``None`` means ones.
+
+    Returns
+    -------
+    ndarray of the input's shape and dtype
+        ``d(Σ grad_output · loss) / d input``; ``weight`` gets no gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scores = np.array([[1, 2], [1, 3], [1, 3]], dtype=np.float32)
+    >>> print(nll_loss_grad(scores, np.array([0, 1, 1]), weight=[1.0, 2.0]))
+    [[-0.2  0. ]
+     [ 0.  -0.4]
+     [ 0.  -0.4]]
+    """
+    fn = "nll_loss"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x = as_float(input, "input", fn)
+    axis = _class_axis(x, fn)
+    t = _check_index_target(x, as_class_index(target, fn), fn)
+    n_classes = x.shape[axis]
+    w = check_class_weight(weight, n_classes, x, fn)
+    check_class_range(t, n_classes, ignore_index, fn)
+    return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, 0.0, softmax=False)
 
 
 def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
@@ -239,8 +362,9 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     safe_t, ignored = _targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
     m, log_norm, smooth = log_softmax_sums(x3, w=w, class_sums=eps > 0.0)
     # Only the target's log-probability is needed, in PyTorch's order: (x_t - m) - log_norm.
-    log_p_t = np.subtract(_pick(x3, safe_t), m[:, 0])
-    log_p_t -= log_norm[:, 0]
+    with np.errstate(invalid="ignore"):      # inf - inf for ±inf logits: nan, as in PyTorch
+        log_p_t = np.subtract(_pick(x3, safe_t), m[:, 0])
+        log_p_t -= log_norm[:, 0]
     loss, weight_sum = _negative_log_likelihood(log_p_t, safe_t, ignored, w)
     nll = _reduction.reduce(_per_target(loss, t.shape), reduction, weight_sum)
     if eps == 0.0:
@@ -252,11 +376,12 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
         smooth[ignored] = 0
     smooth = _reduction.reduce(_per_target(smooth, t.shape), reduction, weight_sum)
     dtype = x.dtype.type
-    return dtype(1 - eps) * nll + smooth * dtype(eps / n_classes)
+    with np.errstate(invalid="ignore"):      # 0 · inf when label_smoothing=1: nan, as torch
+        return dtype(1 - eps) * nll + smooth * dtype(eps / n_classes)
 
 
-def _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps):
-    """Cross-entropy against class probabilities (soft targets) of the input's shape."""
+def _probability_target(x, target, axis, ignore_index, eps) -> np.ndarray:
+    """Class probabilities of the input's shape, checked, cast, and smoothed by ``eps``."""
     fn = "cross_entropy"
     if not np.issubdtype(target.dtype, np.floating):
         raise TypeError(f"{fn}: a target of the input's shape {x.shape} is read as class "
@@ -264,10 +389,16 @@ def _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, ep
     if ignore_index >= 0:
         raise ValueError(f"{fn}: ignore_index={ignore_index} is not supported with class-"
                          "probability targets (leave it at the default -100)")
-    n_classes = x.shape[axis]
     y = as_like(target, x, "target", fn)
     if eps > 0.0:
-        y = y * x.dtype.type(1 - eps) + x.dtype.type(eps / n_classes)
+        y = y * x.dtype.type(1 - eps) + x.dtype.type(eps / x.shape[axis])
+    return y
+
+
+def _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps):
+    """Cross-entropy against class probabilities (soft targets) of the input's shape."""
+    n_classes = x.shape[axis]
+    y = _probability_target(x, target, axis, ignore_index, eps)
     x3 = as_samples(x)
     # -sum_c w_c y_c log p_c per sample, PyTorch's products (log p * y) * w
     loss = np.negative(log_softmax_sums(x3, y=as_samples(y), w=w, class_sums=True)[2])
@@ -276,3 +407,107 @@ def _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, ep
     n_samples = x.size // n_classes if n_classes else 0
     return _reduction.reduce(_per_target(loss, x.shape[:axis] + x.shape[axis + 1:]), reduction,
                              weight_sum=n_samples)
+
+
+def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+                       size_average: bool | None = None, ignore_index: int = -100,
+                       reduce: bool | None = None, reduction: str = "mean",
+                       label_smoothing: float = 0.0, *,
+                       grad_output: ArrayLike | None = None) -> np.ndarray:
+    r"""Gradient of :func:`cross_entropy` with respect to the logits ``input``.
+
+    Each formula below is multiplied by the upstream gradient (``grad_output``, divided by the
+    mean's denominator for ``'mean'``). With class indices, :math:`p = \mathrm{softmax}(x)`
+    over the classes, and no smoothing:
+
+    .. math::
+        \frac{\partial l_n}{\partial x_{n,c}} = w_{y_n} \big( p_{n,c} - 1\{c = y_n\} \big)
+
+    With ``label_smoothing`` :math:`\varepsilon` (:math:`W = \sum_k w_k`, or C without
+    weights):
+
+    .. math::
+        \begin{aligned}
+        \frac{\partial l_n}{\partial x_{n,c}}
+            &= \big((1 - \varepsilon) w_{y_n} + \tfrac{\varepsilon}{C} W\big)\, p_{n,c} \\
+            &\quad - (1 - \varepsilon)\, w_{y_n} 1\{c = y_n\} - \tfrac{\varepsilon}{C} w_c
+        \end{aligned}
+
+    so without weights the gradient is :math:`p - q` with the smoothed target
+    :math:`q = 1 - \varepsilon + \varepsilon/C` at the true class and :math:`\varepsilon/C`
+    elsewhere. ``'mean'`` divides by :math:`\sum_n w_{y_n}` over the non-ignored targets
+    (their count without weights); ignored targets get exact zeros, also when all are
+    ignored (a ``nan`` loss, a zero gradient, as in PyTorch).
+
+    Probability targets :math:`y` (smoothed as in the forward):
+
+    .. math::
+        \frac{\partial l_n}{\partial x_{n,c}}
+            = p_{n,c} \sum_k w_k y_{n,k} - w_c\, y_{n,c}
+
+    and ``'mean'`` divides by the number of samples N·d1…dK.
+
+    Parameters
+    ----------
+    input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing
+        As for :func:`cross_entropy` (the same checks and errors).
+    grad_output : array_like, optional
+        The upstream gradient, of the loss output's shape: ``()`` for ``'mean'``/``'sum'``,
+        ``()``, ``(N,)`` or ``(N, d1, ..., dK)`` for ``'none'``. ``None`` means ones.
+
+    Returns
+    -------
+    ndarray of the input's shape and dtype
+        ``d(Σ grad_output · loss) / d input``; probability targets and ``weight`` get no
+        gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> logits = np.array([[1, 2], [1, 3], [1, 3]], dtype=np.float32)
+    >>> labels = np.array([0, 1, 1])
+    >>> print(np.round(cross_entropy_grad(logits, labels, reduction="sum"), 4))
+    [[-0.7311  0.7311]
+     [ 0.1192 -0.1192]
+     [ 0.1192 -0.1192]]
+    >>> print(np.round(cross_entropy_grad(logits, np.array([0, -100, -100])), 4))
+    [[-0.7311  0.7311]
+     [ 0.      0.    ]
+     [ 0.      0.    ]]
+    """
+    fn = "cross_entropy"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x = as_float(input, "input", fn)
+    axis = _class_axis(x, fn)
+    eps = check_label_smoothing(label_smoothing, fn)
+    n_classes = x.shape[axis]
+    w = check_class_weight(weight, n_classes, x, fn)
+    target = asarray(target)
+    if target.shape == x.shape:
+        y = _probability_target(x, target, axis, ignore_index, eps)
+        return _probability_target_grad(x, y, w, axis, reduction, grad_output)
+    t = _check_index_target(x, as_class_index(target, fn), fn)
+    check_class_range(t, n_classes, ignore_index, fn)
+    return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, eps, softmax=True)
+
+
+def _probability_target_grad(x, y, w, axis, reduction, grad_output) -> np.ndarray:
+    """``g_n (p_c Σ_k w_k y_k - w_c y_c)`` per sample; ``'mean'`` divides by N·d1…dK."""
+    x3 = as_samples(x)
+    n, c, d = x3.shape
+    n_samples = x.size // c if c else 0
+    g = _reduction.reduce_grad(None if grad_output is None else asarray(grad_output),
+                               x.shape[:axis] + x.shape[axis + 1:], x.dtype, reduction,
+                               weight_sum=n_samples).reshape(n, 1, d)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        wy = np.array(as_samples(y), copy=True)
+        if w is not None:
+            wy *= w[:, None]
+        m, log_norm, _ = log_softmax_sums(x3)
+        grad = np.subtract(x3, m)
+        grad -= log_norm
+        np.exp(grad, out=grad)                               # p = exp(log_softmax(x))
+        grad *= wy.sum(axis=1, keepdims=True)
+        grad -= wy
+        grad *= g
+    return grad.reshape(x.shape)

@@ -21,8 +21,12 @@ backward divides by max(x(1 - x), 1e-12), ...).
 #     from .binary import binary_cross_entropy_grad as binary_cross_entropy
 
 # binary.py
+from .binary import binary_cross_entropy_grad as binary_cross_entropy
+from .binary import binary_cross_entropy_with_logits_grad as binary_cross_entropy_with_logits
 
 # classification.py
+from .classification import cross_entropy_grad as cross_entropy
+from .classification import nll_loss_grad as nll_loss
 
 # regression.py
 
