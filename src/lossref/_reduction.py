@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 
+from ._validation import asarray
+
 __all__ = ["REDUCTIONS", "legacy_reduction", "resolve_reduction", "reduce", "reduce_grad"]
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -132,7 +134,7 @@ def reduce_grad(grad_output, shape: tuple, dtype, reduction: str, weight_sum=Non
     if grad_output is None:
         g = np.ones(out_shape, dtype=dtype)
     else:
-        g = np.asarray(grad_output)
+        g = asarray(grad_output)   # a torch tensor too
         if g.shape != out_shape:
             raise ValueError(f"grad_output of shape {g.shape} must have the shape of the loss "
                              f"output, {out_shape} (reduction={reduction!r})")

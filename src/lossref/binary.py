@@ -289,5 +289,4 @@ def binary_cross_entropy_with_logits_grad(input: ArrayLike, target: ArrayLike,
 
 def _upstream(grad_output, x: np.ndarray, reduction: str) -> np.ndarray:
     """The upstream gradient per element: ``reduce_grad`` for a loss with one value per element."""
-    g = None if grad_output is None else asarray(grad_output)
-    return _reduction.reduce_grad(g, x.shape, x.dtype, reduction)
+    return _reduction.reduce_grad(grad_output, x.shape, x.dtype, reduction)

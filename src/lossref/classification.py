@@ -119,7 +119,7 @@ def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignor
     n, c, d = x3.shape
     safe_t, ignored = _targets(t.reshape(n, d), ignore_index)
     target_w, weight_sum = _kept_weights(safe_t, ignored, w, x.dtype)
-    g = _reduction.reduce_grad(None if grad_output is None else asarray(grad_output), t.shape,
+    g = _reduction.reduce_grad(grad_output, t.shape,
                                x.dtype, reduction, weight_sum).reshape(n, d)
     index = _flat_index(safe_t, x3.shape)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
@@ -496,7 +496,7 @@ def _probability_target_grad(x, y, w, axis, reduction, grad_output) -> np.ndarra
     x3 = as_samples(x)
     n, c, d = x3.shape
     n_samples = x.size // c if c else 0
-    g = _reduction.reduce_grad(None if grad_output is None else asarray(grad_output),
+    g = _reduction.reduce_grad(grad_output,
                                x.shape[:axis] + x.shape[axis + 1:], x.dtype, reduction,
                                weight_sum=n_samples).reshape(n, 1, d)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
