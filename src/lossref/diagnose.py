@@ -202,6 +202,7 @@ class _Arr:
     a: np.ndarray          # the values
     dtype: str             # the dtype as the caller's object names it ("torch.int32", "int64")
     typed: bool            # the caller's object carries a dtype (tensor, ndarray)
+    eps: float             # the rounding unit of the caller's dtype (0 for integers)
 
 
 def _read(x: Any, name: str) -> _Arr:
@@ -217,7 +218,8 @@ def _read(x: Any, name: str) -> _Arr:
             or np.issubdtype(a.dtype, np.complexfloating):
         raise TypeError(f"diagnose: cannot read {name} as a real numeric array "
                         f"(got dtype {a.dtype})")
-    return _Arr(a, label or str(a.dtype), typed)
+    eps = 2.0 ** -7 if label.endswith("bfloat16") else _eps(a)
+    return _Arr(a, label or str(a.dtype), typed, eps)
 
 
 def _is_float(arr: _Arr) -> bool:
@@ -605,7 +607,7 @@ def _probability_target(r: _Report, x: _Arr, y: _Arr, rows: np.ndarray, ignore_i
     if p.size:
         with np.errstate(all="ignore"):
             sums = p.sum(axis=1)
-        tol = 4 * (n_classes + 4) * max(_eps(y.a), _eps(x.a))
+        tol = 4 * (n_classes + 4) * max(y.eps, x.eps)
         if (p < 0).any() or not np.all(np.abs(sums - 1) <= tol):
             worst = sums[np.argmax(np.abs(sums - 1))] if np.isfinite(sums).all() else np.nan
             r.add("probability-target-not-normalised", "warning", _WEIGHTS,
@@ -653,7 +655,7 @@ def _log_probability_rows(rows: np.ndarray, dtype_eps: float) -> np.ndarray:
 
 def _class_input(r: _Report, name: str, x: _Arr, rows: np.ndarray, n_classes: int) -> None:
     """Heuristics on the input alone: what kind of numbers are these?"""
-    a, eps = x.a, _eps(x.a)
+    a, eps = x.a, x.eps
     if rows.size == 0:
         return
     # A single float16 row can sum to 1 within float16's rounding by chance: a note only.
