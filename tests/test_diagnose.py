@@ -100,6 +100,12 @@ CASES = [
      call("cross_entropy", Z, Y[:5]), call("cross_entropy", Z[:5], Y[:5])),
     ("index-target-shape", "error",
      call("nll_loss", LSM, F.one_hot(Y, 4).float()), call("nll_loss", LSM, Y)),
+    ("index-target-shape", "error",
+     call("cross_entropy", Z.reshape(2, 3, 4), Y.reshape(2, 1, 3)),
+     call("cross_entropy", Z.reshape(2, 3, 4), torch.tensor([[0, 1, 2, 0], [2, 2, 1, 0]]))),
+    ("one-hot-index-target", "error",
+     call("cross_entropy", Z, F.one_hot(Y, 4).int()),
+     call("cross_entropy", Z, F.one_hot(Y, 4).int().argmax(dim=1))),
     ("single-class-cross-entropy", "warning",
      call(nn.CrossEntropyLoss(), Z[:, :1], torch.zeros(6, dtype=torch.long)),
      call(nn.BCEWithLogitsLoss(), Z[:, 0], T1)),
@@ -141,6 +147,14 @@ CASES = [
     ("target-dtype-mismatch", "error",
      call("binary_cross_entropy_with_logits", Z, T.long()),
      call("binary_cross_entropy_with_logits", Z, T.double())),
+    ("target-dtype-mismatch", "error",
+     call("binary_cross_entropy_with_logits", Z.double(), T.int()),
+     call("binary_cross_entropy_with_logits", Z.double(), T.double())),
+    ("target-dtype-mismatch", "error",
+     call("binary_cross_entropy_with_logits", Z, T.bool()),
+     call("binary_cross_entropy_with_logits", Z, T.bool().float())),
+    ("float-class-indices", "error",
+     call("cross_entropy", Z, Y.double()), call("cross_entropy", Z, Y.double().long())),
     ("target-dtype-mismatch", "error",
      call("kl_div", LSM, T.long(), reduction="batchmean"),
      call("kl_div", LSM, SM, reduction="batchmean")),
@@ -229,6 +243,11 @@ ISSUE_CODES = {"softmax-before-cross-entropy", "probabilities-to-bce-with-logits
 
 def torch_call(loss, x, y, options):
     """Run the call in torch; True when torch refuses it (its warnings are swallowed)."""
+    return torch_refusal(loss, x, y, options) is not None
+
+
+def torch_refusal(loss, x, y, options):
+    """torch's error message for the call, or None when torch accepts it."""
     if isinstance(loss, str):
         fn = functools.partial(getattr(F, loss), **options)
     elif isinstance(loss, nn.Module):
@@ -239,9 +258,9 @@ def torch_call(loss, x, y, options):
         warnings.simplefilter("ignore")
         try:
             fn(x, y)
-        except Exception:                              # noqa: BLE001 - any refusal counts
-            return True
-    return False
+        except Exception as error:                     # noqa: BLE001 - any refusal counts
+            return str(error)
+    return None
 
 
 def codes(findings, severity=None):
@@ -262,7 +281,14 @@ def test_finding_fires_and_matches_torch(case):
     found = diagnose(bad[0], bad[1], bad[2], **bad[3])
     assert code in codes(found, severity), f"expected {severity} {code}, got {found}"
     # 'error' exactly when torch refuses the call
-    assert torch_call(*bad) == any(f.severity == "error" for f in found), found
+    refusal = torch_refusal(*bad)
+    assert (refusal is not None) == any(f.severity == "error" for f in found), found
+    # torch's words quoted in an error message are torch's words for this call
+    for f in found:
+        if f.severity == "error":
+            for quoted in re.findall(r'"([^"]+)"', f.message):
+                if "..." not in quoted:
+                    assert quoted in refusal, (quoted, refusal)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

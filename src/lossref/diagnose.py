@@ -222,6 +222,16 @@ def _read(x: Any, name: str) -> _Arr:
     return _Arr(a, label or str(a.dtype), typed, eps)
 
 
+_TORCH_TYPES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                "uint8": "Byte", "bool": "Bool", "float16": "Half", "float32": "Float",
+                "float64": "Double"}
+
+
+def _torch_type(a: np.ndarray) -> str:
+    """The scalar type torch names in its messages (``Long`` for int64 ...)."""
+    return _TORCH_TYPES.get(str(a.dtype), str(a.dtype))
+
+
 def _is_float(arr: _Arr) -> bool:
     return np.issubdtype(arr.a.dtype, np.floating)
 
@@ -391,8 +401,8 @@ def _classification(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
     if y.a.shape == a.shape and (ce or not _is_float(y)):
         if not _is_float(y):
             reason = ("Expected floating point type for target with class probabilities, "
-                      "got Long") if ce else "0D or 1D target tensor expected, multi-target " \
-                "not supported"
+                      f"got {_torch_type(y.a)}") if ce else \
+                "0D or 1D target tensor expected, multi-target not supported"
             fix_en = "or probabilities, target.float()" if ce else "as nll_loss takes nothing else"
             fix_zh = "或传概率 target.float()" if ce else "nll_loss 只接受类别索引"
             r.add("one-hot-index-target", "error", _TROUBLE,
@@ -465,30 +475,32 @@ def _label_smoothing(r: _Report, options: dict) -> float:
 
 def _index_target_shape(r: _Report, name: str, a: np.ndarray, y: _Arr, expected: tuple):
     t = y.a
+    # torch's own words where its message does not depend on the kernel that runs
+    multi = "0D or 1D target tensor expected, multi-target not supported"
+    reason = multi if a.ndim <= 2 and t.ndim >= 2 else None
+    extra = next((i for i in range(t.ndim) if t.shape[i] == 1
+                  and t.shape[:i] + t.shape[i + 1:] == expected), None)
     if a.ndim >= 2 and t.ndim >= 1 and t.shape[0] != a.shape[0]:
         reason = (f"Expected input batch_size ({a.shape[0]}) to match target batch_size "
                   f"({t.shape[0]}).")
         hint_en = "input and target hold different numbers of samples."
         hint_zh = "input 和 target 的样本数不同。"
-    elif t.ndim == a.ndim and t.shape == a.shape:
-        reason = "0D or 1D target tensor expected, multi-target not supported"
+    elif extra is not None:
+        hint_en = f"the target has an extra axis {extra} of size 1: use target.squeeze({extra})."
+        hint_zh = f"target 多了一个长度为 1 的第 {extra} 维：用 target.squeeze({extra}) 去掉。"
+    elif t.shape == a.shape:
         hint_en = (f"{name} takes class indices; for one-hot or probability rows use "
                    f"target.argmax(dim=1), or cross_entropy, which accepts probabilities.")
         hint_zh = (f"{name} 只接受类别索引；独热编码或概率行请先 target.argmax(dim=1)，"
                    f"或改用接受概率目标的 cross_entropy。")
-    elif t.ndim == len(expected) + 1 and t.shape[-1] == 1 and t.shape[:-1] == expected:
-        reason = "0D or 1D target tensor expected, multi-target not supported"
-        hint_en = f"the target has an extra axis of size 1: use target.squeeze(-1)."
-        hint_zh = f"target 多了一个长度为 1 的维度：用 target.squeeze(-1) 去掉。"
     else:
-        reason = f"target of shape {t.shape} does not fit input of shape {a.shape}"
         hint_en = f"class indices need shape {expected}."
         hint_zh = f"类别索引的形状应为 {expected}。"
+    said_en = f" (\"{reason}\")" if reason else ""
+    said_zh = f"（\"{reason}\"）" if reason else ""
     r.add("index-target-shape", "error", _WEIGHTS,
-          f"target shape {t.shape} for input shape {a.shape}: torch refuses (\"{reason}\"); "
-          f"{hint_en}",
-          f"input 形状为 {a.shape}，target 形状却是 {t.shape}：torch 会拒绝"
-          f"（\"{reason}\"）；{hint_zh}")
+          f"target shape {t.shape} for input shape {a.shape}: torch refuses{said_en}; {hint_en}",
+          f"input 形状为 {a.shape}，target 形状却是 {t.shape}：torch 会拒绝{said_zh}；{hint_zh}")
 
 
 def _index_target_dtype(r: _Report, name: str, y: _Arr) -> np.ndarray | None:
@@ -501,10 +513,10 @@ def _index_target_dtype(r: _Report, name: str, y: _Arr) -> np.ndarray | None:
             r.add("float-class-indices", "error", _NLL,
                   f"target holds whole numbers with dtype {y.dtype}: class indices must be "
                   f"int64 (torch: \"expected target dtype to be Long or Byte, but got "
-                  f"Float\"). Use target.long().",
+                  f"{_torch_type(t)}\"). Use target.long().",
                   f"target 存的是整数值，dtype 却是 {y.dtype}：类别索引必须是 int64"
-                  f"（torch 报错 \"expected target dtype to be Long or Byte, but got Float\"）。"
-                  f"用 target.long() 转换。")
+                  f"（torch 报错 \"expected target dtype to be Long or Byte, but got "
+                  f"{_torch_type(t)}\"）。用 target.long() 转换。")
             return t.astype(np.int64)
         r.add("float-class-indices", "error", _NLL,
               f"target has the shape of class indices but holds fractions (dtype {y.dtype}): "
@@ -744,9 +756,9 @@ def _same_shape(r: _Report, name: str, x: _Arr, y: _Arr, refuses: bool, chapter:
         grown = None
     hint_en = hint_zh = ""
     if len(xs) == len(ys) + 1 and xs[-1] == 1 and xs[:-1] == ys:
-        hint_en, hint_zh = " Use input.squeeze(-1).", " 用 input.squeeze(-1) 对齐。"
+        hint_en, hint_zh = " Use input.squeeze(-1).", "用 input.squeeze(-1) 对齐。"
     elif len(ys) == len(xs) + 1 and ys[-1] == 1 and ys[:-1] == xs:
-        hint_en, hint_zh = " Use target.squeeze(-1).", " 用 target.squeeze(-1) 对齐。"
+        hint_en, hint_zh = " Use target.squeeze(-1).", "用 target.squeeze(-1) 对齐。"
     if refuses or grown is None:
         r.add("target-shape-mismatch", "error", chapter,
               f"target shape {ys} differs from input shape {xs}: {name} refuses it "
@@ -841,13 +853,15 @@ def _bce_with_logits(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
     _elementwise_weight(r, name, options, "weight", a.shape, _BCEL, "weight-shape")
     _elementwise_weight(r, name, options, "pos_weight", a.shape, _BCEL, "pos-weight-shape")
     if not _is_float(y) and y.typed:
+        said = "Subtraction, the `-` operator, with two bool tensors is not supported" \
+            if y.a.dtype == np.bool_ else \
+            f"result type {_torch_type(a)} can't be cast to the desired output type " \
+            f"{_torch_type(y.a)}"
         r.add("target-dtype-mismatch", "error", _TROUBLE,
               f"target has dtype {y.dtype}: binary_cross_entropy_with_logits needs floating "
-              f"targets (torch: \"result type Float can't be cast to the desired output type "
-              f"Long\"). Use target.float().",
+              f"targets (torch: \"{said}\"). Use target.float().",
               f"target 的 dtype 是 {y.dtype}：binary_cross_entropy_with_logits 需要浮点数目标"
-              f"（torch 报错 \"result type Float can't be cast to the desired output type "
-              f"Long\"）。用 target.float() 转换。")
+              f"（torch 报错 \"{said}\"）。用 target.float() 转换。")
     if a.size and np.isfinite(a).all() and a.min() >= 0 and a.max() <= 1:
         strong = a.size >= 16
         r.add("probabilities-to-bce-with-logits", "warning" if strong else "info", _BCEL,
