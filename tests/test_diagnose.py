@@ -194,6 +194,13 @@ CASES = [
      call("cross_entropy", Z.long(), Y), call("cross_entropy", Z.round(), Y)),
     ("integer-input", "error",
      call("mse_loss", Y, Y), call("mse_loss", Y.float(), Y)),
+    ("option-type", "error",
+     call("cross_entropy", Z, Y, ignore_index=1.5), call("cross_entropy", Z, Y, ignore_index=1)),
+    ("option-type", "error",
+     call("cross_entropy", Z, Y, label_smoothing=None),
+     call("cross_entropy", Z, Y, label_smoothing=0)),
+    ("option-type", "error",
+     call("smooth_l1_loss", Z, T, beta="1"), call("smooth_l1_loss", Z, T, beta=1)),
     ("unknown-option", "error",
      call("binary_cross_entropy", SIG, T, pos_weight=torch.ones(4)),
      call("binary_cross_entropy_with_logits", Z, T, pos_weight=torch.ones(4))),
@@ -562,12 +569,22 @@ def garbage(draw):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 def test_diagnose_never_raises_on_bad_tensors(name, x, y, data):
     pool = {"weight": garbage(), "pos_weight": garbage(), "var": garbage(),
-            "ignore_index": st.sampled_from([-100, -1, 0, 1, 7]),
-            "reduction": st.sampled_from(["none", "mean", "sum", "batchmean", "avg"]),
-            "label_smoothing": st.sampled_from([0.0, 0.2, -0.5, 2.0]),
-            "log_target": st.booleans(), "beta": st.sampled_from([1.0, -1.0]),
-            "delta": st.sampled_from([1.0, 0.0])}
+            "ignore_index": st.sampled_from([-100, -1, 0, 1, 7, 1.5, None]),
+            "reduction": st.sampled_from(["none", "mean", "sum", "batchmean", "avg", None]),
+            "label_smoothing": st.sampled_from([0.0, 0.2, -0.5, 2.0, None, "x"]),
+            "log_target": st.booleans(), "beta": st.sampled_from([1.0, -1.0, None]),
+            "delta": st.sampled_from([1.0, 0.0, [1.0]]), "size_average": st.booleans(),
+            "margin": st.sampled_from([1.0, "m"]), "p": st.sampled_from([1, 2.5])}
     keys = data.draw(st.lists(st.sampled_from(sorted(pool)), max_size=3, unique=True))
     options = {k: data.draw(pool[k]) for k in keys}
     found = diagnose(name, x, y, **options)
     assert all(isinstance(f, Finding) for f in found)
+
+
+def test_float16_threshold_in_the_clamp_message():
+    """The clamp message says float16's sigmoid rounds to 1 from a logit of about 8.3: check."""
+    grid = torch.arange(6.0, 12.0, 2.0 ** -8).half().unique()
+    first_one = grid[torch.sigmoid(grid) == 1][0].item()
+    found = diagnose("binary_cross_entropy", torch.sigmoid(grid), torch.zeros_like(grid))
+    assert codes(found) == ["bce-log-clamped"]
+    assert f"about {first_one:.1f}" in found[0].message and f"{first_one:.1f}" in found[0].message_zh

@@ -30,6 +30,7 @@ Decisions, documented once:
 from __future__ import annotations
 
 import functools
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -335,6 +336,19 @@ def _check_options(r: _Report, name: str, options: dict) -> str:
                   f"TypeError); it takes {', '.join(allowed)}.",
                   f"{name}() 没有参数 '{option}'（torch 会抛出 TypeError）；它的参数是 "
                   f"{', '.join(allowed)}。")
+    for option, kind in _SCALAR_OPTIONS.items():
+        if option not in options or option not in allowed:
+            continue
+        scalar = _as_scalar(options[option], kind)
+        if scalar is not None:
+            options[option] = scalar
+        else:
+            value = options.pop(option)                 # later checks use the default
+            r.add("option-type", "error", _TROUBLE,
+                  f"{option}={value!r} is not {'an int' if kind is int else 'a number'} "
+                  f"(torch raises TypeError).",
+                  f"{option}={value!r} 不是{'整数' if kind is int else '数值'}"
+                  f"（torch 会抛出 TypeError）。")
     reduction = options.get("reduction", "mean")
     size_average, reduce = options.get("size_average"), options.get("reduce")
     if size_average is not None or reduce is not None:
@@ -358,6 +372,25 @@ def _check_options(r: _Report, name: str, options: dict) -> str:
               f"可选 {', '.join(repr(v) for v in valid)}。")
         return "mean"
     return reduction
+
+
+_SCALAR_OPTIONS = {"ignore_index": int, "blank": int, "p": int, "label_smoothing": float,
+                   "beta": float, "delta": float, "margin": float, "eps": float}
+
+
+def _as_scalar(value: Any, kind: type) -> int | float | None:
+    """``value`` as an int (``operator.index``) or a float, or None when it is not one.
+
+    Booleans, strings and arrays with dimensions are not scalars; a 0-d tensor is.
+    """
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        return None
+    try:
+        if np.ndim(value) != 0:
+            return None
+        return operator.index(value) if kind is int else float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _integer_input(r: _Report, name: str, x: _Arr) -> None:
@@ -601,10 +634,22 @@ def _nonfinite_classification(r: _Report, name: str, rows: np.ndarray, t: np.nda
                            if smoothing > 0 else ""))
     if nan.any() or inf.any():
         r.add("nonfinite-input", "warning", _SOFTMAX if name == "cross_entropy" else _NLL,
-              f"{int(nan.sum())} sample(s) give nan and {int(inf.sum())} give inf from "
-              f"non-finite input: {why_en}.",
-              f"输入中的非有限值使 {int(nan.sum())} 个样本的损失为 nan，{int(inf.sum())} 个为 "
-              f"inf：{why_zh}。")
+              f"{_counts_en(nan.sum(), inf.sum())} from non-finite input: {why_en}.",
+              f"输入中的非有限值使 {_counts_zh(nan.sum(), inf.sum())}：{why_zh}。")
+
+
+def _counts_en(n_nan, n_inf) -> str:
+    """'2 samples give nan and 1 sample gives inf', leaving out a count of 0."""
+    def part(n, what):
+        n = int(n)
+        return f"{n} sample gives {what}" if n == 1 else f"{n} samples give {what}"
+    return " and ".join(part(n, w) for n, w in ((n_nan, "nan"), (n_inf, "inf")) if n)
+
+
+def _counts_zh(n_nan, n_inf) -> str:
+    """'2 个样本的损失为 nan，1 个样本的损失为 inf'，略去为 0 的计数。"""
+    return "，".join(f"{int(n)} 个样本的损失为 {w}" for n, w in ((n_nan, "nan"), (n_inf, "inf"))
+                    if n)
 
 
 def _probability_target(r: _Report, x: _Arr, y: _Arr, rows: np.ndarray, ignore_index: int,
@@ -639,9 +684,9 @@ def _probability_target(r: _Report, x: _Arr, y: _Arr, rows: np.ndarray, ignore_i
                                                          & ~bad_nan.any(axis=1)).sum())
     if n_nan or n_inf:
         r.add("nonfinite-input", "warning", _WEIGHTS,
-              f"{n_nan} sample(s) give nan and {n_inf} give inf: with probability targets "
-              f"every class counts, and a -inf logit times a target of 0 is 0 · (-inf) = nan.",
-              f"{n_nan} 个样本的损失为 nan，{n_inf} 个为 inf：概率目标会用到每个类别，"
+              f"{_counts_en(n_nan, n_inf)}: with probability targets every class counts, "
+              f"and a -inf logit times a target of 0 is 0 · (-inf) = nan.",
+              f"{_counts_zh(n_nan, n_inf)}：概率目标会用到每个类别，"
               f"-inf 的 logit 乘以为 0 的目标就是 0 · (-inf) = nan。")
 
 
@@ -790,7 +835,7 @@ def _elementwise_weight(r: _Report, name: str, options: dict, key: str, shape: t
         if key == "pos_weight":
             extra_en = (" pos_weight broadcasts from the last dimension: one weight per "
                         "class, shape (C,), not one per sample.")
-            extra_zh = " pos_weight 从最后一维开始广播：每个类别一个权重，形状 (C,)，而不是每个样本一个。"
+            extra_zh = "pos_weight 从最后一维开始广播：每个类别一个权重，形状 (C,)，而不是每个样本一个。"
         r.add(code, "error", chapter,
               f"{key} of shape {w.a.shape} does not broadcast to the input shape {shape} "
               f"(torch raises).{extra_en}",
@@ -937,10 +982,10 @@ def _kl_div(r: _Report, name: str, x: _Arr, y: _Arr, options: dict, reduction: s
                   "（log_softmax 的输出）；这样算出的不是散度，还可能是负数。")
         else:
             r.add("scores-to-kl-div", "warning", _DISTRIBUTIONS,
-                  "the input has entries above 1: not log-probabilities (they are <= 0). "
-                  "Apply log_softmax to the scores first.",
-                  "input 中有大于 1 的值：这不是对数概率（对数概率都 <= 0）。请先对分数做 "
-                  "log_softmax。")
+                  "the input has positive entries: these are scores, not log-probabilities "
+                  "(which are <= 0). Apply log_softmax to the scores first.",
+                  "input 中有正数：这是分数，不是对数概率（对数概率都 <= 0）。"
+                  "请先对分数做 log_softmax。")
     t = y.a.astype(np.float64)
     t = t[np.isfinite(t)]
     if t.size and not log_target and t.min() < 0:
@@ -962,13 +1007,14 @@ def _signed_target(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
     """hinge_embedding_loss, soft_margin_loss: targets are 1 or -1."""
     t = y.a
     if t.size and np.isin(t, (0, 1)).all() and (t == 0).any():
+        soft = name == "soft_margin_loss"
         r.add("zero-one-target", "warning", _MARGINS,
-              f"the target holds 0 and 1, but {name} expects 1 and -1: a 0 is neither class "
-              f"(for soft_margin_loss its term is log 2 whatever the input). Map with "
-              f"2 * target - 1.",
+              f"the target holds 0 and 1, but {name} expects 1 and -1: a 0 is neither class"
+              + (" (its term is log 2 whatever the input)" if soft else "")
+              + ". Map with 2 * target - 1.",
               f"target 是 0 和 1，而 {name} 要求 1 和 -1：0 不属于任何一类"
-              f"（在 soft_margin_loss 中，这一项不论输入是什么都等于 log 2）。用 "
-              f"2 * target - 1 转换。")
+              + ("（这一项不论输入是什么都等于 log 2）" if soft else "")
+              + "。用 2 * target - 1 转换。")
     _same_shape(r, name, x, y, refuses=name != "hinge_embedding_loss", chapter=_MARGINS)
 
 
