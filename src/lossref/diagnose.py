@@ -419,7 +419,7 @@ def _classification(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
     ce = name == "cross_entropy"
     a = x.a
     if a.ndim == 0:
-        r.add("index-target-shape", "error", _SOFTMAX,
+        r.add("input-shape", "error", _SOFTMAX,
               f"input is a 0-d array: {name} needs (C,), (N, C) or (N, C, d1, ...).",
               f"input 是 0 维数组：{name} 需要形状 (C,)、(N, C) 或 (N, C, d1, ...)。")
         return
@@ -433,17 +433,23 @@ def _classification(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
 
     if y.a.shape == a.shape and (ce or not _is_float(y)):
         if not _is_float(y):
-            reason = ("Expected floating point type for target with class probabilities, "
-                      f"got {_torch_type(y.a)}") if ce else \
-                "0D or 1D target tensor expected, multi-target not supported"
+            if ce:
+                reason = ("Expected floating point type for target with class probabilities, "
+                          f"got {_torch_type(y.a)}")
+            elif a.ndim == 2:
+                reason = "0D or 1D target tensor expected, multi-target not supported"
+            else:
+                reason = None                       # torch's words depend on the kernel
+            said_en = f" (\"{reason}\")" if reason else ""
+            said_zh = f"（\"{reason}\"）" if reason else ""
             fix_en = "or probabilities, target.float()" if ce else "as nll_loss takes nothing else"
             fix_zh = "或传概率 target.float()" if ce else "nll_loss 只接受类别索引"
             r.add("one-hot-index-target", "error", _TROUBLE,
                   f"target has the input's shape {a.shape} and dtype {y.dtype}: a one-hot "
-                  f"matrix of integers, and torch refuses it (\"{reason}\"). Pass class "
+                  f"matrix of integers, and torch refuses it{said_en}. Pass class "
                   f"indices, target.argmax(dim=1), {fix_en}.",
                   f"target 与 input 同形状 {a.shape}，dtype 是 {y.dtype}：这是整数的独热编码 "
-                  f"(one-hot) 矩阵，torch 会拒绝（\"{reason}\"）。请传类别索引 "
+                  f"(one-hot) 矩阵，torch 会拒绝{said_zh}。请传类别索引 "
                   f"target.argmax(dim=1)，{fix_zh}。")
         else:
             _probability_target(r, x, y, rows, ignore_index, n_classes)
