@@ -21,6 +21,7 @@ from .classification import cross_entropy, nll_loss
 # sequence.py / vocabulary-scale cross-entropy
 
 # diagnose.py
+from .diagnose import Finding, diagnose
 
 from .modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 
@@ -39,5 +40,5 @@ __all__ = [
     # sequence.py / vocabulary-scale cross-entropy
 
     # diagnose.py
-
+    "Finding", "diagnose",
 ]

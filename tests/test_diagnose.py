@@ -1,0 +1,596 @@
+"""lossref.diagnose: every finding both ways, checked against torch live.
+
+For each code a call that should produce it, and a corrected call that must not. Torch runs
+both: a finding of severity 'error' must be a call torch refuses, every other call (warnings,
+notes, corrected calls) one torch accepts. Hypothesis then feeds random *correct* calls
+(logits from a normal distribution, valid class indices, ...) that must give no error or
+warning, and random garbage that diagnose must survive without raising.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import lossref
+from lossref.diagnose import LOSSES, SEVERITIES, Finding, _resolve, diagnose
+
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+rng = np.random.default_rng(14)
+Z = torch.from_numpy(rng.normal(size=(6, 4)).astype(np.float32))      # logits, 6 samples, 4 classes
+Y = torch.tensor([0, 3, 1, 2, 1, 0])                                  # class indices
+T = torch.tensor(rng.integers(0, 2, (6, 4)), dtype=torch.float32)     # multi-label 0/1 targets
+W = torch.tensor([1.0, 2.0, 0.5, 3.0])                                # class weights
+SM, LSM, SIG = Z.softmax(1), Z.log_softmax(1), Z.sigmoid()
+P1, T1 = SIG[:, :1], T[:, 0]                                          # (N, 1) and (N,)
+INF = float("inf")
+
+
+def call(loss, x, y, **options):
+    return (loss, x, y, options)
+
+
+# code, severity, a call that gives it, a corrected call that must not give it
+CASES = [
+    ("softmax-before-cross-entropy", "warning",
+     call("cross_entropy", SM, Y), call("cross_entropy", Z, Y)),
+    ("softmax-wrong-dim", "warning",
+     call("cross_entropy", Z.softmax(0), Y), call("cross_entropy", Z, Y)),
+    ("log-softmax-before-cross-entropy", "info",
+     call("cross_entropy", LSM, Y), call("cross_entropy", Z, Y)),
+    ("probabilities-to-bce-with-logits", "warning",
+     call(nn.BCEWithLogitsLoss(), SIG, T), call(nn.BCEWithLogitsLoss(), Z, T)),
+    ("scores-to-nll", "warning", call("nll_loss", Z, Y), call("nll_loss", LSM, Y)),
+    ("scores-to-nll", "warning",                       # negative scores whose exp does not sum to 1
+     call("nll_loss", Z - 5, Y), call("nll_loss", (Z - 5).log_softmax(1), Y)),
+    ("softmax-to-nll", "warning", call(F.nll_loss, SM, Y), call(F.nll_loss, LSM, Y)),
+    ("log-softmax-wrong-dim", "warning",
+     call("nll_loss", Z.log_softmax(0), Y), call("nll_loss", LSM, Y)),
+    ("bce-log-clamped", "warning",
+     call("binary_cross_entropy", torch.tensor([0.0, 1.0, 0.5]), torch.tensor([1.0, 0.0, 1.0])),
+     call("binary_cross_entropy", torch.tensor([0.0, 1.0, 0.5]), torch.tensor([0.0, 1.0, 1.0]))),
+    ("bce-log-clamped", "warning",                     # float16: the sigmoid of 10 is exactly 1
+     call("binary_cross_entropy", torch.tensor([10.0, -2.0]).half().sigmoid(),
+          torch.tensor([0.0, 0.0]).half()),
+     call("binary_cross_entropy_with_logits", torch.tensor([10.0, -2.0]).half(),
+          torch.tensor([0.0, 0.0]).half())),
+    ("all-targets-ignored", "warning",
+     call("cross_entropy", Z, torch.full((6,), -100)),
+     call("cross_entropy", Z, torch.tensor([0, -100, 1, -100, -100, 2]))),
+    ("all-targets-ignored", "warning",
+     call(nn.NLLLoss(ignore_index=0), LSM, torch.zeros(6, dtype=torch.long)),
+     call(nn.NLLLoss(ignore_index=0), LSM, Y)),
+    ("empty-batch", "warning",
+     call("cross_entropy", Z[:0], Y[:0]), call("cross_entropy", Z[:0], Y[:0], reduction="sum")),
+    ("target-shape-mismatch", "error",
+     call(nn.BCELoss(), P1, T1), call(nn.BCELoss(), P1.squeeze(-1), T1)),
+    ("target-shape-mismatch", "error",
+     call(nn.BCEWithLogitsLoss(), Z[:, :1], T1), call(nn.BCEWithLogitsLoss(), Z[:, 0], T1)),
+    ("target-shape-mismatch", "warning",
+     call(nn.MSELoss(), P1, T1), call(nn.MSELoss(), P1.squeeze(-1), T1)),
+    ("target-shape-mismatch", "warning",
+     call("l1_loss", P1, T1), call("l1_loss", P1, T1[:, None])),
+    ("target-shape-mismatch", "error",
+     call("mse_loss", Z, T1), call("mse_loss", Z, T)),
+    ("float-class-indices", "error",
+     call("cross_entropy", Z, Y.float()), call("cross_entropy", Z, Y)),
+    ("float-class-indices", "error",
+     call("nll_loss", LSM, Y.float() + 0.5), call("nll_loss", LSM, Y)),
+    ("non-long-class-indices", "error",
+     call("cross_entropy", Z, Y.int()), call("cross_entropy", Z, Y.to(torch.uint8))),
+    ("one-hot-index-target", "error",
+     call("cross_entropy", Z, F.one_hot(Y, 4)), call("cross_entropy", Z, F.one_hot(Y, 4).float())),
+    ("one-hot-index-target", "error",
+     call("nll_loss", LSM, F.one_hot(Y, 4)), call("nll_loss", LSM, Y)),
+    ("index-target-shape", "error",
+     call("cross_entropy", Z, Y[:, None]), call("cross_entropy", Z, Y)),
+    ("index-target-shape", "error",
+     call("cross_entropy", Z, Y[:5]), call("cross_entropy", Z[:5], Y[:5])),
+    ("index-target-shape", "error",
+     call("nll_loss", LSM, F.one_hot(Y, 4).float()), call("nll_loss", LSM, Y)),
+    ("index-target-shape", "error",
+     call("cross_entropy", Z.reshape(2, 3, 4), Y.reshape(2, 1, 3)),
+     call("cross_entropy", Z.reshape(2, 3, 4), torch.tensor([[0, 1, 2, 0], [2, 2, 1, 0]]))),
+    ("one-hot-index-target", "error",
+     call("cross_entropy", Z, F.one_hot(Y, 4).int()),
+     call("cross_entropy", Z, F.one_hot(Y, 4).int().argmax(dim=1))),
+    ("one-hot-index-target", "error",
+     call("nll_loss", Z.reshape(2, 3, 4), torch.ones(2, 3, 4, dtype=torch.long)),
+     call("nll_loss", Z.reshape(2, 3, 4).log_softmax(1), torch.ones(2, 4, dtype=torch.long))),
+    ("input-shape", "error",
+     call("cross_entropy", torch.tensor(1.5), torch.tensor(0)),
+     call("cross_entropy", torch.tensor([1.5, 0.0]), torch.tensor(0))),
+    ("single-class-cross-entropy", "warning",
+     call(nn.CrossEntropyLoss(), Z[:, :1], torch.zeros(6, dtype=torch.long)),
+     call(nn.BCEWithLogitsLoss(), Z[:, 0], T1)),
+    ("weighted-mean-denominator", "info",
+     call(nn.CrossEntropyLoss(weight=W), Z, Y),
+     call(nn.CrossEntropyLoss(weight=W, reduction="sum"), Z, Y)),
+    ("weighted-mean-denominator", "info",
+     call("nll_loss", LSM, Y, weight=W), call("nll_loss", LSM, Y, weight=torch.ones(4))),
+    ("class-index-out-of-range", "error",
+     call("cross_entropy", Z, torch.tensor([0, 4, 1, 2, 1, 0])),
+     call("cross_entropy", Z, torch.tensor([0, 3, 1, 2, 1, 0]))),
+    ("class-index-out-of-range", "error",
+     call("nll_loss", LSM, torch.tensor([0, -1, 1, 2, 1, 0])),
+     call("nll_loss", LSM, torch.tensor([0, -1, 1, 2, 1, 0]), ignore_index=-1)),
+    ("nonfinite-input", "warning",
+     call("cross_entropy", torch.tensor([[-INF, 0.0, 1.0], [0.0, 1.0, 2.0]]), torch.tensor([0, 1])),
+     call("cross_entropy", torch.tensor([[-INF, 0.0, 1.0], [0.0, 1.0, 2.0]]), torch.tensor([2, 1]))),
+    ("nonfinite-input", "warning",
+     call("cross_entropy", torch.tensor([[-INF, -INF], [0.0, 1.0]]), torch.tensor([0, 1])),
+     call("cross_entropy", torch.tensor([[-INF, -INF], [0.0, 1.0]]), torch.tensor([-100, 1]))),
+    ("nonfinite-input", "warning",
+     call("cross_entropy", torch.tensor([[-INF, 0.0, 1.0], [0.0, 1.0, 2.0]]), torch.tensor([2, 1]),
+          label_smoothing=0.1),
+     call("cross_entropy", torch.tensor([[-30.0, 0.0, 1.0], [0.0, 1.0, 2.0]]), torch.tensor([2, 1]),
+          label_smoothing=0.1)),
+    ("nonfinite-input", "warning",
+     call("cross_entropy", torch.tensor([[-INF, 0.0, 1.0]]), torch.tensor([[0.0, 0.5, 0.5]])),
+     call("cross_entropy", torch.tensor([[-30.0, 0.0, 1.0]]), torch.tensor([[0.0, 0.5, 0.5]]))),
+    ("nonfinite-input", "warning",
+     call("nll_loss", torch.tensor([[0.0, 1.0], [0.5, 0.5]]).log(), torch.tensor([0, 1])),
+     call("nll_loss", torch.tensor([[0.0, 1.0], [0.5, 0.5]]).log(), torch.tensor([1, 1]))),
+    ("nonfinite-input", "warning",
+     call("binary_cross_entropy_with_logits", torch.tensor([INF, 1.0]), torch.tensor([1.0, 0.0])),
+     call("binary_cross_entropy_with_logits", torch.tensor([1e4, 1.0]), torch.tensor([1.0, 0.0]))),
+    ("target-dtype-mismatch", "error",
+     call("binary_cross_entropy", SIG, T.long()), call("binary_cross_entropy", SIG, T)),
+    ("target-dtype-mismatch", "error",
+     call("binary_cross_entropy", SIG, T.double()), call("binary_cross_entropy", SIG, T)),
+    ("target-dtype-mismatch", "error",
+     call("binary_cross_entropy_with_logits", Z, T.long()),
+     call("binary_cross_entropy_with_logits", Z, T.double())),
+    ("target-dtype-mismatch", "error",
+     call("binary_cross_entropy_with_logits", Z.double(), T.int()),
+     call("binary_cross_entropy_with_logits", Z.double(), T.double())),
+    ("target-dtype-mismatch", "error",
+     call("binary_cross_entropy_with_logits", Z, T.bool()),
+     call("binary_cross_entropy_with_logits", Z, T.bool().float())),
+    ("float-class-indices", "error",
+     call("cross_entropy", Z, Y.double()), call("cross_entropy", Z, Y.double().long())),
+    ("target-dtype-mismatch", "error",
+     call("kl_div", LSM, T.long(), reduction="batchmean"),
+     call("kl_div", LSM, SM, reduction="batchmean")),
+    ("bce-input-range", "error",
+     call("binary_cross_entropy", Z, T), call("binary_cross_entropy", SIG, T)),
+    ("bce-input-range", "error",
+     call("binary_cross_entropy", torch.tensor([float("nan")]), torch.tensor([1.0])),
+     call("binary_cross_entropy", torch.tensor([0.5]), torch.tensor([1.0]))),
+    ("bce-target-range", "error",
+     call("binary_cross_entropy", SIG, 2 * T), call("binary_cross_entropy", SIG, T)),
+    ("bce-target-range", "warning",
+     call("binary_cross_entropy_with_logits", Z, 2 * T - 1),
+     call("binary_cross_entropy_with_logits", Z, T)),
+    ("bce-target-range", "warning",
+     call("multilabel_soft_margin_loss", Z, 2 * T - 1), call("multilabel_soft_margin_loss", Z, T)),
+    ("pos-weight-shape", "error",
+     call(nn.BCEWithLogitsLoss(pos_weight=torch.ones(6)), Z, T),
+     call(nn.BCEWithLogitsLoss(pos_weight=torch.ones(4)), Z, T)),
+    ("weight-shape", "error",
+     call("binary_cross_entropy", SIG, T, weight=torch.ones(6)),
+     call("binary_cross_entropy", SIG, T, weight=torch.ones(6, 1))),
+    ("weight-shape", "error",
+     call("cross_entropy", Z, Y, weight=torch.ones(3)), call("cross_entropy", Z, Y, weight=W)),
+    ("weight-dtype", "error",
+     call("cross_entropy", Z, Y, weight=W.double()), call("cross_entropy", Z, Y, weight=W)),
+    ("label-smoothing-range", "error",
+     call("cross_entropy", Z, Y, label_smoothing=1.5),
+     call("cross_entropy", Z, Y, label_smoothing=0.1)),
+    ("label-smoothing-range", "warning",
+     call("cross_entropy", Z, Y, label_smoothing=-0.1),
+     call("cross_entropy", Z, Y, label_smoothing=0.0)),
+    ("ignore-index-with-probabilities", "error",
+     call("cross_entropy", Z, SM, ignore_index=0), call("cross_entropy", Z, SM)),
+    ("probability-target-not-normalised", "warning",
+     call("cross_entropy", Z, T), call("binary_cross_entropy_with_logits", Z, T)),
+    ("integer-input", "error",
+     call("cross_entropy", Z.long(), Y), call("cross_entropy", Z.round(), Y)),
+    ("integer-input", "error",
+     call("mse_loss", Y, Y), call("mse_loss", Y.float(), Y)),
+    ("option-type", "error",
+     call("cross_entropy", Z, Y, ignore_index=1.5), call("cross_entropy", Z, Y, ignore_index=1)),
+    ("option-type", "error",
+     call("cross_entropy", Z, Y, label_smoothing=None),
+     call("cross_entropy", Z, Y, label_smoothing=0)),
+    ("option-type", "error",
+     call("smooth_l1_loss", Z, T, beta="1"), call("smooth_l1_loss", Z, T, beta=1)),
+    ("unknown-option", "error",
+     call("binary_cross_entropy", SIG, T, pos_weight=torch.ones(4)),
+     call("binary_cross_entropy_with_logits", Z, T, pos_weight=torch.ones(4))),
+    ("invalid-reduction", "error",
+     call("cross_entropy", Z, Y, reduction="avg"), call("cross_entropy", Z, Y, reduction="mean")),
+    ("invalid-reduction", "error",
+     call("cross_entropy", Z, Y, reduction="batchmean"),
+     call("kl_div", LSM, SM, reduction="batchmean")),
+    ("deprecated-reduction", "warning",
+     call("cross_entropy", Z, Y, reduction="elementwise_mean"),
+     call("cross_entropy", Z, Y, reduction="mean")),
+    ("legacy-reduction-arguments", "info",
+     call("cross_entropy", Z, Y, size_average=False), call("cross_entropy", Z, Y, reduction="sum")),
+    ("kl-div-mean", "warning",
+     call(nn.KLDivLoss(), LSM, SM), call(nn.KLDivLoss(reduction="batchmean"), LSM, SM)),
+    ("probabilities-to-kl-div", "warning",
+     call("kl_div", SM, SM, reduction="batchmean"), call("kl_div", LSM, SM, reduction="batchmean")),
+    ("scores-to-kl-div", "warning",
+     call("kl_div", Z + 3, SM, reduction="sum"), call("kl_div", LSM, SM, reduction="sum")),
+    ("kl-div-log-target", "warning",
+     call("kl_div", LSM, LSM, reduction="batchmean"),
+     call("kl_div", LSM, LSM, reduction="batchmean", log_target=True)),
+    ("kl-div-log-target", "warning",
+     call("kl_div", LSM, SM, reduction="batchmean", log_target=True),
+     call("kl_div", LSM, SM, reduction="batchmean")),
+    ("zero-one-target", "warning",
+     call(nn.SoftMarginLoss(), Z, T), call(nn.SoftMarginLoss(), Z, 2 * T - 1)),
+    ("zero-one-target", "warning",
+     call("hinge_embedding_loss", Z.abs(), T), call("hinge_embedding_loss", Z.abs(), 2 * T - 1)),
+    ("multi-hot-to-multilabel-margin", "warning",
+     call(nn.MultiLabelMarginLoss(), Z, T.long()),
+     call(nn.MultiLabelMarginLoss(), Z, torch.tensor([[3, 0, -1, 0]] * 6))),
+    ("negative-beta", "error",
+     call("smooth_l1_loss", Z, T, beta=-1.0), call("smooth_l1_loss", Z, T, beta=0.5)),
+    ("non-positive-delta", "error",
+     call("huber_loss", Z, T, delta=0.0), call("huber_loss", Z, T, delta=0.5)),
+    ("negative-variance", "error",
+     call("gaussian_nll_loss", Z, T, var=-torch.ones(6, 4)),
+     call("gaussian_nll_loss", Z, T, var=torch.ones(6, 4))),
+]
+IDS = [f"{i}-{case[0]}" for i, case in enumerate(CASES)]
+ISSUE_CODES = {"softmax-before-cross-entropy", "probabilities-to-bce-with-logits", "scores-to-nll",
+               "softmax-to-nll", "bce-log-clamped", "all-targets-ignored", "target-shape-mismatch",
+               "float-class-indices", "one-hot-index-target", "single-class-cross-entropy",
+               "weighted-mean-denominator", "class-index-out-of-range"}
+
+
+def torch_call(loss, x, y, options):
+    """Run the call in torch; True when torch refuses it (its warnings are swallowed)."""
+    return torch_refusal(loss, x, y, options) is not None
+
+
+def torch_refusal(loss, x, y, options):
+    """torch's error message for the call, or None when torch accepts it."""
+    if isinstance(loss, str):
+        fn = functools.partial(getattr(F, loss), **options)
+    elif isinstance(loss, nn.Module):
+        fn = loss
+    else:
+        fn = functools.partial(loss, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fn(x, y)
+        except Exception as error:                     # noqa: BLE001 - any refusal counts
+            return str(error)
+    return None
+
+
+def codes(findings, severity=None):
+    return [f.code for f in findings if severity is None or f.severity == severity]
+
+
+def serious(findings):
+    return [f for f in findings if f.severity in ("error", "warning")]
+
+
+def test_every_issue_code_has_a_case():
+    assert ISSUE_CODES <= {case[0] for case in CASES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_finding_fires_and_matches_torch(case):
+    code, severity, bad, _ = case
+    found = diagnose(bad[0], bad[1], bad[2], **bad[3])
+    assert code in codes(found, severity), f"expected {severity} {code}, got {found}"
+    # 'error' exactly when torch refuses the call
+    refusal = torch_refusal(*bad)
+    assert (refusal is not None) == any(f.severity == "error" for f in found), found
+    # torch's words quoted in an error message are torch's words for this call
+    for f in found:
+        if f.severity == "error":
+            for quoted in re.findall(r'"([^"]+)"', f.message):
+                if "..." not in quoted:
+                    assert quoted in refusal, (quoted, refusal)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_corrected_call_is_quiet(case):
+    code, severity, _, good = case
+    found = diagnose(good[0], good[1], good[2], **good[3])
+    assert code not in codes(found)
+    assert not serious(found), f"corrected call still gives {found}"
+    assert not torch_call(*good)
+
+
+def test_messages_name_the_numbers():
+    found = diagnose("cross_entropy", Z, torch.tensor([0, 7, 1, 2, 1, 0]))
+    assert "7" in found[0].message and "[0, 3]" in found[0].message and "7" in found[0].message_zh
+    info = diagnose("cross_entropy", Z, Y, weight=W)[0]
+    expected = float(W[Y].sum())                          # Σ w[y], computed here
+    assert f"{expected:.4g}" in info.message and f"{expected:.4g}" in info.message_zh
+    # ... and that denominator is the one torch divides by
+    ratio = F.cross_entropy(Z, Y, weight=W, reduction="sum") / F.cross_entropy(Z, Y, weight=W)
+    assert ratio.item() == pytest.approx(expected, rel=1e-6)
+
+
+# --- The same call, however it is spelled -------------------------------------------------
+
+def test_loss_recognised_by_name_in_every_spelling():
+    x, y = SM, Y
+
+    def cross_entropy_grad(input, target):             # named like lossref.grad's functions
+        return input
+    spellings = ["cross_entropy", "CrossEntropyLoss", "torch.nn.functional.cross_entropy",
+                 F.cross_entropy, nn.CrossEntropyLoss, nn.CrossEntropyLoss(),
+                 lossref.cross_entropy, lossref.CrossEntropyLoss, lossref.CrossEntropyLoss(),
+                 cross_entropy_grad, functools.partial(F.cross_entropy, reduction="sum")]
+    results = {str(codes(diagnose(s, x, y))) for s in spellings}
+    assert results == {"['softmax-before-cross-entropy']"}
+
+
+def test_options_come_from_the_instance_and_keywords_override():
+    for module in (nn, lossref):
+        name, opts = _resolve(module.CrossEntropyLoss(weight=W, ignore_index=2,
+                                                      label_smoothing=0.1, reduction="sum"), {})
+        assert name == "cross_entropy"
+        assert opts["ignore_index"] == 2 and opts["label_smoothing"] == 0.1
+        assert opts["reduction"] == "sum" and np.array_equal(np.asarray(opts["weight"]), W)
+    # the instance's ignore_index decides what is ignored; a keyword overrides it
+    targets = torch.full((6,), 2)
+    assert "all-targets-ignored" in codes(diagnose(nn.CrossEntropyLoss(ignore_index=2), Z, targets))
+    assert not diagnose(nn.CrossEntropyLoss(ignore_index=2), Z, targets, ignore_index=-100)
+    name, opts = _resolve(nn.KLDivLoss(reduction="batchmean", log_target=True), {})
+    assert (name, opts) == ("kl_div", {"reduction": "batchmean", "log_target": True})
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_numpy_lists_and_tensors_give_the_same_findings(requires_grad):
+    x = SM.clone().requires_grad_(requires_grad)
+    for target in (Y, Y.numpy(), Y.tolist()):
+        assert codes(diagnose("cross_entropy", x, target)) == codes(
+            diagnose("cross_entropy", x.detach().numpy(), target))
+    assert codes(diagnose("nll_loss", Z.tolist(), Y.tolist())) == ["scores-to-nll"]
+
+
+def test_bfloat16_tensor_is_read():
+    assert codes(diagnose("cross_entropy", SM.bfloat16(), Y)) == ["softmax-before-cross-entropy"]
+
+
+def test_lists_carry_no_dtype():
+    # a list of ints is not judged as int64 (torch.tensor would make it a float for floats)
+    assert not diagnose("binary_cross_entropy", SIG.tolist(), T.tolist())
+    assert codes(diagnose("binary_cross_entropy", SIG, T.numpy().astype(np.int64))) == \
+        ["target-dtype-mismatch"]
+
+
+def test_unknown_loss_and_unreadable_arrays_raise():
+    with pytest.raises(ValueError, match="unknown loss 'cross_entropi'"):
+        diagnose("cross_entropi", Z, Y)
+    with pytest.raises(ValueError, match="unknown loss 'Linear'"):
+        diagnose(nn.Linear(2, 2), Z, Y)
+    with pytest.raises(TypeError, match="cannot read input"):
+        diagnose("cross_entropy", [["a", "b"]], [0])
+    with pytest.raises(TypeError, match="cannot read target"):
+        diagnose("cross_entropy", Z, [[0], [1, 2]])
+
+
+def test_losses_table_matches_torch_signatures():
+    arrays = {"margin_ranking_loss": 3, "cosine_embedding_loss": 3, "triplet_margin_loss": 3,
+              "triplet_margin_with_distance_loss": 3}
+    for name, options in LOSSES.items():
+        params = list(inspect.signature(getattr(F, name)).parameters)
+        assert tuple(params[arrays.get(name, 2):]) == options, name
+        assert getattr(F, name).__name__ == name
+
+
+def test_every_torch_loss_class_is_recognised():
+    classes = [c for c in dir(nn) if c.endswith("Loss")
+               and c not in ("AdaptiveLogSoftmaxWithLoss", "LinearCrossEntropyLoss")]
+    for cls in classes:
+        name, _ = _resolve(getattr(nn, cls), {})
+        init = set(inspect.signature(getattr(nn, cls).__init__).parameters) - {"self"}
+        assert init <= set(LOSSES[name]), cls
+
+
+# --- Finding ------------------------------------------------------------------------------
+
+def test_finding_is_frozen_and_readable():
+    f = diagnose("cross_entropy", Z, torch.full((6,), -100))[0]
+    with pytest.raises(AttributeError):
+        f.code = "other"                                          # type: ignore[misc]
+    assert str(f).startswith("warning all-targets-ignored: ")
+    assert str(f).endswith("-> book/en/03_weights_ignore_smoothing")
+    assert f.describe("zh").endswith("-> book/zh/03_weights_ignore_smoothing")
+    assert repr(f).startswith("Finding(warning all-targets-ignored: ")
+    assert "0x" not in repr(f)
+    with pytest.raises(ValueError, match="severity"):
+        Finding("x", "fatal", "m", "m", "book/en/01_loss_cost_objective")
+
+
+def test_findings_sorted_errors_first():
+    found = diagnose("cross_entropy", SM, Y.int(), weight=W)
+    order = [SEVERITIES.index(f.severity) for f in found]
+    assert order == sorted(order) and len(set(order)) == 3
+
+
+PLANNED = {"01_loss_cost_objective", "02_softmax_cross_entropy", "03_weights_ignore_smoothing",
+           "04_nll_loss", "05_binary_cross_entropy", "06_bce_with_logits", "07_reductions_legacy",
+           "08_gradients", "09_regression", "10_distributions", "11_margins_rankings",
+           "12_multi_margins", "13_ctc", "14_vocabulary_scale", "15_troubleshooting"}
+# STYLE §7: the variants a Chinese reader must not meet
+FORBIDDEN_ZH = ("二分类交叉熵", "类别下标", "小批量", "对数几率", "屏蔽", "得分", "概率标签",
+                "种子文章", "滑动平均")
+
+
+def all_findings():
+    for _, _, bad, _ in CASES:
+        yield from diagnose(bad[0], bad[1], bad[2], **bad[3])
+
+
+def test_messages_in_both_languages_with_the_book_terms():
+    seen = set()
+    for f in all_findings():
+        seen.add(f.code)
+        assert f.message and f.message_zh and f.message != f.message_zh
+        assert re.search(r"[\u4e00-\u9fff]", f.message_zh), f.code
+        bad = [term for term in FORBIDDEN_ZH if term in f.message_zh]
+        assert not bad, f"{f.code}: {bad}"
+        assert re.fullmatch(r"book/en/\d\d_[a-z_]+", f.chapter)
+        assert f.chapter.split("/")[-1] in PLANNED, f.chapter
+    assert len(seen) >= 30
+
+
+# --- Random correct calls: no error, no warning ----------------------------------------------
+
+DTYPES = [torch.float16, torch.float32, torch.float64]
+REDUCTIONS = ["none", "mean", "sum"]
+
+
+def seed(draw):
+    return torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+
+
+@st.composite
+def logits(draw, min_classes=2):
+    n, c = draw(st.integers(1, 6)), draw(st.integers(min_classes, 6))
+    extra = draw(st.sampled_from([(), (), (3,), (2, 2)]))
+    dtype = draw(st.sampled_from(DTYPES))
+    scale = draw(st.sampled_from([0.5, 1.0, 3.0, 10.0]))
+    g = seed(draw)
+    x = (torch.randn((n, c) + extra, generator=g, dtype=torch.float64) * scale).to(dtype)
+    y = torch.randint(0, c, (n,) + extra, generator=g)
+    return x, y, g, dtype
+
+
+@given(logits(), st.data())
+@SETTINGS
+def test_random_cross_entropy_calls_are_quiet(case, data):
+    x, y, g, dtype = case
+    c = x.shape[1]
+    options = {"reduction": data.draw(st.sampled_from(REDUCTIONS))}
+    if data.draw(st.booleans()):
+        options["weight"] = (torch.rand(c, generator=g, dtype=torch.float64) + 0.5).to(dtype)
+    if data.draw(st.booleans()):
+        options["label_smoothing"] = data.draw(st.floats(0.0, 0.5))
+    if data.draw(st.booleans()):                                   # soft targets
+        y = (torch.randn(x.shape, generator=g, dtype=torch.float64) * 2).softmax(1).to(dtype)
+    elif y.numel() > 1 and data.draw(st.booleans()):               # some (not all) ignored
+        y = y.clone()
+        y.view(-1)[1:][torch.rand(y.numel() - 1, generator=g) < 0.3] = -100
+    found = diagnose("cross_entropy", x, y, **options)
+    assert not serious(found), found
+    assert not torch_call("cross_entropy", x, y, options)
+
+
+@given(logits(min_classes=1), st.sampled_from(REDUCTIONS))
+@SETTINGS
+def test_random_nll_calls_are_quiet(case, reduction):
+    x, y, _, dtype = case
+    found = diagnose(nn.NLLLoss(reduction=reduction), x.log_softmax(1), y)
+    assert not serious(found), found
+
+
+@st.composite
+def elementwise(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+    dtype = draw(st.sampled_from(DTYPES))
+    g = seed(draw)
+    scale = draw(st.sampled_from([0.5, 1.0, 3.0, 10.0]))
+    x = torch.randn(shape, generator=g, dtype=torch.float64) * scale
+    if draw(st.booleans()):
+        y = torch.randint(0, 2, shape, generator=g).to(torch.float64)
+    else:
+        y = torch.rand(shape, generator=g, dtype=torch.float64)
+    return x, y, g, dtype
+
+
+@given(elementwise(), st.sampled_from(REDUCTIONS), st.booleans())
+@SETTINGS
+def test_random_binary_calls_are_quiet(case, reduction, with_pos_weight):
+    x, y, g, dtype = case
+    options = {"reduction": reduction}
+    if with_pos_weight:
+        options["pos_weight"] = (torch.rand(x.shape[-1], generator=g, dtype=torch.float64)
+                                 * 3).to(dtype)
+    found = diagnose("binary_cross_entropy_with_logits", x.to(dtype), y.to(dtype), **options)
+    assert not serious(found), found
+    # probabilities from logits clipped where float32 keeps the sigmoid below 1 (float16
+    # rounds to exactly 1 from about 8.3: that is the clamp finding, rightly)
+    if dtype != torch.float16:
+        p = x.clamp(-12, 12).to(dtype).sigmoid()
+        found = diagnose(nn.BCELoss(reduction=reduction), p, y.to(dtype))
+        assert not serious(found), found
+        assert not torch_call(nn.BCELoss(reduction=reduction), p, y.to(dtype), {})
+
+
+@given(elementwise(), st.sampled_from(["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"]),
+       st.sampled_from(REDUCTIONS))
+@SETTINGS
+def test_random_regression_calls_are_quiet(case, name, reduction):
+    x, y, _, dtype = case
+    assert not serious(diagnose(name, x.to(dtype), y.to(dtype), reduction=reduction))
+
+
+@given(logits(), st.sampled_from(["batchmean", "sum", "none"]), st.booleans())
+@SETTINGS
+def test_random_kl_div_calls_are_quiet(case, reduction, log_target):
+    x, _, g, dtype = case
+    target = torch.randn(x.shape, generator=g, dtype=torch.float64).to(dtype)
+    target = target.log_softmax(1) if log_target else target.softmax(1)
+    found = diagnose(nn.KLDivLoss(reduction=reduction, log_target=log_target),
+                     x.log_softmax(1), target)
+    assert not serious(found), found
+
+
+# --- Garbage in: findings out, never an exception ----------------------------------------------
+
+ARRAY_DTYPES = [np.float16, np.float32, np.float64, np.int32, np.int64, np.uint8, np.bool_]
+SPECIAL = [0.0, 1.0, -1.0, -100.0, np.nan, np.inf, -np.inf, 0.5, 7.0]
+
+
+@st.composite
+def garbage(draw):
+    shape = tuple(draw(st.lists(st.integers(0, 4), max_size=3)))
+    dtype = draw(st.sampled_from(ARRAY_DTYPES))
+    values = draw(st.lists(st.sampled_from(SPECIAL), min_size=1, max_size=8))
+    flat = np.resize(np.array(values), int(np.prod(shape)))
+    with np.errstate(invalid="ignore", over="ignore"):
+        arr = flat.reshape(shape).astype(dtype)
+    return torch.from_numpy(arr) if draw(st.booleans()) else arr
+
+
+@given(st.sampled_from(sorted(LOSSES)), garbage(), garbage(), st.data())
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_diagnose_never_raises_on_bad_tensors(name, x, y, data):
+    pool = {"weight": garbage(), "pos_weight": garbage(), "var": garbage(),
+            "ignore_index": st.sampled_from([-100, -1, 0, 1, 7, 1.5, None]),
+            "reduction": st.sampled_from(["none", "mean", "sum", "batchmean", "avg", None]),
+            "label_smoothing": st.sampled_from([0.0, 0.2, -0.5, 2.0, None, "x"]),
+            "log_target": st.booleans(), "beta": st.sampled_from([1.0, -1.0, None]),
+            "delta": st.sampled_from([1.0, 0.0, [1.0]]), "size_average": st.booleans(),
+            "margin": st.sampled_from([1.0, "m"]), "p": st.sampled_from([1, 2.5])}
+    keys = data.draw(st.lists(st.sampled_from(sorted(pool)), max_size=3, unique=True))
+    options = {k: data.draw(pool[k]) for k in keys}
+    found = diagnose(name, x, y, **options)
+    assert all(isinstance(f, Finding) for f in found)
+
+
+def test_float16_threshold_in_the_clamp_message():
+    """The clamp message says float16's sigmoid rounds to 1 from a logit of about 8.3: check."""
+    grid = torch.arange(6.0, 12.0, 2.0 ** -8).half().unique()
+    first_one = grid[torch.sigmoid(grid) == 1][0].item()
+    found = diagnose("binary_cross_entropy", torch.sigmoid(grid), torch.zeros_like(grid))
+    assert codes(found) == ["bce-log-clamped"]
+    assert f"about {first_one:.1f}" in found[0].message and f"{first_one:.1f}" in found[0].message_zh
