@@ -31,5 +31,7 @@ backward divides by max(x(1 - x), 1e-12), ...).
 # margin.py and its companions
 
 # sequence.py / vocabulary-scale cross-entropy
+from .sequence import ctc_loss_grad as ctc_loss
+from .vocabulary import linear_cross_entropy_grad as linear_cross_entropy
 
 __all__ = sorted(name for name in dir() if not name.startswith("_"))
