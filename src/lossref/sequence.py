@@ -1,4 +1,4 @@
-"""Connectionist temporal classification (CTC): the loss of a label sequence over unaligned frames."""
+"""Connectionist temporal classification (CTC): a label sequence's loss over unaligned frames."""
 
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def _extended(targets: np.ndarray, blank: int):
 
 
 def _logsumexp3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``log(e^a + e^b + e^c)`` elementwise, PyTorch's order: max first, a max of -inf counts as 0."""
+    """``log(e^a + e^b + e^c)`` elementwise in PyTorch's order: max first (-inf counts as 0)."""
     m = np.maximum(np.maximum(a, b), c)
     m[np.isneginf(m)] = 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -173,8 +173,7 @@ def _reduce(nll: np.ndarray, tl: np.ndarray, reduction: str, zero_infinity: bool
     if reduction == "mean":
         # 'mean': each loss divided by its target length (at least 1), then the batch mean
         loss = loss / np.maximum(tl, 1).astype(nll.dtype)
-    return _reduction.reduce(loss if batched else loss.reshape(()), reduction)
-
+    return _reduction.reduce(loss if batched else loss.reshape(())[()], reduction)
 
 def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
              target_lengths: ArrayLike, blank: int = 0, reduction: str = "mean",
