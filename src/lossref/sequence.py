@@ -175,6 +175,7 @@ def _reduce(nll: np.ndarray, tl: np.ndarray, reduction: str, zero_infinity: bool
         loss = loss / np.maximum(tl, 1).astype(nll.dtype)
     return _reduction.reduce(loss if batched else loss.reshape(())[()], reduction)
 
+
 def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
              target_lengths: ArrayLike, blank: int = 0, reduction: str = "mean",
              zero_infinity: bool = False):
