@@ -326,12 +326,15 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
         last_label = padded[rows, tl - 1] if padded.shape[1] else np.full(batch, -1)
         quirk = rows[(tl > 0) & (il > 0) & (last_label == blank)]
         gamma_s[il[quirk] - 1, quirk, 2 * tl[quirk]] = 0
-        # sum the positions of each class: one bincount over (t, n, class) cells
-        cell = (np.arange(n_frames)[:, None, None] * batch + np.arange(batch)[:, None]) \
-            * n_classes + ext[None]
-        gamma = np.bincount(cell.ravel(), weights=gamma_s.ravel(),
-                            minlength=lp.size).reshape(lp.shape).astype(dtype)
-        grad = (np.exp(lp) - gamma) * g[None, :, None]
+        grad = np.exp(lp)
+        grad *= g[None, :, None]
+        for n in range(batch):
+            # γ_t(c): add up the positions s that carry class c (only the target's classes)
+            width = 2 * tl[n] + 1
+            classes, class_of = np.unique(ext[n, :width], return_inverse=True)
+            to_class = np.zeros((width, classes.size), dtype)
+            to_class[np.arange(width), class_of] = 1
+            grad[:, n, classes] -= (gamma_s[:, n, :width] @ to_class) * g[n]
     grad[:, infinite] = 0 if zero_infinity else np.nan
     grad[np.arange(n_frames)[:, None] >= il[None, :]] = 0
     return grad if batched else grad[:, 0]
