@@ -290,6 +290,11 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
     the loss (it is off by :math:`g_n y_t(c)`). An impossible target (infinite loss) gives
     ``nan`` in its frames, or 0 with ``zero_infinity``.
 
+    In float32, PyTorch's gradient and this one both carry a rounding error that grows with the
+    size of the log-probabilities summed (against float64: about 3e-4 of the largest entry for
+    T = 200 frames, 1e-3 for T = 400), so they agree within rtol 1e-4 only for short inputs;
+    float64 agrees within 1e-8 throughout.
+
     Examples
     --------
     >>> import numpy as np
