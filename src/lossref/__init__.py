@@ -19,6 +19,9 @@ from .classification import cross_entropy, nll_loss
 # margin.py and its companions
 
 # sequence.py / vocabulary-scale cross-entropy
+from .sequence import ctc_loss
+from .vocabulary import linear_cross_entropy
+from .modules import CTCLoss, LinearCrossEntropyLoss
 
 # diagnose.py
 from .diagnose import Finding, diagnose
@@ -38,6 +41,7 @@ __all__ = [
     # margin.py and its companions
 
     # sequence.py / vocabulary-scale cross-entropy
+    "CTCLoss", "LinearCrossEntropyLoss", "ctc_loss", "linear_cross_entropy",
 
     # diagnose.py
     "Finding", "diagnose",

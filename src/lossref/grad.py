@@ -35,5 +35,7 @@ from .classification import nll_loss_grad as nll_loss
 # margin.py and its companions
 
 # sequence.py / vocabulary-scale cross-entropy
+from .sequence import ctc_loss_grad as ctc_loss
+from .vocabulary import linear_cross_entropy_grad as linear_cross_entropy
 
 __all__ = sorted(name for name in dir() if not name.startswith("_"))

@@ -130,3 +130,80 @@ class NLLLoss(_Loss):
 
 
 # ---- sequence.py / vocabulary-scale cross-entropy ------------------------------------------
+from .sequence import ctc_loss  # noqa: E402
+from .vocabulary import linear_cross_entropy  # noqa: E402
+from ._validation import asarray as _asarray  # noqa: E402
+
+__all__ += ["CTCLoss", "LinearCrossEntropyLoss"]
+
+
+class CTCLoss(_Loss):
+    """Callable form of :func:`lossref.ctc_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = CTCLoss(reduction="sum")
+    >>> print(f"{loss(np.log(np.full((3, 1, 2), 0.5)), np.array([[1]]), [3], [1]):.4f}")
+    0.2877
+    """
+
+    def __init__(self, blank: int = 0, reduction: str = "mean",
+                 zero_infinity: bool = False) -> None:
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def __call__(self, log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
+                 target_lengths: ArrayLike):
+        return ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=self.blank,
+                        reduction=self.reduction, zero_infinity=self.zero_infinity)
+
+
+class LinearCrossEntropyLoss(_Loss):
+    """Callable form of :func:`lossref.linear_cross_entropy`, holding its linear layer.
+
+    PyTorch's constructor ``LinearCrossEntropyLoss(in_features, num_classes, *, out_features=(),
+    bias=False, device=None, dtype=None, reduction='mean', weight=None, ignore_index=None,
+    label_smoothing=0.0, options=None)`` creates a randomly initialised ``nn.Linear``; lossref
+    has no parameters to initialise, so it takes the linear weight (and bias) themselves, of
+    shape (C, d1, ..., dK, in_features) (and (C, d1, ..., dK)). ``in_features``, ``num_classes``
+    and ``out_features`` are read from the weight's shape; the other options are PyTorch's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = LinearCrossEntropyLoss(np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]))
+    >>> loss.in_features, loss.num_classes, loss.out_features
+    (2, 3, ())
+    >>> print(f"{loss(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([0, 1, 2])):.4f}")
+    0.7105
+    """
+
+    def __init__(self, linear_weight: ArrayLike, *, linear_bias: ArrayLike | None = None,
+                 reduction: str = "mean", weight: ArrayLike | None = None,
+                 ignore_index: int | None = None, label_smoothing: float = 0.0,
+                 options=None) -> None:
+        super().__init__(reduction=reduction)
+        shape = _asarray(linear_weight).shape
+        if len(shape) < 2:
+            raise ValueError("LinearCrossEntropyLoss: linear_weight must have shape "
+                             f"(C, d1, ..., dK, in_features), got shape {shape}")
+        self.in_features, self.num_classes, self.out_features = shape[-1], shape[0], shape[1:-1]
+        self.linear_weight = linear_weight
+        self.linear_bias = linear_bias
+        self.weight = weight
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+        self.options = options
+
+    def __repr__(self) -> str:
+        return (f"LinearCrossEntropyLoss(in_features={self.in_features}, "
+                f"num_classes={self.num_classes}, out_features={self.out_features}, "
+                f"bias={self.linear_bias is not None}, reduction={self.reduction!r})")
+
+    def __call__(self, input: ArrayLike, target: ArrayLike):
+        return linear_cross_entropy(input, self.linear_weight, target,
+                                    linear_bias=self.linear_bias, weight=self.weight,
+                                    reduction=self.reduction, ignore_index=self.ignore_index,
+                                    label_smoothing=self.label_smoothing, options=self.options)
