@@ -16,6 +16,9 @@ weight + label smoothing + ignore_index, cross-entropy with probability targets,
   that memory: torch's best case). The workers take turns case by case;
 * the ratio lossref / torch-1-thread in the default state, and against torch's best: lossref's
   faster state over torch's faster state (the per-core comparison: NumPy runs on one core);
+* CTC at three (frames, sequences, classes, target length) shapes and linear_cross_entropy at a
+  language-model head (2048 tokens, hidden 256, 32 000 classes), forward only; the latter's peak
+  is per byte of the logits it never builds;
 * a few NumPy micro-measurements that chapter 18 quotes (a fresh vs a reused 40 MB array,
   ``np.exp`` per element, row sums with ``einsum`` vs ``sum``, ``np.minimum`` with a scalar vs an
   array, ``np.max`` over rows of 100 vs 1000), so no number in the chapter is typed in;
@@ -37,6 +40,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import types
 from pathlib import Path
 
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set on some machines and pin NumPy's OpenBLAS to
@@ -77,7 +81,14 @@ LOSSES = {
     "ce_w_ls_ii": "CE, weight + label_smoothing + ignore_index",
     "ce_probs": "CE, probability targets",
     "nll": "NLL",
+    "ctc": "CTC",
+    "lce": "linear_cross_entropy",
 }
+SWEEP_LOSSES = ("bce", "bce_logits", "ce", "ce_w_ls_ii", "ce_probs", "nll")
+#: CTC cases (T frames, N sequences, C classes, S target length) and linear_cross_entropy cases
+#: (tokens, hidden, vocabulary); their *peak* is per byte of log_probs / of the logits never built
+CTC_SHAPES = [(50, 16, 20, 30), (200, 32, 30, 50), (400, 8, 1000, 100)]
+LCE_SHAPES = [(2048, 256, 32000)]
 
 
 # ----------------------------------------------------------------------------- the cases
@@ -101,6 +112,26 @@ def make_case(loss: str, shape: tuple, dtype: str, seed: int = 0):
                     lambda: F.binary_cross_entropy(tx, ty))
         return (x, lambda: lossref.binary_cross_entropy_with_logits(x, y),
                 lambda: F.binary_cross_entropy_with_logits(tx, ty))
+
+    if loss == "ctc":
+        T, N, C, S = shape
+        raw = rng.standard_normal((T, N, C)).astype(dt)
+        logp = (raw - np.log(np.exp(raw).sum(-1, keepdims=True))).astype(dt)
+        targets, in_len = rng.integers(1, C, (N, S)), np.full(N, T)
+        tgt_len = rng.integers(S // 2, S + 1, N)
+        tensors = [torch.from_numpy(a) for a in (logp, targets, in_len, tgt_len)]
+        return (logp, lambda: lossref.ctc_loss(logp, targets, in_len, tgt_len),
+                lambda: F.ctc_loss(*tensors))
+    if loss == "lce":
+        n, h, v = shape
+        x = rng.standard_normal((n, h)).astype(dt)
+        w = (rng.standard_normal((v, h)) / h**0.5).astype(dt)
+        y = rng.integers(0, v, n)
+        tx, tw, ty = map(torch.from_numpy, (x, w, y))
+        logits = np.empty((0,), dtype=dt)   # stands for the (n, v) logits: peak per byte of them
+        logits_bytes = types.SimpleNamespace(nbytes=n * v * logits.itemsize)
+        return (logits_bytes, lambda: lossref.linear_cross_entropy(x, w, y),
+                lambda: F.linear_cross_entropy(tx, tw, ty))
 
     n, c = shape
     x = (rng.standard_normal(shape, dtype=np.float32) * 2).astype(dt)
@@ -131,7 +162,7 @@ def cases():
     """(group, loss, shape, dtype) in the order they run."""
     out = []
     for dtype in DTYPES:
-        for loss in LOSSES:
+        for loss in SWEEP_LOSSES:
             for size in SIZES:
                 shape = (size,) if loss.startswith("bce") else (max(size // CLASSES, 1), CLASSES)
                 out.append(("sweep", loss, shape, dtype))
@@ -142,6 +173,10 @@ def cases():
                 out.append((f"C={SMALL_CLASSES}", loss, shape, dtype))
     for shape in LM_SHAPES:
         out.append(("lm", "ce", shape, "float32"))
+    for shape in CTC_SHAPES:
+        out.append(("ctc", "ctc", shape, "float32"))
+    for shape in LCE_SHAPES:
+        out.append(("vocab", "lce", shape, "float32"))
     return out
 
 
@@ -325,7 +360,8 @@ def readme_table(data: dict) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for dtype in DTYPES:
-        for loss, label in LOSSES.items():
+        for loss in SWEEP_LOSSES:
+            label = LOSSES[loss]
             cells = []
             for size in (10**6, 10**7):
                 r = rows[("sweep", loss, dtype, size)]
@@ -348,6 +384,21 @@ def readme_table(data: dict) -> str:
                          f"{fmt_time(r['torch_1t_s'])} | {fmt_time(r['torch_1t_kept_s'])} | "
                          f"{fmt_time(r['torch_default_kept_s'])} | {ratio(r['ratio_best'])} | "
                          f"{r['peak_per_input_byte']:.2f} |")
+    lines += [
+        "",
+        "CTC, (T, N, C, S) = frames, sequences, classes, target length, and linear_cross_entropy, "
+        "(tokens, hidden, vocabulary), float32, forward only; *peak* per byte of `log_probs` "
+        "for CTC and per byte of the (tokens, vocabulary) logits that lossref never builds:",
+        "",
+        "| loss | shape | lossref | torch | torch, kept | ratio | peak |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in data["results"]:
+        if r["group"] in ("ctc", "vocab"):
+            lines.append(f"| {r['label']} | {shape_text(r['shape'])} | "
+                         f"{fmt_time(r['lossref_best_s'])} | {fmt_time(r['torch_1t_s'])} | "
+                         f"{fmt_time(r['torch_1t_kept_s'])} | {ratio(r['ratio_best'])} | "
+                         f"{r['peak_per_input_byte']:.3f} |")
     return "\n".join(lines)
 
 
@@ -374,9 +425,13 @@ def worker(state: str) -> None:
         torch.set_num_threads(1)
         answer = {"rel_diff_vs_torch": relative_difference(ours(), theirs())}
         rounds = request["rounds"]
+        if group == "vocab":        # about a second per call: three rounds are enough
+            rounds = min(rounds, 3)
+        elif big:
+            rounds = max(2, rounds - 2)
         answer.update(best_interleaved({"lossref": (ours, 1), "torch_1t": (theirs, 1),
                                         "torch_default": (theirs, default_threads)},
-                                       rounds=max(2, rounds - 2) if big else rounds))
+                                       rounds=rounds))
         if request.get("peak"):
             answer["peak_bytes"] = peak_memory(ours)
         answer["input_bytes"] = int(x.nbytes)
