@@ -287,7 +287,7 @@ def _smooth_l1_setup(input, target, size_average, reduce, reduction, beta, fn):
     reduction = resolve_reduction(size_average, reduce, reduction)
     beta = float(beta)
     if not beta >= 0:
-        raise ValueError(f"{fn}: smooth_l1_loss does not support negative values for beta, "
+        raise ValueError("smooth_l1_loss does not support negative values for beta, "
                          f"got beta={beta!r} (expected beta >= 0)")
     return x, y, reduction, beta
 
@@ -382,7 +382,7 @@ def smooth_l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool 
 def _huber_setup(input, target, reduction, delta, weight, fn):
     x, y, _ = _pair(input, target, fn)
     delta = float(delta)
-    bad_delta = ValueError(f"{fn}: huber_loss does not support non-positive values for delta, "
+    bad_delta = ValueError("huber_loss does not support non-positive values for delta, "
                            f"got delta={delta!r} (expected delta > 0)")
     if weight is None:  # torch: the reduction is checked first, then delta
         reduction = resolve_reduction(None, None, reduction)
