@@ -15,12 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lossref
+from broadcast_grad import assert_summed_grad_close, terms_scale
 from gradcheck import assert_grad_close, central_difference, torch_grad
 from torch_ref import assert_matches_torch, t
 
 DTYPES = [np.float32, np.float64]
 REDUCTIONS = ["none", "mean", "sum"]
-SETTINGS = settings(max_examples=60, deadline=None,
+SETTINGS = settings(max_examples=100, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -69,7 +70,10 @@ def compare(name, x, y, options, grad_output, dtype):
         warnings.simplefilter("ignore", UserWarning)
         expected, = torch_grad(lambda a: getattr(F, name)(a, t(y), **options), [x], grad_output)
         got = getattr(lossref.grad, name)(x, y, **options, grad_output=grad_output)
-    assert_grad_close(got, expected, dtype)
+        full = np.broadcast_shapes(x.shape, y.shape)
+        scale = 0.0 if full == x.shape else terms_scale(
+            lambda a: getattr(F, name)(a, t(y), **options), x, full, grad_output)
+    assert_summed_grad_close(got, expected, dtype, scale)
 
 
 # ---- kl_div ------------------------------------------------------------------------------------
@@ -86,7 +90,7 @@ def test_kl_div_matches_torch(dtype, case, reduction, log_target, data):
     with np.errstate(divide="ignore"):
         y = np.log(p) if log_target else p
     x = sprinkle(data.draw, rng, x, [-np.inf, np.inf, np.nan, 0.0])
-    y = sprinkle(data.draw, rng, y, [-np.inf, np.nan, 0.0, 2.0, -1.0])
+    y = sprinkle(data.draw, rng, y, [-np.inf, np.inf, np.nan, 0.0, 2.0, -1.0])
     shape = np.broadcast_shapes(x_shape, y_shape)
     options = {"reduction": reduction, "log_target": log_target}
     compare("kl_div", x.astype(dtype), y.astype(dtype), options,
@@ -130,10 +134,19 @@ def test_kl_div_cross_entropy_identity():
 @pytest.mark.parametrize("legacy", [(False, None), (None, False), (True, True)])
 def test_kl_div_legacy_arguments(legacy):
     x, y = np.log([[0.3, 0.7], [0.5, 0.5]]), np.array([[0.1, 0.9], [0.6, 0.4]])
-    ours, our_warnings = recorded(lambda: lossref.kl_div(x, y, *legacy))
-    theirs, torch_warnings = recorded(lambda: F.kl_div(t(x), t(y), *legacy))
-    assert our_warnings == torch_warnings
-    assert_matches_torch(ours, theirs, np.float64)
+    for reduction in ["mean", "batchmean"]:   # torch still divides by the batch for 'batchmean'
+        ours, our_warnings = recorded(lambda: lossref.kl_div(x, y, *legacy, reduction=reduction))
+        theirs, torch_warnings = recorded(lambda: F.kl_div(t(x), t(y), *legacy,
+                                                           reduction=reduction))
+        assert our_warnings == torch_warnings
+        assert_matches_torch(ours, theirs, np.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            expected, = torch_grad(lambda a: F.kl_div(a, t(y), *legacy, reduction=reduction),
+                                   [x], np.ones(theirs.shape))
+            got = lossref.grad.kl_div(x, y, *legacy, reduction=reduction,
+                                      grad_output=np.ones(theirs.shape))
+        assert_grad_close(got, expected, np.float64)
 
 
 # ---- poisson_nll_loss --------------------------------------------------------------------------
@@ -183,7 +196,7 @@ def gaussian_case(draw):
         var_shape = x_shape[:k] + (1,) + x_shape[k + 1:]
     else:
         var_shape = x_shape
-    eps = draw(st.sampled_from([1e-6, 1e-2, 0.3]))
+    eps = draw(st.sampled_from([0.0, 1e-6, 1e-2, 0.3]))
     x = np.array(rng.normal(0, 2, x_shape))
     y = np.array(rng.normal(0, 2, y_shape))
     var = np.array(rng.uniform(0, 2, var_shape))
@@ -215,8 +228,18 @@ def test_gaussian_nll_loss_matches_torch(case):
         expected = torch_grad(lambda a, v: F.gaussian_nll_loss(a, t(y), v, **options),
                               [x, var], grad_output)
         assert isinstance(got, tuple) and len(got) == 2
-        assert_grad_close(got[0], expected[0], dtype)
-        assert_grad_close(got[1], expected[1], dtype)
+        # input and var may both be broadcast (against the target, along var's 1-sized dims):
+        # near-zero sums are judged against the summed terms, var expanded to the input's shape
+        v_unsqueezed = var if var.ndim == x.ndim else var[..., None]
+        full = np.broadcast_shapes(x.shape, y.shape, v_unsqueezed.shape)
+        x_scale = 0.0 if full == x.shape else terms_scale(
+            lambda a: F.gaussian_nll_loss(a, t(y), t(np.broadcast_to(v_unsqueezed, full).copy()),
+                                          **options), x, full, grad_output)
+        v_scale = 0.0 if var.shape == full else terms_scale(
+            lambda v: F.gaussian_nll_loss(t(x), t(y), v, **options), v_unsqueezed, x.shape,
+            grad_output, extra_factor=np.prod(full) / max(np.prod(x.shape), 1))
+        assert_summed_grad_close(got[0], expected[0], dtype, x_scale)
+        assert_summed_grad_close(got[1], expected[1], dtype, v_scale)
 
 
 def test_gaussian_var_gradient_at_the_clamp_is_evaluated_at_eps():

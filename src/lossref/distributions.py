@@ -19,6 +19,9 @@ from ._validation import as_float, as_like, broadcast_shape
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
 
+# Where torch silently returns nan/inf, NumPy warns: computations run under this errstate.
+QUIET = dict(invalid="ignore", divide="ignore", over="ignore")
+
 KL_MEAN_WARNING = (
     "reduction: 'mean' divides the total loss by both the batch size and the support size."
     "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
@@ -104,7 +107,7 @@ def kl_div(input: ArrayLike, target: ArrayLike, size_average: bool | None = None
     """
     fn = "kl_div"
     x, y, shape, applied, batch = _kl_setup(input, target, size_average, reduce, reduction, fn)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         if log_target:
             loss = np.exp(y) * (y - x)
         else:
@@ -138,7 +141,7 @@ def kl_div_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None =
     """
     fn = "kl_div"
     x, y, shape, applied, batch = _kl_setup(input, target, size_average, reduce, reduction, fn)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         out_shape = () if applied != "none" else shape
         if batch is not None:  # the division by the batch comes last, so its backward first
             g = np.ones(out_shape, x.dtype) if grad_output is None else np.asarray(grad_output)
@@ -218,7 +221,7 @@ def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True
     """
     fn = "poisson_nll_loss"
     x, y, shape, reduction = _poisson_setup(input, target, size_average, reduce, reduction, fn)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         if log_input:
             loss = np.exp(x) - y * x
         else:
@@ -226,7 +229,7 @@ def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True
         if full:
             stirling = y * np.log(y) - y + 0.5 * np.log(2 * math.pi * y)
             loss = loss + np.where(y <= 1, 0, stirling).astype(x.dtype)
-    return _reduction.reduce(loss, reduction)
+        return _reduction.reduce(loss, reduction)
 
 
 def poisson_nll_loss_grad(input: ArrayLike, target: ArrayLike, log_input: bool = True,
@@ -252,13 +255,14 @@ def poisson_nll_loss_grad(input: ArrayLike, target: ArrayLike, log_input: bool =
     """
     fn = "poisson_nll_loss"
     x, y, shape, reduction = _poisson_setup(input, target, size_average, reduce, reduction, fn)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         g = _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
-        if log_input:  # autograd's order: g·exp(x) - g·y
-            dx = g * np.exp(x) - g * y
-        else:          # g - g·y / (x + eps)
-            dx = g - g * y / (x + float(eps))
-        return sum_to_shape(dx, x.shape)
+        # autograd's order: each branch's gradient is summed to the input's shape (undoing the
+        # broadcast against the target) before the input-only factors exp(x), 1/(x + eps)
+        g_y = sum_to_shape(g * y, x.shape)
+        if log_input:
+            return sum_to_shape(g, x.shape) * np.exp(x) - g_y
+        return sum_to_shape(g, x.shape) - g_y / (x + float(eps))
 
 
 # ---- Gaussian NLL ------------------------------------------------------------------------------
@@ -357,11 +361,11 @@ def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike | floa
     """
     fn = "gaussian_nll_loss"
     x, y, v, _, reduction = _gaussian_setup(input, target, var, reduction, eps, fn)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         loss = 0.5 * (np.log(v) + (x - y) ** 2 / v)
         if full:
             loss += 0.5 * math.log(2 * math.pi)
-    return _reduction.reduce(loss, reduction)
+        return _reduction.reduce(loss, reduction)
 
 
 def gaussian_nll_loss_grad(input: ArrayLike, target: ArrayLike, var: ArrayLike | float,
@@ -400,13 +404,14 @@ def gaussian_nll_loss_grad(input: ArrayLike, target: ArrayLike, var: ArrayLike |
     """
     fn = "gaussian_nll_loss"
     x, y, v, var_shape, reduction = _gaussian_setup(input, target, var, reduction, eps, fn)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         d = x - y
         shape = np.broadcast_shapes(d.shape, v.shape)
         h = 0.5 * _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
-        # autograd's order: the quotient d²/v gives h/v to d² and -h·(d²/v)/v to v
-        d_input = sum_to_shape(h / v * (2 * d), x.shape)
+        # autograd's order: the quotient d²/v gives h/v to d² and -h·(d²/v)/v to v, each summed
+        # to its operand's shape; log(v) receives h summed to v's shape, then divided by v
+        d_input = sum_to_shape(sum_to_shape(h / v, d.shape) * (2 * d), x.shape)
         if var_shape is None:
             return d_input
-        d_var = h / v - h * ((d * d / v) / v)
-        return d_input, sum_to_shape(d_var, v.shape).reshape(var_shape)
+        d_var = sum_to_shape(h, v.shape) / v - sum_to_shape(h * ((d * d / v) / v), v.shape)
+        return d_input, d_var.reshape(var_shape)

@@ -24,12 +24,16 @@ from ._validation import as_float, as_like, broadcast_shape
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"]
 
+# Where torch silently returns nan/inf (inf - inf, 0 * inf, a sum of +inf and -inf), NumPy warns:
+# every computation after validation runs under this errstate.
+QUIET = dict(invalid="ignore", divide="ignore", over="ignore")
+
 
 def _torch_size(shape: tuple) -> str:
     return f"torch.Size({list(shape)})"
 
 
-def warn_if_sizes_differ(x: np.ndarray, y: np.ndarray) -> None:
+def _warn_if_sizes_differ(x: np.ndarray, y: np.ndarray) -> None:
     """PyTorch's warning, word for word, when target and input shapes differ.
 
     Called as loss -> setup -> ``_pair`` -> here, so ``stacklevel=5`` names the loss's caller.
@@ -46,7 +50,7 @@ def _pair(input, target, fn: str) -> tuple[np.ndarray, np.ndarray, tuple]:
     """Input and target as arrays of the input's dtype, the size warning, their broadcast shape."""
     x = as_float(input, "input", fn)
     y = as_like(target, x, "target", fn)
-    warn_if_sizes_differ(x, y)
+    _warn_if_sizes_differ(x, y)
     return x, y, broadcast_shape(fn, input=x, target=y)
 
 
@@ -161,9 +165,9 @@ def l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = Non
     """
     fn = "l1_loss"
     x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(**QUIET):
         loss = np.abs(x - y)
-    return _reduce_weighted(loss, w, reduction, mean_over_weights=True)
+        return _reduce_weighted(loss, w, reduction, mean_over_weights=True)
 
 
 def l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
@@ -185,10 +189,10 @@ def l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None 
     """
     fn = "l1_loss"
     x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(**QUIET):
         d = x - y
-    g = _upstream(grad_output, d.shape, x.dtype, reduction, w, mean_over_weights=True)
-    return sum_to_shape(g * _sign(d), x.shape)
+        g = _upstream(grad_output, d.shape, x.dtype, reduction, w, mean_over_weights=True)
+        return sum_to_shape(g * _sign(d), x.shape)
 
 
 # ---- MSE ---------------------------------------------------------------------------------------
@@ -250,9 +254,9 @@ def mse_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = No
     """
     fn = "mse_loss"
     x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         loss = np.square(x - y)
-    return _reduce_weighted(loss, w, reduction, mean_over_weights=True)
+        return _reduce_weighted(loss, w, reduction, mean_over_weights=True)
 
 
 def mse_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
@@ -273,7 +277,7 @@ def mse_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None
     """
     fn = "mse_loss"
     x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         d = x - y
         g = _upstream(grad_output, d.shape, x.dtype, reduction, w, mean_over_weights=True)
         return sum_to_shape(2 * d * g, x.shape)
@@ -339,11 +343,11 @@ def smooth_l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | Non
     fn = "smooth_l1_loss"
     x, y, reduction, beta = _smooth_l1_setup(input, target, size_average, reduce, reduction,
                                              beta, fn)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         z = np.abs(x - y)
         if beta > 0.0:  # beta = 0: torch calls l1_loss, |x - y| itself
             z = np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
-    return _reduction.reduce(z, reduction)
+        return _reduction.reduce(z, reduction)
 
 
 def smooth_l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
@@ -369,7 +373,7 @@ def smooth_l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool 
     fn = "smooth_l1_loss"
     x, y, reduction, beta = _smooth_l1_setup(input, target, size_average, reduce, reduction,
                                              beta, fn)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         d = x - y
         g = _reduction.reduce_grad(grad_output, d.shape, x.dtype, reduction)
         slope = np.where(np.abs(d) < beta, d / beta, np.sign(d)) if beta > 0.0 else _sign(d)
@@ -445,10 +449,10 @@ def huber_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", del
     """
     fn = "huber_loss"
     x, y, w, reduction, delta = _huber_setup(input, target, reduction, delta, weight, fn)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         z = np.abs(x - y)
         loss = np.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
-    return _reduce_weighted(loss, w, reduction, mean_over_weights=False)
+        return _reduce_weighted(loss, w, reduction, mean_over_weights=False)
 
 
 def huber_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
@@ -470,7 +474,7 @@ def huber_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"
     """
     fn = "huber_loss"
     x, y, w, reduction, delta = _huber_setup(input, target, reduction, delta, weight, fn)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         d = x - y
         g = _upstream(grad_output, d.shape, x.dtype, reduction, w, mean_over_weights=False)
         return sum_to_shape(g * np.clip(d, -delta, delta), x.shape)
