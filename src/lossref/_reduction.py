@@ -6,8 +6,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["REDUCTIONS", "legacy_reduction", "resolve_reduction", "reduce", "reduce_grad",
-           "sum_to_shape"]
+__all__ = ["REDUCTIONS", "legacy_reduction", "resolve_reduction", "reduce", "reduce_grad"]
 
 REDUCTIONS = ("none", "mean", "sum")
 
