@@ -245,6 +245,21 @@ def test_bad_input_raises_like_torch(ours, theirs, error, pattern):
             ours()
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_empty_inputs(dtype, reduction):
+    """mean -> nan (also the weighted means: 0 / 0), sum -> 0, none -> empty; gradients empty."""
+    e = np.zeros((0, 3), dtype)
+    for name in NAMES:
+        extra = {"weight": e} if name in WEIGHTED else {}
+        for kw in ({}, extra):
+            ours = getattr(lossref, name)(e, e, reduction=reduction, **kw)
+            theirs = getattr(F, name)(t(e), t(e), reduction=reduction,
+                                      **{k: t(v) for k, v in kw.items()})
+            assert_matches_torch(ours, theirs, dtype)
+            assert getattr(lossref.grad, name)(e, e, reduction=reduction, **kw).shape == (0, 3)
+
+
 def test_grad_output_shape_is_checked():
     with pytest.raises(ValueError, match=r"grad_output of shape \(2,\)"):
         lossref.grad.mse_loss(A, A, grad_output=np.ones(2))
