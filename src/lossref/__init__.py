@@ -13,8 +13,12 @@ from .binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from .classification import cross_entropy, nll_loss
 
 # regression.py
+from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
+from .modules import HuberLoss, L1Loss, MSELoss, SmoothL1Loss
 
 # distributions.py
+from .distributions import gaussian_nll_loss, kl_div, poisson_nll_loss
+from .modules import GaussianNLLLoss, KLDivLoss, PoissonNLLLoss
 
 # margin.py and its companions
 
@@ -35,8 +39,11 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "grad", "legacy_reduction", "log_softmax", "logsigmoid", "nll_loss", "sigmoid", "softmax",
     # regression.py
-
+    "HuberLoss", "L1Loss", "MSELoss", "SmoothL1Loss",
+    "huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss",
     # distributions.py
+    "GaussianNLLLoss", "KLDivLoss", "PoissonNLLLoss",
+    "gaussian_nll_loss", "kl_div", "poisson_nll_loss",
 
     # margin.py and its companions
 

@@ -146,3 +146,26 @@ def reduce_grad(grad_output, shape: tuple, dtype, reduction: str, weight_sum=Non
         with np.errstate(invalid="ignore", divide="ignore"):
             g = (g / np.asarray(denominator, dtype=dtype)).astype(dtype)
     return np.broadcast_to(g, tuple(shape))
+
+
+def sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """The backward of broadcasting: sum ``g`` over the dimensions broadcasting added or grew.
+
+    An input of ``shape`` that was broadcast to ``g.shape`` receives the sum of the gradient
+    over every position it was copied to, as torch's autograd does (``sum_to_size``).
+
+    Examples
+    --------
+    >>> sum_to_shape(np.ones((2, 3)), (3,))
+    array([2., 2., 2.])
+    >>> sum_to_shape(np.ones((2, 3)), (2, 1))
+    array([[3.],
+           [3.]])
+    """
+    shape = tuple(shape)
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and g.shape[lead + i] != 1)
+    return g.sum(axis=axes, keepdims=True).reshape(shape)

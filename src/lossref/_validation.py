@@ -11,7 +11,7 @@ import numpy as np
 
 __all__ = ["asarray", "as_float", "as_like", "as_class_index", "check_same_shape", "check_broadcast",
            "check_class_weight", "check_label_smoothing", "check_unit_interval",
-           "check_class_range"]
+           "check_class_range", "broadcast_shape"]
 
 
 def asarray(x) -> np.ndarray:
@@ -133,3 +133,17 @@ def check_class_range(target: np.ndarray, n_classes: int, ignore_index: int, fn:
         value = int(target[bad].flat[0])
         raise IndexError(f"{fn}: Target {value} is out of bounds: class indices must be in "
                          f"[0, {n_classes - 1}] or equal ignore_index={ignore_index}")
+
+
+def broadcast_shape(fn: str, **arrays: np.ndarray) -> tuple:
+    """The shape the named arrays broadcast to (NumPy/PyTorch rules), or a ValueError naming them.
+
+    For losses that broadcast input and target (and var) freely, as torch's elementwise
+    arithmetic does: ``broadcast_shape("mse_loss", input=x, target=y)``.
+    """
+    try:
+        return np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{name} shape {a.shape}" for name, a in arrays.items())
+        raise ValueError(f"{fn}: {shapes} cannot be broadcast together (each dimension must "
+                         f"match or be 1, aligned from the right)") from None

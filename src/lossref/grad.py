@@ -29,8 +29,15 @@ from .classification import cross_entropy_grad as cross_entropy
 from .classification import nll_loss_grad as nll_loss
 
 # regression.py
+from .regression import huber_loss_grad as huber_loss
+from .regression import l1_loss_grad as l1_loss
+from .regression import mse_loss_grad as mse_loss
+from .regression import smooth_l1_loss_grad as smooth_l1_loss
 
 # distributions.py
+from .distributions import gaussian_nll_loss_grad as gaussian_nll_loss
+from .distributions import kl_div_grad as kl_div
+from .distributions import poisson_nll_loss_grad as poisson_nll_loss
 
 # margin.py and its companions
 

@@ -122,8 +122,149 @@ class NLLLoss(_Loss):
 
 # ---- regression.py -------------------------------------------------------------------------
 
+from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss  # noqa: E402
+
+__all__ += ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss"]
+
+
+class L1Loss(_Loss):
+    """Callable form of :func:`lossref.l1_loss` (no ``weight``: only the functional has one).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(f"{L1Loss()(np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 1.0])):.4f}")
+    1.1667
+    """
+
+    def __call__(self, input: ArrayLike, target: ArrayLike):
+        return l1_loss(input, target, reduction=self.reduction)
+
+
+class MSELoss(_Loss):
+    """Callable form of :func:`lossref.mse_loss` (no ``weight``: only the functional has one).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = MSELoss(reduction="sum")
+    >>> print(f"{loss(np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 1.0])):.4f}")
+    9.2500
+    """
+
+    def __call__(self, input: ArrayLike, target: ArrayLike):
+        return mse_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Callable form of :func:`lossref.smooth_l1_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = SmoothL1Loss(beta=0.5)
+    >>> print(f"{loss(np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 1.0])):.4f}")
+    1.0000
+    """
+
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def __call__(self, input: ArrayLike, target: ArrayLike):
+        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Callable form of :func:`lossref.huber_loss` (no ``weight``: only the functional has one).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = HuberLoss(delta=0.5)
+    >>> print(f"{loss(np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 1.0])):.4f}")
+    0.5000
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def __call__(self, input: ArrayLike, target: ArrayLike):
+        return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
 
 # ---- distributions.py ----------------------------------------------------------------------
+
+from .distributions import gaussian_nll_loss, kl_div, poisson_nll_loss  # noqa: E402
+
+__all__ += ["KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss"]
+
+
+class KLDivLoss(_Loss):
+    """Callable form of :func:`lossref.kl_div` (``'mean'`` warns at each call, as in PyTorch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = KLDivLoss(reduction="batchmean", log_target=True)
+    >>> print(f"{loss(np.log([[0.25, 0.75]]), np.log([[0.5, 0.5]])):.4f}")
+    0.1438
+    """
+
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def __call__(self, input: ArrayLike, target: ArrayLike):
+        return kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class PoissonNLLLoss(_Loss):
+    """Callable form of :func:`lossref.poisson_nll_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = PoissonNLLLoss(full=True, reduction="sum")
+    >>> print(f"{loss(np.log([1.0, 2.0, 3.0]), np.array([0.0, 2.0, 5.0])):.4f}")
+    4.5433
+    """
+
+    def __init__(self, log_input: bool = True, full: bool = False,
+                 size_average: bool | None = None, eps: float = 1e-8,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_input = log_input
+        self.full = full
+        self.eps = eps
+
+    def __call__(self, input: ArrayLike, target: ArrayLike):
+        return poisson_nll_loss(input, target, log_input=self.log_input, full=self.full,
+                                eps=self.eps, reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """Callable form of :func:`lossref.gaussian_nll_loss`: ``loss(input, target, var)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = GaussianNLLLoss(reduction="sum")
+    >>> print(f"{loss(np.array([0.0, 1.0]), np.array([0.0, 0.0]), np.array([1.0, 2.0])):.4f}")
+    0.5966
+    """
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.full = full
+        self.eps = eps
+
+    def __call__(self, input: ArrayLike, target: ArrayLike, var: ArrayLike | float):
+        return gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps,
+                                 reduction=self.reduction)
 
 
 # ---- margin.py and its companions ----------------------------------------------------------
