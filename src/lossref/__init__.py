@@ -17,6 +17,12 @@ from .classification import cross_entropy, nll_loss
 # distributions.py
 
 # margin.py and its companions
+from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss
+from .multilabel import multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss
+from .ranking import margin_ranking_loss, triplet_margin_loss, triplet_margin_with_distance_loss
+from .modules import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss,
+                      MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss,
+                      SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss)
 
 # sequence.py / vocabulary-scale cross-entropy
 
@@ -35,6 +41,12 @@ __all__ = [
     # distributions.py
 
     # margin.py and its companions
+    "CosineEmbeddingLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "SoftMarginLoss", "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
+    "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss",
 
     # sequence.py / vocabulary-scale cross-entropy
 
