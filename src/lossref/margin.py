@@ -32,7 +32,7 @@ def broadcast_shape(arrays: list[np.ndarray], names: list[str], fn: str) -> tupl
 
 
 def reduce_quiet(loss: np.ndarray, reduction: str):
-    """``_reduction.reduce`` without NumPy's warning on a sum of ``inf`` and ``-inf`` (torch: nan)."""
+    """``_reduction.reduce``, silent on a sum of ``inf`` and ``-inf`` (nan, as in torch)."""
     with np.errstate(invalid="ignore", over="ignore"):
         return _reduction.reduce(loss, reduction)
 
@@ -243,7 +243,12 @@ def _cosine_inputs(input1, input2, target, fn):
     if x1.ndim != want or x2.ndim != want:
         raise ValueError(f"{fn}: a {y.ndim}-D target expects {want}-D inputs, but found inputs "
                          f"of shapes {x1.shape} and {x2.shape}")
-    broadcast_shape([x1, x2], ["input1", "input2"], fn)
+    pairs = broadcast_shape([x1, x2], ["input1", "input2"], fn)[:-1]
+    try:
+        np.broadcast_shapes(pairs, y.shape)
+    except ValueError:
+        raise ValueError(f"{fn}: target of shape {y.shape} does not broadcast with the "
+                         f"{pairs} pairs of the inputs") from None
     return x1, x2, y
 
 
@@ -260,7 +265,7 @@ def _cosine(x1, x2):
 def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
                           margin: float = 0, size_average: bool | None = None,
                           reduce: bool | None = None, reduction: str = "mean"):
-    r"""Cosine embedding loss: pull a positive pair's cosine to 1, push a negative one below a margin.
+    r"""Cosine embedding loss: a positive pair's cosine up to 1, a negative one below a margin.
 
     .. math::
         \begin{aligned}

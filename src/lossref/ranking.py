@@ -38,7 +38,7 @@ def _ranking_inputs(input1, input2, target, fn):
 def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
                         margin: float = 0, size_average: bool | None = None,
                         reduce: bool | None = None, reduction: str = "mean"):
-    r"""Margin ranking loss: ``input1`` should rank above ``input2`` when ``y = 1``, below when ``y = -1``.
+    r"""Margin ranking loss: ``input1`` should rank above ``input2`` when ``y = 1``, else below.
 
     .. math::
         l_n = \max(0, -y_n (x_{1n} - x_{2n}) + \Delta)
@@ -117,7 +117,7 @@ def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Array
 # ---- the pairwise distance and its backward ------------------------------------------------
 
 def _norm(d: np.ndarray, p: float) -> np.ndarray:
-    """``‖d‖_p`` over the last axis, as ``torch.linalg.vector_norm`` (p = 0 counts non-zeros)."""
+    """``‖d‖_p`` over the last axis, as ``torch.linalg.vector_norm``; p = 0 counts non-zeros."""
     a = np.abs(d)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         if p == 0:
@@ -183,7 +183,7 @@ def _distance(x1, x2, p, eps):
 
 
 def _distance_grad(g, x1, x2, p, eps, grads, i, j):
-    """Add the backward of ``‖x_i − x_j + eps‖_p`` (upstream ``g``) into ``grads[i]``, ``grads[j]``."""
+    """Add the backward of ``‖x_i − x_j + eps‖_p`` (upstream ``g``) to grads i and j."""
     d = _difference(x1, x2, eps)
     gd = _norm_grad(unbroadcast(g, d.shape[:-1]), d, p, _norm(d, p))
     grads[i] += unbroadcast(gd, grads[i].shape)
