@@ -41,11 +41,12 @@ def shrink(draw, shape) -> tuple:
     return tuple(1 if draw(st.booleans()) else d for d in shape)
 
 
-def check(ours, ours_grad, theirs, inputs, dtype, reduction, rng, n_grads=None):
+def check(ours, ours_grad, theirs, inputs, dtype, reduction, rng, n_grads=None, term_scale=None):
     """Value and gradients of lossref against torch on the NumPy ``inputs`` (all differentiated).
 
     ``ours(*inputs)``/``ours_grad(*inputs, grad_output=…)`` are lossref's; ``theirs(*tensors)`` is
-    torch's. ``ours_grad`` returns one array or a tuple, one per input.
+    torch's. ``ours_grad`` returns one array or a tuple, one per input. ``term_scale(grad_output)``,
+    if given, bounds the terms a gradient is the sum of (for gradients that cancel to 0).
     """
     expected = theirs(*[t(x) for x in inputs])
     value = ours(*inputs)
@@ -57,23 +58,25 @@ def check(ours, ours_grad, theirs, inputs, dtype, reduction, rng, n_grads=None):
     got = ours_grad(*inputs, grad_output=grad_output)
     got = got if isinstance(got, tuple) else (got,)
     assert len(got) == (n_grads or len(inputs))
-    if len(got) == 1:
+    if len(got) == 1 and term_scale is None:
         assert_grad_close(got[0], want[0], dtype)
     else:
-        assert_grads_close(got, want, dtype)
+        extra = 0.0 if term_scale is None else term_scale(grad_output)
+        assert_grads_close(got, want, dtype, extra)
     return value
 
 
-def assert_grads_close(got, want, dtype) -> None:
+def assert_grads_close(got, want, dtype, term_scale: float = 0.0) -> None:
     """The lossref.grad contract for a loss of several inputs, judged on one common scale.
 
     One input's gradient can be the difference of the others' (the anchor's in a triplet is
     ∇d(a, p) − ∇d(a, n)); where that cancels to a rounding residue it is judged against the
-    largest gradient of the loss, atol = rtol × max |torch gradient| over all inputs.
+    largest gradient of the loss, atol = rtol × max |torch gradient| over all inputs, or against
+    ``term_scale``, the size of the terms that cancel, when that is larger.
     """
     rtol = GRAD_RTOL[np.dtype(dtype).type]
     finite = [np.abs(w[np.isfinite(w)]).max() for w in want if np.isfinite(w).any()]
-    scale = float(max(finite)) if finite else 0.0
+    scale = max(float(max(finite)) if finite else 0.0, term_scale)
     for g, w in zip(got, want):
         g = np.asarray(g)
         assert g.dtype == w.dtype, f"dtype {g.dtype} != torch {w.dtype}"
