@@ -190,12 +190,12 @@ def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, margin: float = 1.
     """
     fn = "hinge_embedding_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x, y, shape = _hinge_inputs(input, target, fn)
+    x, y, _ = _hinge_inputs(input, target, fn)
     zero = np.zeros((), x.dtype)
     with np.errstate(invalid="ignore"):
         margin_clamp = np.maximum(x.dtype.type(margin) - x, zero)
         loss = np.where(y != 1, margin_clamp, zero) + np.where(y != -1, x, zero)
-    return reduce_quiet(np.broadcast_to(loss, shape).astype(x.dtype), reduction)
+    return reduce_quiet(np.asarray(loss, dtype=x.dtype), reduction)
 
 
 def hinge_embedding_loss_grad(input: ArrayLike, target: ArrayLike, margin: float = 1.0,
@@ -259,7 +259,7 @@ def _cosine(x1, x2):
     mag1 = (x1 * x1).sum(axis=-1) + eps
     mag2 = (x2 * x2).sum(axis=-1) + eps
     denom = np.sqrt(mag1 * mag2)
-    return prod_sum / denom, mag1, denom
+    return prod_sum / denom, mag1, mag2, denom
 
 
 def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
@@ -318,7 +318,7 @@ def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLik
     x1, x2, y = _cosine_inputs(input1, input2, target, fn)
     zero = np.zeros((), x1.dtype)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        cos, _, _ = _cosine(x1, x2)
+        cos = _cosine(x1, x2)[0]
         pos = 1 - cos
         neg = np.maximum(cos - x1.dtype.type(margin), zero)
         loss = np.where(y == 1, pos, zero) + np.where(y == -1, neg, zero)
@@ -354,8 +354,7 @@ def cosine_embedding_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Arr
     x1, x2, y = _cosine_inputs(input1, input2, target, fn)
     dt = x1.dtype
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        cos, mag1, denom = _cosine(x1, x2)
-        mag2 = (x2 * x2).sum(axis=-1) + dt.type(COSINE_EPS)
+        cos, mag1, mag2, denom = _cosine(x1, x2)
         out_shape = np.broadcast_shapes(cos.shape, y.shape)
         g = _reduction.reduce_grad(grad_output, out_shape, dt, reduction)
         slope = ((y == -1) & (cos - dt.type(margin) >= 0)).astype(dt) - (y == 1).astype(dt)
