@@ -127,9 +127,6 @@ class NLLLoss(_Loss):
 
 
 # ---- margin.py and its companions ----------------------------------------------------------
-
-
-# ---- sequence.py / vocabulary-scale cross-entropy ------------------------------------------
 from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss  # noqa: E402
 from .multilabel import (multi_margin_loss, multilabel_margin_loss,  # noqa: E402
                          multilabel_soft_margin_loss)
@@ -334,3 +331,6 @@ class TripletMarginWithDistanceLoss(_Loss):
                                                  distance_function=self.distance_function,
                                                  margin=self.margin, swap=self.swap,
                                                  reduction=self.reduction)
+
+
+# ---- sequence.py / vocabulary-scale cross-entropy ------------------------------------------
