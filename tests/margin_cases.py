@@ -4,7 +4,6 @@ arrays and compares the value and the gradient of every differentiable input."""
 from __future__ import annotations
 
 import numpy as np
-import torch
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -91,7 +90,3 @@ def torch_raises(fn) -> str:
     except Exception as exc:  # noqa: BLE001 - any torch error will do, its text is returned
         return str(exc)
     raise AssertionError("torch accepted the input")
-
-
-def tensor(x, dtype=torch.float64):
-    return torch.as_tensor(np.asarray(x), dtype=dtype)
