@@ -21,6 +21,12 @@ from .distributions import gaussian_nll_loss, kl_div, poisson_nll_loss
 from .modules import GaussianNLLLoss, KLDivLoss, PoissonNLLLoss
 
 # margin.py and its companions
+from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss
+from .multilabel import multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss
+from .ranking import margin_ranking_loss, triplet_margin_loss, triplet_margin_with_distance_loss
+from .modules import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss,
+                      MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss,
+                      SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss)
 
 # sequence.py / vocabulary-scale cross-entropy
 from .sequence import ctc_loss
@@ -46,6 +52,12 @@ __all__ = [
     "gaussian_nll_loss", "kl_div", "poisson_nll_loss",
 
     # margin.py and its companions
+    "CosineEmbeddingLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "SoftMarginLoss", "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
+    "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss",
 
     # sequence.py / vocabulary-scale cross-entropy
     "CTCLoss", "LinearCrossEntropyLoss", "ctc_loss", "linear_cross_entropy",

@@ -268,6 +268,210 @@ class GaussianNLLLoss(_Loss):
 
 
 # ---- margin.py and its companions ----------------------------------------------------------
+from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss  # noqa: E402
+from .multilabel import (multi_margin_loss, multilabel_margin_loss,  # noqa: E402
+                         multilabel_soft_margin_loss)
+from .ranking import (margin_ranking_loss, triplet_margin_loss,  # noqa: E402
+                      triplet_margin_with_distance_loss)
+
+__all__ += ["CosineEmbeddingLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
+            "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
+            "SoftMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss"]
+
+
+class SoftMarginLoss(_Loss):
+    """Callable form of :func:`lossref.soft_margin_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(f"{SoftMarginLoss()(np.array([2.0, -1.0]), np.array([1.0, 1.0])):.4f}")
+    0.7201
+    """
+
+    def __call__(self, input: ArrayLike, target: ArrayLike):
+        return soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_Loss):
+    """Callable form of :func:`lossref.multilabel_soft_margin_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = MultiLabelSoftMarginLoss(weight=np.array([1.0, 3.0]))
+    >>> print(f"{loss(np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]])):.4f}")
+    1.3863
+    """
+
+    def __init__(self, weight: ArrayLike | None = None, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.weight = weight
+
+    def __call__(self, input: ArrayLike, target: ArrayLike):
+        return multilabel_soft_margin_loss(input, target, weight=self.weight,
+                                           reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """Callable form of :func:`lossref.hinge_embedding_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(HingeEmbeddingLoss(margin=2.0)(np.array([0.5, 0.5]), np.array([1, -1])))
+    1.0
+    """
+
+    def __init__(self, margin: float = 1.0, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def __call__(self, input: ArrayLike, target: ArrayLike):
+        return hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """Callable form of :func:`lossref.cosine_embedding_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = CosineEmbeddingLoss(margin=0.5, reduction="sum")
+    >>> print(f"{loss(np.array([[1.0, 0.0]]), np.array([[1.0, 1.0]]), np.array([-1])):.4f}")
+    0.2071
+    """
+
+    def __init__(self, margin: float = 0.0, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def __call__(self, input1: ArrayLike, input2: ArrayLike, target: ArrayLike):
+        return cosine_embedding_loss(input1, input2, target, margin=self.margin,
+                                     reduction=self.reduction)
+
+
+class MarginRankingLoss(_Loss):
+    """Callable form of :func:`lossref.margin_ranking_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = MarginRankingLoss(margin=0.5)
+    >>> print(loss(np.array([1.0, 1.0]), np.array([0.0, 0.75]), np.array([1, 1])))
+    0.125
+    """
+
+    def __init__(self, margin: float = 0.0, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def __call__(self, input1: ArrayLike, input2: ArrayLike, target: ArrayLike):
+        return margin_ranking_loss(input1, input2, target, margin=self.margin,
+                                   reduction=self.reduction)
+
+
+class MultiMarginLoss(_Loss):
+    """Callable form of :func:`lossref.multi_margin_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = MultiMarginLoss(p=2, margin=0.5)
+    >>> print(f"{loss(np.array([[0.1, 0.2, 0.4, 0.8]]), np.array([3])):.4f}")
+    0.0025
+    """
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight: ArrayLike | None = None,
+                 size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError(f"only p == 1 and p == 2 supported, got p={p!r}")
+        self.p = p
+        self.margin = margin
+        self.weight = weight
+
+    def __call__(self, input: ArrayLike, target: ArrayLike):
+        return multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
+                                 reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Callable form of :func:`lossref.multilabel_margin_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = MultiLabelMarginLoss(reduction="none")
+    >>> print(loss(np.array([[0.1, 0.2, 0.4, 0.8]]), np.array([[3, 0, -1, 1]])))
+    [0.85]
+    """
+
+    def __call__(self, input: ArrayLike, target: ArrayLike):
+        return multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """Callable form of :func:`lossref.triplet_margin_loss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = TripletMarginLoss(margin=1.0, p=1.0, eps=0.0)
+    >>> print(loss(np.array([[0.0, 0.0]]), np.array([[1.0, 1.0]]), np.array([[0.0, 2.5]])))
+    0.5
+    """
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                 swap: bool = False, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
+        self.margin = margin
+        self.p = p
+        self.eps = eps
+        self.swap = swap
+
+    def __call__(self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike):
+        return triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
+                                   eps=self.eps, swap=self.swap, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """Callable form of :func:`lossref.triplet_margin_with_distance_loss`.
+
+    ``distance_function`` takes two NumPy arrays (``None``: the pairwise distance).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> l1 = lambda u, v: np.abs(u - v).sum(-1)
+    >>> loss = TripletMarginWithDistanceLoss(distance_function=l1)
+    >>> print(loss(np.array([[0.0, 0.0]]), np.array([[1.0, 1.0]]), np.array([[0.0, 2.5]])))
+    0.5
+    """
+
+    def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
+                 reduction: str = "mean") -> None:
+        super().__init__(None, None, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, "
+                             f"got {margin}")
+        self.distance_function = distance_function
+        self.margin = margin
+        self.swap = swap
+
+    def __call__(self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike):
+        return triplet_margin_with_distance_loss(anchor, positive, negative,
+                                                 distance_function=self.distance_function,
+                                                 margin=self.margin, swap=self.swap,
+                                                 reduction=self.reduction)
 
 
 # ---- sequence.py / vocabulary-scale cross-entropy ------------------------------------------
