@@ -3,7 +3,7 @@
 The site is built ONCE per session (``jupyter-book build -W -n --keep-going`` into a temporary
 folder) and served on 127.0.0.1; ONE chromium serves every test, with one desktop (1280×900)
 and one phone (390×844, touch) context. Every page listed in ``_toc.yml`` is opened once with
-every request routed: anything that leaves 127.0.0.1 is aborted and recorded, so the tests prove
+chromium resolving no host but 127.0.0.1: any request that leaves it fails and is recorded, so the tests prove
 the book works offline (MathJax, fonts, scripts). Each chapter is judged at desktop size, then
 resized to a phone in the same tab. Screenshots land in ``_build/screenshots/``.
 
@@ -39,6 +39,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    # nothing but the test server resolves: the site must work offline. (Not page.route():
+    # routing switches off the HTTP cache, and every page would fetch MathJax again.)
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
 LANG_OF = {"book/en/": "en", "book/zh/": "zh-CN"}
 DESKTOP = {"width": 1280, "height": 900}
@@ -140,6 +143,10 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:  # keep pytest output clean
         pass
 
+    def end_headers(self) -> None:  # the build does not change while the tests run
+        self.send_header("Cache-Control", "max-age=3600")
+        super().end_headers()
+
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Site:
@@ -237,37 +244,71 @@ def contexts(browser):
         context.close()
 
 
-@pytest.fixture()
-def visit(site, contexts):
-    """Open a page with every request routed: non-local requests are aborted and recorded."""
-    pages = []
+class Tabs:
+    """Pages opened in the session's contexts. ``prefetch`` starts loading the page the next test
+    will open, so that its loading overlaps this test's checks (the suite's time is mostly page
+    loads: MathJax and the theme's scripts)."""
 
-    def open_page(path: str, device: str = "desktop") -> Visit:
-        page = contexts[device].new_page()
-        pages.append(page)
+    def __init__(self, site: Site, contexts: dict) -> None:
+        self.site, self.contexts, self.pending = site, contexts, {}
+
+    def start(self, path: str, device: str) -> Visit:
+        page = self.contexts[device].new_page()
         outside: list[str] = []
         failed: list[str] = []
         errors: list[str] = []
 
-        def route(r):
-            url = r.request.url
-            parts = urlsplit(url)
-            if parts.scheme in ("data", "blob", "about") or parts.hostname == "127.0.0.1":
-                r.continue_()
-            else:
-                outside.append(url)
-                r.abort()
+        def request(r) -> None:
+            parts = urlsplit(r.url)
+            if parts.scheme not in ("data", "blob", "about") and parts.hostname != "127.0.0.1":
+                outside.append(r.url)
 
-        page.route("**/*", route)
+        page.on("request", request)
         page.on("console", lambda m: errors.append(f"{m.type}: {m.text} @ {m.location}")
                 if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
         page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        response = page.goto(site.base + path, wait_until="load", timeout=TIMEOUT_MS)
+        response = page.goto(self.site.base + path, wait_until="commit", timeout=TIMEOUT_MS)
         return Visit(page, response.status if response else 0, errors, outside, failed)
 
+    def open(self, path: str, device: str) -> Visit:
+        v = self.pending.pop((path, device), None) or self.start(path, device)
+        v.page.wait_for_load_state("load", timeout=TIMEOUT_MS)
+        return v
+
+    def prefetch(self, path: str, device: str) -> None:
+        if (path, device) not in self.pending:
+            self.pending[(path, device)] = self.start(path, device)
+
+    def close(self) -> None:
+        for v in self.pending.values():
+            v.page.close()
+        self.pending.clear()
+
+
+@pytest.fixture(scope="session")
+def tabs(site, contexts):
+    made = Tabs(site, contexts)
+    yield made
+    made.close()
+
+
+@pytest.fixture()
+def visit(tabs):
+    """Open a page, recording every request that leaves 127.0.0.1 (chromium cannot resolve
+    any other host), failed responses and console errors; ``then``: the path the next test
+    opens, loaded meanwhile."""
+    opened = []
+
+    def open_page(path: str, device: str = "desktop", then: str | None = None) -> Visit:
+        v = tabs.open(path, device)
+        opened.append(v.page)
+        if then is not None:
+            tabs.prefetch(then, device)
+        return v
+
     yield open_page
-    for page in pages:
+    for page in opened:
         page.close()
 
 
@@ -401,6 +442,13 @@ def test_interface_language(site):
             assert not re.search(r"目录|上一页|下一页|下载源文件", text), f"{docname}: Chinese chrome on an English page"
 
 
+def test_no_install_cell_in_the_html(site):
+    """The Colab install cell stays in the notebook (nbval runs it) but not on the page."""
+    shown = [d for d in CHAPTERS if re.search(r"%\s*pip\s+install", re.sub(
+        r"<[^>]+>", "", (site.html / f"{d}.html").read_text(encoding="utf-8")))]
+    assert not shown, f"install cells shown on {shown} (tag them remove-cell)"
+
+
 def labelled_ids(site: Site, docname: str) -> list[str]:
     """Section ids made from the page's ``(en-x)=`` / ``(zh-x)=`` targets, in page order."""
     text = (site.html / f"{docname}.html").read_text(encoding="utf-8")
@@ -429,7 +477,9 @@ def test_twins_share_section_anchors(site):
 
 @pytest.mark.parametrize("docname", DOCNAMES)
 def test_page(site, visit, docname):
-    v = visit(f"/{quote(docname)}.html")
+    following = DOCNAMES.index(docname) + 1
+    v = visit(f"/{quote(docname)}.html",
+              then=f"/{quote(DOCNAMES[following])}.html" if following < len(DOCNAMES) else None)
     page = v.page
     typeset_math(v, docname)
     loaded_images(v, docname)
@@ -524,8 +574,6 @@ def test_page(site, visit, docname):
     cells = page.locator("article div.cell")
     assert cells.count() == len(shown), \
         f"{docname}: {cells.count()} code cells in the HTML, {len(shown)} in the notebook without remove-cell"
-    inputs = page.eval_on_selector_all("article div.cell", "cs => cs.map(c => c.textContent)")
-    assert not any("%pip install" in text for text in inputs), f"{docname}: an install cell is shown"
     for k, cell in enumerate(shown):
         alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")
         if alt:
