@@ -729,6 +729,7 @@ def test_search(site, visit, query, lang, words, prefix):
             assert r["badge"] in ("English", "中文") and r["lang"] == language_of(d), f"{d}: label {r}"
         assert not re.search(r"\\\(|\\\[|\\frac|\$\$|\\begin", r["snippet"]), f"{d}: raw TeX in {r['snippet']!r}"
         assert not r["snippet"].lstrip(". ").startswith(("Contents", "目录")), f"{d}: snippet {r['snippet']!r}"
+        assert ".ipynb .pdf" not in r["snippet"], f"{d}: interface words in the snippet {r['snippet']!r}"
     if lang.startswith("zh"):
         summary = v.page.text_content("#search-results .search-summary")
         assert re.search(r"[\u4e00-\u9fff]", summary), f"Chinese reader, English summary: {summary!r}"
@@ -762,6 +763,7 @@ def test_search_form_sends_the_readers_language(site, visit):
     results = search_results(v)
     assert results and results[0]["lang"] == "zh-CN", f"first result {results[:1]}"
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.locator(".bd-search-container h1").first.text_content().strip() == "搜索"
 
 
 # --------------------------------------------------------------------------- screenshots

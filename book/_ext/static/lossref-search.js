@@ -64,7 +64,7 @@ Search.htmlToText = (htmlString, anchor) => {
   const doc = new DOMParser().parseFromString(htmlString, "text/html");
   [".headerlink", "script", "style", "#jb-print-docs-body", "#print-main-content", ".math",
    "mjx-container", "nav", ".lossref-lang-switch", "div.cell_input", "div.cell_output",
-   ".toctree-wrapper", "h1"].forEach((q) => doc.querySelectorAll(q).forEach((el) => el.remove()));
+   ".toctree-wrapper", "h1", ".bd-header-article", ".dropdown-menu", "footer", ".prev-next-area"].forEach((q) => doc.querySelectorAll(q).forEach((el) => el.remove()));
   let root = doc.querySelector('[role="main"]');
   if (root && anchor) root = root.querySelector(anchor) || root;
   if (!root) return "";
@@ -104,7 +104,12 @@ const lossrefChinese = () => {
   }
 };
 _ready(() => {
-  if (lossrefLang === "zh-CN") document.documentElement.lang = "zh-CN";
+  if (lossrefLang === "zh-CN") {
+    document.documentElement.lang = "zh-CN";
+    const heading = document.querySelector(".bd-search-container h1, .bd-article h1");
+    if (heading && heading.textContent.trim() === "Search") heading.textContent = "搜索";
+    document.title = document.title.replace(/^Search\b/, "搜索");
+  }
   const out = document.getElementById("search-results");
   if (!out) return;
   new MutationObserver(() => {
