@@ -10,16 +10,19 @@ would need every MyST/myst-nb construct to survive a second writer). What you se
 is what you get on paper.
 
 For each language the chapters of ``_toc.yml`` are put, in order, into one print document (the
-``<article>`` of each built page, ids prefixed per chapter so links inside the book still work),
-with a cover and a table of contents; chromium prints it twice: once to learn from its outline
-on which page each chapter starts, once with those page numbers in the table of contents. The
-PDF carries chromium's outline (bookmarks from the headings), embedded font subsets (a CJK font
-from ``mplfonts``, a PyPI package the book already uses for its figures) and page numbers.
+``<article>`` of each built page, ids prefixed per chapter so links inside the book still work).
+Chromium prints it once with its outline (bookmarks from the headings); the front matter (a cover
+and the contents, with the page on which each chapter starts, read from that outline) is printed
+separately; pypdf joins the two, names the bookmarks after the headings, numbers the pages as
+their footers do (i, ii, then 1, 2, ...) and makes the contents' entries links. Fonts are
+embedded as subsets; the Chinese text is set in Debian's WenQuanYi Micro Hei (``make pdf``
+installs ``fonts-wqy-microhei`` when run as root): chromium embeds the CFF-based Noto CJK fonts as
+Type 3 glyphs whose text extracts as Kangxi radicals (⽬ for 目), so the PDF could not be searched.
 
 ``check()`` then opens each PDF with pypdf and fails (exit 1) when a file is missing or broken:
 too few pages, a chapter title missing from the text or the bookmarks, raw TeX in the text, a
-font not embedded, no CJK font or too little Chinese text in the Chinese PDF, fewer images than
-the chapters' figures, no code.
+font not embedded, Chinese text that extracts as radicals, no CJK font or too little Chinese text
+in the Chinese PDF, fewer images than the chapters' figures, no code.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ img { max-width: 100% !important; height: auto; break-inside: avoid; }
 figure, .cell_output img, table, pre { break-inside: avoid; }
 h1, h2, h3 { break-after: avoid; }
 details > summary { list-style: none; font-weight: 600; }
+details[open] > summary .collapsed { display: block !important; }
 details > summary::marker, details > summary::-webkit-details-marker { display: none; }
 a { color: #1f5f8b; }
 /* Chinese: a TrueType CJK font (Debian's fonts-wqy-microhei). Chromium embeds the OpenType/CFF
@@ -132,7 +136,8 @@ def figure_count(docnames: list[str]) -> int:
         if not path.exists():
             continue
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-            if cell["cell_type"] != "code" or "remove-cell" in cell.get("metadata", {}).get("tags", []):
+            tags = cell.get("metadata", {}).get("tags", [])
+            if cell["cell_type"] != "code" or "remove-cell" in tags:
                 continue
             for out in cell.get("outputs", []):
                 count += any(k.startswith("image/") for k in out.get("data", {}))
@@ -151,7 +156,11 @@ def print_document(html_dir: Path, lang: str, docnames: list[str]) -> tuple[str,
     filled in later), the body (every chapter, in order) and the chapter titles."""
     from bs4 import BeautifulSoup
 
-    first = BeautifulSoup((html_dir / f"{docnames[0]}.html").read_text(encoding="utf-8"), "html.parser")
+    def read(docname: str) -> BeautifulSoup:
+        return BeautifulSoup((html_dir / f"{docname}.html").read_text(encoding="utf-8"),
+                             "html.parser")
+
+    first = read(docnames[0])
     head = [str(link) for link in first.head.find_all("link", rel="stylesheet")]
     head += [str(s) for s in first.head.find_all("script")
              if "MathJax" in (s.string or "") or "mathjax" in (s.get("src") or "")]
@@ -160,13 +169,15 @@ def print_document(html_dir: Path, lang: str, docnames: list[str]) -> tuple[str,
     titles, bodies = [], []
     for docname in docnames:
         stem = docname.rsplit("/", 1)[1]
-        soup = BeautifulSoup((html_dir / f"{docname}.html").read_text(encoding="utf-8"), "html.parser")
+        soup = read(docname)
         article = soup.find("article", class_="bd-article")
         for junk in article.select("nav.lossref-lang-switch, a.headerlink, .tag_remove-cell, "
                                    "script, button.copybtn"):
             junk.decompose()
         for details in article.find_all("details"):
-            details["open"] = "open"
+            details["open"] = "open"  # solutions printed, under their "Solution" / "解答" label
+            for expanded in details.select("summary .expanded"):
+                expanded.decompose()
         for node in article.find_all(id=True):
             node["id"] = f"{stem}--{node['id']}"
         for a in article.find_all("a", href=True):
@@ -179,7 +190,8 @@ def print_document(html_dir: Path, lang: str, docnames: list[str]) -> tuple[str,
                 a["href"] = f"#{page}--{anchor}" if anchor else f"#{stems[page]}"
         h1 = article.find("h1")
         titles.append(h1.get_text(" ", strip=True) if h1 else stem)
-        bodies.append(f'<div class="lossref-chapter" id="{stems[stem]}">{article.decode_contents()}</div>')
+        bodies.append(f'<div class="lossref-chapter" id="{stems[stem]}">'
+                      f"{article.decode_contents()}</div>")
 
     head_html = "".join(head)
     body = f"""<!DOCTYPE html>
@@ -277,7 +289,8 @@ def chapter_pages(pdf: Path, titles: list[str], headings: list[str]) -> list[int
 
     walk(reader.outline)
     if len(items) != len(headings):
-        raise SystemExit(f"make_pdf: {pdf.name}: {len(items)} bookmarks for {len(headings)} headings")
+        raise SystemExit(f"make_pdf: {pdf.name}: {len(items)} bookmarks for {len(headings)} "
+                         "headings")
     page_of = {}
     for item, heading in zip(items, headings):
         page_of.setdefault(normalize(heading), reader.get_destination_page_number(item) + 1)
@@ -292,7 +305,8 @@ def wait_until_typeset(page) -> None:
         "() => !document.querySelector('.math') || (window.MathJax && MathJax.startup"
         " && MathJax.startup.promise && [...document.querySelectorAll('.math')]"
         ".every(e => e.querySelector('mjx-container')))", timeout=180_000)
-    page.evaluate("(window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve())"
+    page.evaluate("(window.MathJax && MathJax.startup ? MathJax.startup.promise"
+                  " : Promise.resolve())"
                   ".then(() => document.fonts.ready).then(() => true)")
     page.wait_for_function("[...document.images].every(i => i.complete)", timeout=60_000)
     errors = page.evaluate("document.querySelectorAll('mjx-merror').length")
@@ -402,7 +416,8 @@ def build(html_dir: Path, out_dir: Path, langs: list[str]) -> None:
     area = {"width": round((210 - MARGIN_MM["left"] - MARGIN_MM["right"]) / 25.4 * 96),
             "height": (297 - MARGIN_MM["top"] - MARGIN_MM["bottom"]) / 25.4 * 96}
     try:
-        with tempfile.TemporaryDirectory(prefix="lossref-pdf-") as tmp_name, sync_playwright() as pw:
+        with tempfile.TemporaryDirectory(prefix="lossref-pdf-") as tmp_name, \
+                sync_playwright() as pw:
             tmp = Path(tmp_name)
             browser = pw.chromium.launch(
                 executable_path=executable, env=fonts_env(tmp), headless=True,
@@ -554,7 +569,8 @@ def main(argv: list[str] | None = None) -> int:
     langs = args.lang or sorted(LANGS)
     if not args.check_only:
         build(args.html.resolve(), args.out.resolve(), langs)
-    problems = [p for lang in langs for p in check(args.out / f"lossref-{lang}.pdf", lang, args.html)]
+    problems = [p for lang in langs
+                for p in check(args.out / f"lossref-{lang}.pdf", lang, args.html)]
     for problem in problems:
         print("pdf check FAILED:", problem, file=sys.stderr)
     return 1 if problems else 0
