@@ -764,6 +764,10 @@ def test_search_form_sends_the_readers_language(site, visit):
     assert results and results[0]["lang"] == "zh-CN", f"first result {results[:1]}"
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     assert page.locator(".bd-search-container h1").first.text_content().strip() == "搜索"
+    sidebar = {site.docname(h) for h in page.eval_on_selector_all(
+        "#pst-primary-sidebar nav.bd-docs-nav a.reference", "as => as.map(a => a.href)")}
+    assert sidebar - {DOCNAMES[0]} == {d for d in CHAPTERS if d.startswith("book/zh/")}, \
+        f"search page sidebar for a Chinese reader: {sorted(sidebar)}"
 
 
 # --------------------------------------------------------------------------- screenshots

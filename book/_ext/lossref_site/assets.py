@@ -66,6 +66,19 @@ def copy_mathjax(app: Sphinx, exc: Exception | None) -> None:
             shutil.copy2(src, dst)
 
 
+def refresh_static(app: Sphinx, exc: Exception | None) -> None:
+    """``build-finished``: our static files, always the current ones. Sphinx 7.4 leaves a file
+    that already exists in ``_static`` alone, so an incremental ``make book`` kept serving an
+    edited script's old version."""
+    if exc is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static"
+    target.mkdir(parents=True, exist_ok=True)
+    for source in STATIC.iterdir():
+        if source.is_file():
+            shutil.copyfile(source, target / source.name)
+
+
 def dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
                    doctree: Any) -> None:
     """``html-page-context``: every inline script once (keyed on file name and body)."""
@@ -87,3 +100,4 @@ def setup(app: Sphinx) -> None:
     app.connect("config-inited", configure)
     app.connect("html-page-context", dedupe_scripts, priority=900)  # after the theme's scripts
     app.connect("build-finished", copy_mathjax)
+    app.connect("build-finished", refresh_static)

@@ -110,6 +110,18 @@ _ready(() => {
     if (heading && heading.textContent.trim() === "Search") heading.textContent = "搜索";
     document.title = document.title.replace(/^Search\b/, "搜索");
   }
+  if (lossrefLang) {  // the sidebar shows the reader's book only, as on the chapter pages
+    document.querySelectorAll("#pst-primary-sidebar p.caption").forEach((caption) => {
+      const list = caption.nextElementSibling;
+      const links = list ? [...list.querySelectorAll("a[href]")] : [];
+      const langs = links.map((a) =>
+        lossrefDocLang(new URL(a.href).pathname.replace(/^\/|\.html$/g, "")));
+      if (links.length && langs.every((l) => l && l !== lossrefLang)) {
+        list.remove();
+        caption.remove();
+      }
+    });
+  }
   const out = document.getElementById("search-results");
   if (!out) return;
   new MutationObserver(() => {
