@@ -5,7 +5,8 @@ folder) and served on 127.0.0.1; ONE chromium serves every test, with one deskto
 and one phone (390×844, touch) context. Every page listed in ``_toc.yml`` is opened once with
 chromium resolving no host but 127.0.0.1: any request that leaves it fails and is recorded, so the tests prove
 the book works offline (MathJax, fonts, scripts). Each chapter is judged at desktop size, then
-resized to a phone in the same tab. Screenshots land in ``_build/screenshots/``.
+resized to a phone in the same tab. Screenshots of the landing page and the first chapter of
+each language (desktop, phone, phone menu open) land in ``_build/screenshots/``.
 
 What the notebooks must say (install cell tagged, heading targets, alt text, solution labels)
 is checked without a build by ``test_chapter_conventions.py``; here we check the site renders it.
@@ -80,6 +81,19 @@ CHAPTERS = [d for d in DOCNAMES if any(d.startswith(p) for p in LANG_OF)]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
 SITE_NAME = {"en": CONFIG["title"],
              **CONFIG["sphinx"]["config"].get("lossref_site_titles", {})}
+
+
+#: pages photographed at desktop and phone size (for humans), while test_page has them open
+SHOT = [DOCNAMES[0]] + [next(d for d in CHAPTERS if d.startswith(p)) for p in LANG_OF
+                        if any(d.startswith(p) for d in CHAPTERS)]
+
+
+def screenshot(page, docname: str, device: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{docname.replace('/', '_')}_{device}.png"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000, f"{path}: a blank screenshot?"
 
 
 def language_of(docname: str) -> str:
@@ -483,6 +497,8 @@ def test_page(site, visit, docname):
     page = v.page
     typeset_math(v, docname)
     loaded_images(v, docname)
+    if docname in SHOT:
+        screenshot(page, docname, "desktop")
     lang = page.evaluate("document.documentElement.lang")
     assert lang == language_of(docname), f"{docname}: <html lang={lang!r}>"
     gaps = page.evaluate(r"""[...document.querySelectorAll('article p, article li')]
@@ -518,6 +534,8 @@ def test_page(site, visit, docname):
         assert sidebar == set(CHAPTERS), f"landing page sidebar: {sorted(set(CHAPTERS) ^ sidebar)}"
 
     if docname not in CHAPTERS:  # the landing page offers both languages
+        page.set_viewport_size(PHONE)
+        screenshot(page, docname, "phone")
         assert_clean(v, docname)
         hrefs = page.eval_on_selector_all("ul.lossref-chapter-list a", "as => as.map(a => a.href)")
         expected = {site.url(d) for d in CHAPTERS}
@@ -614,6 +632,8 @@ def test_page(site, visit, docname):
     wide = page.evaluate(WIDE_CONTENT)
     assert wide["page"] <= PHONE["width"], f"{docname}: the page is {wide['page']} px wide on a phone"
     assert not wide["bad"], f"{docname}: content wider than a phone's column, not scrollable: {wide['bad']}"
+    if docname in SHOT:
+        screenshot(page, docname, "phone")
     assert_clean(v, docname)
 
 
@@ -635,6 +655,9 @@ def test_menus_open_on_a_phone(site, visit, docname):
         page.wait_for_function(f"document.querySelector('{dialog}').open", timeout=5_000)
         link = page.locator(f"{dialog} {item}").first
         link.wait_for(state="visible", timeout=5_000)
+        if dialog == "#pst-primary-sidebar-modal":
+            page.wait_for_timeout(300)  # the panel slides in
+            screenshot(page, docname, "phone_menu")
         box = link.bounding_box()
         assert box and 0 <= box["x"] < PHONE["width"] and 0 <= box["y"] < PHONE["height"], \
             f"{docname}: {dialog} opened but its links are off-screen: {box}"
@@ -768,28 +791,3 @@ def test_search_form_sends_the_readers_language(site, visit):
         "#pst-primary-sidebar nav.bd-docs-nav a.reference", "as => as.map(a => a.href)")}
     assert sidebar - {DOCNAMES[0]} == {d for d in CHAPTERS if d.startswith("book/zh/")}, \
         f"search page sidebar for a Chinese reader: {sorted(sidebar)}"
-
-
-# --------------------------------------------------------------------------- screenshots
-
-
-def test_screenshots(site, visit):
-    """The landing page and one chapter in each language at desktop and phone size, for humans."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    targets = [DOCNAMES[0]]
-    for prefix in LANG_OF:
-        targets += [d for d in CHAPTERS if d.startswith(prefix)][:1]
-    for device in ("desktop", "phone"):
-        for docname in targets:
-            v = visit(f"/{quote(docname)}.html", device=device)
-            typeset_math(v, docname)
-            loaded_images(v, docname)
-            name = f"{docname.replace('/', '_')}_{device}"
-            v.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-            assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
-            assert_clean(v, docname)
-    v = visit(f"/{quote(targets[-1])}.html", device="phone")  # the Chinese chapter list, opened
-    v.page.locator(".bd-header-article .primary-toggle").first.tap()
-    v.page.wait_for_function("document.querySelector('#pst-primary-sidebar-modal').open")
-    v.page.wait_for_timeout(300)  # the panel slides in
-    v.page.screenshot(path=str(SCREENSHOTS / f"{targets[-1].replace('/', '_')}_phone_menu.png"))
