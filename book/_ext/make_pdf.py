@@ -569,11 +569,15 @@ def main(argv: list[str] | None = None) -> int:
     langs = args.lang or sorted(LANGS)
     if not args.check_only:
         build(args.html.resolve(), args.out.resolve(), langs)
-    problems = [p for lang in langs
-                for p in check(args.out / f"lossref-{lang}.pdf", lang, args.html)]
-    for problem in problems:
-        print("pdf check FAILED:", problem, file=sys.stderr)
-    return 1 if problems else 0
+    failed = 0
+    for lang in langs:
+        problems = check(args.out / f"lossref-{lang}.pdf", lang, args.html)
+        for problem in problems:
+            print("pdf check FAILED:", problem, file=sys.stderr)
+        failed += bool(problems)
+    sys.stderr.flush()
+    print(f"pdf-check: {len(langs) - failed} passed, {failed} failed")  # one line per run, for CI
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
