@@ -609,6 +609,9 @@ def test_page(site, visit, docname):
             f"{docname}: code is set in {fonts['code']!r}, not the monospace font {fonts['mono']!r}"
         if lang.startswith("zh"):
             assert "PingFang SC" in fonts["body"], f"{docname}: Chinese base font missing: {fonts['body']!r}"
+    math_fonts = page.evaluate("[...document.querySelectorAll('mjx-container mjx-c')].slice(0, 50)"
+                               ".map(c => getComputedStyle(c).fontFamily)")
+    assert all(f.startswith("MJX") for f in math_fonts), f"{docname}: MathJax text in {set(math_fonts)}"
 
     # toggled cells: closed, labelled by the cell's own prompt (Solution / 解答) or the theme's
     hidden = [c for c in shown if "hide-cell" in tags(c)]
