@@ -393,7 +393,16 @@ WIDE_CONTENT = """() => {
       if (tooWide && !scrolls(e))
         bad.push(`${e.tagName.toLowerCase()}.${e.className} ${Math.round(r.width)}px`);
     });
-  return {page: document.documentElement.scrollWidth, bad};
+  const clipped = (e) => {
+    for (let x = e.parentElement; x; x = x.parentElement)
+      if (getComputedStyle(x).overflowX !== 'visible') return true;
+    return false;
+  };
+  const past = [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !clipped(e)
+            && !e.closest('.bd-sidebar-secondary, .bd-sidebar-primary, dialog'))
+    .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.className} "${e.textContent.slice(0, 50)}"`);
+  return {page: document.documentElement.scrollWidth, bad, past};
 }"""
 
 
@@ -450,8 +459,10 @@ def test_interface_language(site):
             assert not found, f"{docname}: English interface markup left on a Chinese page: {found}"
             assert 'aria-label="显示/隐藏内容"' in text or "hide-cell" not in text
         else:
-            # the hide-cell prompt is the theme's only where a notebook gives none (Solution)
-            missing = [p for p in ENGLISH_CHROME if not re.search(p, text) and "code cell" not in p]
+            # toggles only where a chapter hides cells; their prompt only where a notebook gives
+            # none (Solution)
+            missing = [p for p in ENGLISH_CHROME if not re.search(p, text)
+                       and "code cell" not in p and "Toggle hidden content" not in p]
             assert not missing, f"{docname}: English interface markup missing from an English page: {missing}"
             assert not re.search(r"目录|上一页|下一页|下载源文件", text), f"{docname}: Chinese chrome on an English page"
 
@@ -633,7 +644,8 @@ def test_page(site, visit, docname):
     page.set_viewport_size(PHONE)
     page.wait_for_function(f"document.documentElement.clientWidth === {PHONE['width']}")
     wide = page.evaluate(WIDE_CONTENT)
-    assert wide["page"] <= PHONE["width"], f"{docname}: the page is {wide['page']} px wide on a phone"
+    assert wide["page"] <= PHONE["width"], \
+        f"{docname}: the page is {wide['page']} px wide on a phone, because of {wide['past']}"
     assert not wide["bad"], f"{docname}: content wider than a phone's column, not scrollable: {wide['bad']}"
     if docname in SHOT:
         screenshot(page, docname, "phone")
