@@ -6,8 +6,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 BOOK_FLAGS := -W -n --keep-going
 PORT   ?= 8000
+# extra arguments for `make lab`, e.g. make lab ARGS="--port 8890 --no-browser"
+ARGS   ?=
 
-.PHONY: book test execute serve lab bench clean distclean venv browser
+.PHONY: book test execute serve lab bench clean distclean venv browser pdf pdf-check pdf-fonts
 
 venv: $(STAMP)
 
@@ -37,8 +39,28 @@ serve:
 	@test -d _build/html || { echo "no _build/html yet: run 'make book' first"; exit 1; }
 	$(PYTHON) -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
+## make lab: JupyterLab on the notebooks; as root (containers) with --allow-root; ARGS="..." passed on
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=book
+	$(VENV)/bin/jupyter lab --notebook-dir=book $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(ARGS)
+
+## make pdf: _build/pdf/lossref-en.pdf and lossref-zh.pdf, printed from the site by chromium, then checked
+pdf: book browser pdf-fonts
+	$(PY) book/_ext/make_pdf.py
+
+## make pdf-check: only check the PDFs (pages, text in each language, fonts, images, bookmarks)
+pdf-check: $(STAMP)
+	$(PY) book/_ext/make_pdf.py --check-only
+
+# The Chinese PDF needs a TrueType CJK font (see book/_ext/make_pdf.py): Debian's WenQuanYi Micro Hei.
+pdf-fonts:
+	@fc-list : family 2>/dev/null | grep -q "WenQuanYi Micro Hei" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo ">> installing Debian's fonts-wqy-microhei for the Chinese PDF"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
+	  else \
+	    echo "!! the Chinese PDF needs a TrueType CJK font. Install it with:"; \
+	    echo "!!   sudo apt-get install -y fonts-wqy-microhei"; \
+	  fi; }
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -1,9 +1,15 @@
 """The built site as readers use it, checked in a real browser (Debian's chromium via Playwright).
 
 The site is built ONCE per session (``jupyter-book build -W -n --keep-going`` into a temporary
-folder), served on 127.0.0.1, and every page listed in ``_toc.yml`` is opened with every request
-routed: anything that leaves 127.0.0.1 is aborted and recorded, so the tests prove the book
-works offline (MathJax, fonts, scripts). Screenshots land in ``_build/screenshots/``.
+folder) and served on 127.0.0.1; ONE chromium serves every test, with one desktop (1280×900)
+and one phone (390×844, touch) context. Every page listed in ``_toc.yml`` is opened once with
+chromium resolving no host but 127.0.0.1: any request that leaves it fails and is recorded, so the tests prove
+the book works offline (MathJax, fonts, scripts). Each chapter is judged at desktop size, then
+resized to a phone in the same tab. Screenshots of the landing page and the first chapter of
+each language (desktop, phone, phone menu open) land in ``_build/screenshots/``.
+
+What the notebooks must say (install cell tagged, heading targets, alt text, solution labels)
+is checked without a build by ``test_chapter_conventions.py``; here we check the site renders it.
 
 chromium is required: where it is missing these tests fail (``apt-get install -y chromium``).
 """
@@ -22,9 +28,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+import yaml
 
 from book_toc import ROOT, toc_docnames
 
@@ -33,8 +40,13 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    # nothing but the test server resolves: the site must work offline. (Not page.route():
+    # routing switches off the HTTP cache, and every page would fetch MathJax again.)
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
 LANG_OF = {"book/en/": "en", "book/zh/": "zh-CN"}
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 #: The theme's interface words as a reader of each language sees them (the extension puts the
 #: Chinese ones into book/zh/* pages; sphinx-copybutton picks 复制 from <html lang="zh-CN">).
 UI_WORDS = {
@@ -66,10 +78,30 @@ TIMEOUT_MS = 30_000
 
 DOCNAMES = toc_docnames()
 CHAPTERS = [d for d in DOCNAMES if any(d.startswith(p) for p in LANG_OF)]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+SITE_NAME = {"en": CONFIG["title"],
+             **CONFIG["sphinx"]["config"].get("lossref_site_titles", {})}
+
+
+#: pages photographed at desktop and phone size (for humans), while test_page has them open
+SHOT = [DOCNAMES[0]] + [next(d for d in CHAPTERS if d.startswith(p)) for p in LANG_OF
+                        if any(d.startswith(p) for d in CHAPTERS)]
+
+
+def screenshot(page, docname: str, device: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{docname.replace('/', '_')}_{device}.png"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000, f"{path}: a blank screenshot?"
 
 
 def language_of(docname: str) -> str:
     return next((tag for prefix, tag in LANG_OF.items() if docname.startswith(prefix)), "en")
+
+
+def prefix_of(docname: str) -> str:
+    return docname[: len("book/en/")]
 
 
 def twin_of(docname: str) -> str:
@@ -92,6 +124,17 @@ def markdown_text(docname: str) -> str:
     return re.sub(r"\]\([^)]*\)", "]", text)  # link targets (file names) are not indexed words
 
 
+def tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def rendered_code_cells(docname: str) -> list[dict]:
+    """The code cells of a chapter that the HTML shows, in order (remove-cell ones are gone)."""
+    nb = notebook(docname)
+    return [c for c in (nb["cells"] if nb else [])
+            if c["cell_type"] == "code" and "remove-cell" not in tags(c)]
+
+
 # --------------------------------------------------------------------------- fixtures
 
 
@@ -106,15 +149,33 @@ class Site:
     def url(self, docname: str) -> str:
         return f"{self.base}/{quote(docname)}.html"
 
+    def docname(self, url: str) -> str:
+        return urlsplit(url).path.lstrip("/").removesuffix(".html")
+
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:  # keep pytest output clean
         pass
 
+    def end_headers(self) -> None:  # the build does not change while the tests run
+        self.send_header("Cache-Control", "max-age=3600")
+        super().end_headers()
+
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Site:
-    """Build the book once into a temporary folder and serve it on 127.0.0.1 (free port)."""
+    """Build the book once into a temporary folder and serve it on 127.0.0.1 (free port).
+
+    ``LOSSREF_SITE_HTML=<folder>``: test an existing ``_build/html`` instead of building (while
+    working on the tests themselves; the build checks then read that build's log, if any).
+    """
+    given = os.environ.get("LOSSREF_SITE_HTML")
+    if given:
+        html = Path(given).resolve()
+        log_file = html.parent.parent / "build.log"
+        log = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
+        yield from serve(Site(html=html, log=log, seconds=0.0))
+        return
     out = tmp_path_factory.mktemp("site")
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(ROOT), "--path-output", str(out),
@@ -130,8 +191,11 @@ def site(tmp_path_factory) -> Site:
         pytest.fail(f"jupyter-book build failed (exit {proc.returncode}): {' '.join(cmd)}\n"
                     f"--- warnings and errors ---\n{problems}\n--- end of the build log ---\n{log[-6000:]}",
                     pytrace=False)
-    built = Site(html=html, log=log, seconds=seconds)
-    handler = functools.partial(QuietHandler, directory=str(html))
+    yield from serve(Site(html=html, log=log, seconds=seconds))
+
+
+def serve(built: Site):
+    handler = functools.partial(QuietHandler, directory=str(built.html))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     built.server = server
@@ -181,48 +245,92 @@ class Visit:
     failed: list[str]
 
 
-@pytest.fixture()
-def visit(site, browser):
-    """Open a page with every request routed: non-local requests are aborted and recorded."""
-    contexts = []
+@pytest.fixture(scope="session")
+def contexts(browser):
+    """One desktop and one phone context for the whole session (opening a context is slow)."""
+    made = {
+        "desktop": browser.new_context(viewport=DESKTOP, locale="en-US", service_workers="block"),
+        "phone": browser.new_context(viewport=PHONE, locale="en-US", service_workers="block",
+                                     is_mobile=True, has_touch=True, device_scale_factor=2),
+    }
+    yield made
+    for context in made.values():
+        context.close()
 
-    def open_page(path: str) -> Visit:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US",
-                                      service_workers="block")
-        contexts.append(context)
+
+class Tabs:
+    """Pages opened in the session's contexts. ``prefetch`` starts loading the page the next test
+    will open, so that its loading overlaps this test's checks (the suite's time is mostly page
+    loads: MathJax and the theme's scripts)."""
+
+    def __init__(self, site: Site, contexts: dict) -> None:
+        self.site, self.contexts, self.pending = site, contexts, {}
+
+    def start(self, path: str, device: str) -> Visit:
+        page = self.contexts[device].new_page()
         outside: list[str] = []
         failed: list[str] = []
         errors: list[str] = []
 
-        def route(r):
-            url = r.request.url
-            parts = urlsplit(url)
-            if parts.scheme in ("data", "blob", "about") or parts.hostname == "127.0.0.1":
-                r.continue_()
-            else:
-                outside.append(url)
-                r.abort()
+        def request(r) -> None:
+            parts = urlsplit(r.url)
+            if parts.scheme not in ("data", "blob", "about") and parts.hostname != "127.0.0.1":
+                outside.append(r.url)
 
-        context.route("**/*", route)
-        page = context.new_page()
+        page.on("request", request)
         page.on("console", lambda m: errors.append(f"{m.type}: {m.text} @ {m.location}")
                 if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
         page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        response = page.goto(site.base + path, wait_until="load", timeout=TIMEOUT_MS)
-        page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+        response = page.goto(self.site.base + path, wait_until="commit", timeout=TIMEOUT_MS)
         return Visit(page, response.status if response else 0, errors, outside, failed)
 
+    def open(self, path: str, device: str) -> Visit:
+        v = self.pending.pop((path, device), None) or self.start(path, device)
+        v.page.wait_for_load_state("load", timeout=TIMEOUT_MS)
+        return v
+
+    def prefetch(self, path: str, device: str) -> None:
+        if (path, device) not in self.pending:
+            self.pending[(path, device)] = self.start(path, device)
+
+    def close(self) -> None:
+        for v in self.pending.values():
+            v.page.close()
+        self.pending.clear()
+
+
+@pytest.fixture(scope="session")
+def tabs(site, contexts):
+    made = Tabs(site, contexts)
+    yield made
+    made.close()
+
+
+@pytest.fixture()
+def visit(tabs):
+    """Open a page, recording every request that leaves 127.0.0.1 (chromium cannot resolve
+    any other host), failed responses and console errors; ``then``: the path the next test
+    opens, loaded meanwhile."""
+    opened = []
+
+    def open_page(path: str, device: str = "desktop", then: str | None = None) -> Visit:
+        v = tabs.open(path, device)
+        opened.append(v.page)
+        if then is not None:
+            tabs.prefetch(then, device)
+        return v
+
     yield open_page
-    for context in contexts:
-        context.close()
+    for page in opened:
+        page.close()
 
 
 # --------------------------------------------------------------------------- checks shared by pages
 
 
 def typeset_math(v: Visit, what: str) -> None:
-    """Wait until MathJax has typeset every ``.math`` node; fail on TeX errors."""
+    """Wait until MathJax has typeset every ``.math`` node and its fonts are in; no TeX errors."""
     page = v.page
     count = page.evaluate("document.querySelectorAll('.math').length")
     if count:
@@ -238,6 +346,7 @@ def typeset_math(v: Visit, what: str) -> None:
                         f"127.0.0.1: {v.outside}; console errors: {v.console_errors}", pytrace=False)
         version = page.evaluate("window.MathJax && window.MathJax.version")
         assert version and version.startswith("3."), f"MathJax 3 expected, got {version!r}"
+    page.evaluate("document.fonts.ready.then(() => true)")
     errors = page.evaluate(
         "[...document.querySelectorAll('mjx-merror, .katex-error')].map(e => e.textContent)")
     assert not errors, f"TeX errors on the page: {errors}"
@@ -263,6 +372,40 @@ def html_file(site: Site, url: str) -> Path:
     return site.html / path.lstrip("/")
 
 
+#: Elements that may be wider than the column on a phone, if they scroll inside themselves.
+WIDE_CONTENT = """() => {
+  const article = document.querySelector('article.bd-article');
+  const column = article.getBoundingClientRect();
+  const scrolls = (e) => {
+    for (let x = e; x && x !== article; x = x.parentElement) {
+      const o = getComputedStyle(x).overflowX;
+      if ((o === 'auto' || o === 'scroll') && x.getBoundingClientRect().right <= column.right + 1)
+        return true;
+    }
+    return false;
+  };
+  const bad = [];
+  article.querySelectorAll('mjx-container[display="true"], table, pre, img, .cell_output')
+    .forEach((e) => {
+      const r = e.getBoundingClientRect();
+      if (r.width === 0) return;
+      const tooWide = r.right > column.right + 1 || e.scrollWidth > e.clientWidth + 1;
+      if (tooWide && !scrolls(e))
+        bad.push(`${e.tagName.toLowerCase()}.${e.className} ${Math.round(r.width)}px`);
+    });
+  const clipped = (e) => {
+    for (let x = e.parentElement; x; x = x.parentElement)
+      if (getComputedStyle(x).overflowX !== 'visible') return true;
+    return false;
+  };
+  const past = [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !clipped(e)
+            && !e.closest('.bd-sidebar-secondary, .bd-sidebar-primary, dialog'))
+    .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.className} "${e.textContent.slice(0, 50)}"`);
+  return {page: document.documentElement.scrollWidth, bad, past};
+}"""
+
+
 # --------------------------------------------------------------------------- the build
 
 
@@ -274,6 +417,7 @@ def test_build_is_clean(site):
     print(f"\nsite: built in {site.seconds:.0f} s, {len(DOCNAMES)} toc pages, "
           f"_build/html = {size / 1e6:.1f} MB")
     assert (site.html / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not bundled"
+    assert (site.html / "_static" / "favicon.svg").is_file(), "no favicon"
     for docname in DOCNAMES:
         assert (site.html / f"{docname}.html").is_file(), f"{docname} is in _toc.yml but was not built"
 
@@ -281,6 +425,16 @@ def test_build_is_clean(site):
 def test_chapters_come_in_pairs():
     for docname in CHAPTERS:
         assert twin_of(docname) in CHAPTERS, f"{docname}: its twin {twin_of(docname)} is not in _toc.yml"
+
+
+def test_toc_parts_hold_one_language():
+    """Each part of _toc.yml is one language's (the sidebar of a chapter shows its own parts)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    for part in toc["parts"]:
+        langs = {language_of(str(c["file"])) for c in part["chapters"]}
+        assert len(langs) == 1, f"part {part['caption']!r} mixes languages: {langs}"
+        chinese = bool(re.search(r"[\u4e00-\u9fff]", part["caption"]))
+        assert chinese == (langs == {"zh-CN"}), f"part {part['caption']!r}: caption not in its language"
 
 
 def test_no_missing_glyphs_in_outputs():
@@ -305,9 +459,42 @@ def test_interface_language(site):
             assert not found, f"{docname}: English interface markup left on a Chinese page: {found}"
             assert 'aria-label="显示/隐藏内容"' in text or "hide-cell" not in text
         else:
-            missing = [p for p in ENGLISH_CHROME if not re.search(p, text)]
+            # toggles only where a chapter hides cells; their prompt only where a notebook gives
+            # none (Solution)
+            missing = [p for p in ENGLISH_CHROME if not re.search(p, text)
+                       and "code cell" not in p and "Toggle hidden content" not in p]
             assert not missing, f"{docname}: English interface markup missing from an English page: {missing}"
             assert not re.search(r"目录|上一页|下一页|下载源文件", text), f"{docname}: Chinese chrome on an English page"
+
+
+def test_no_install_cell_in_the_html(site):
+    """The Colab install cell stays in the notebook (nbval runs it) but not on the page."""
+    shown = [d for d in CHAPTERS if re.search(r"%\s*pip\s+install", re.sub(
+        r"<[^>]+>", "", (site.html / f"{d}.html").read_text(encoding="utf-8")))]
+    assert not shown, f"install cells shown on {shown} (tag them remove-cell)"
+
+
+def labelled_ids(site: Site, docname: str) -> list[str]:
+    """Section ids made from the page's ``(en-x)=`` / ``(zh-x)=`` targets, in page order."""
+    text = (site.html / f"{docname}.html").read_text(encoding="utf-8")
+    prefix = "en-" if docname.startswith("book/en/") else "zh-"
+    found = []
+    for match in re.finditer(r'<section[^>]*\sid="([^"]+)"[^>]*>((?:\s*<span id="[^"]*"></span>)*)', text):
+        spans = re.findall(r'id="([^"]+)"', match[2])
+        labels = [s for s in spans if s.startswith(prefix)]
+        if labels:
+            assert match[1] == labels[0][len(prefix):], \
+                f"{docname}: section labelled {labels[0]} has id {match[1]!r}, not the shared one"
+            found.append(match[1])
+    return found
+
+
+def test_twins_share_section_anchors(site):
+    """(en-x)= and (zh-x)= give both twins' sections the id x, so #x means the same place."""
+    for docname in CHAPTERS:
+        if docname.startswith("book/en/"):
+            ours, theirs = labelled_ids(site, docname), labelled_ids(site, twin_of(docname))
+            assert ours == theirs, f"{docname}: anchors differ from the twin's: {ours} vs {theirs}"
 
 
 # --------------------------------------------------------------------------- every page
@@ -315,20 +502,52 @@ def test_interface_language(site):
 
 @pytest.mark.parametrize("docname", DOCNAMES)
 def test_page(site, visit, docname):
-    v = visit(f"/{quote(docname)}.html")
+    following = DOCNAMES.index(docname) + 1
+    v = visit(f"/{quote(docname)}.html",
+              then=f"/{quote(DOCNAMES[following])}.html" if following < len(DOCNAMES) else None)
     page = v.page
     typeset_math(v, docname)
     loaded_images(v, docname)
-    page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
-    assert_clean(v, docname)
+    if docname in SHOT:
+        screenshot(page, docname, "desktop")
     lang = page.evaluate("document.documentElement.lang")
     assert lang == language_of(docname), f"{docname}: <html lang={lang!r}>"
     gaps = page.evaluate(r"""[...document.querySelectorAll('article p, article li')]
         .map(e => e.textContent).join(' ')
         .match(/.{0,8}[\u4e00-\u9fff]\n[\u4e00-\u9fff].{0,8}/gu)""")
     assert not gaps, f"{docname}: line breaks between Chinese characters show as gaps: {gaps[:5]}"
+    assert page.evaluate("!!document.querySelector('link[rel=icon]')"), f"{docname}: no favicon link"
+
+    # the site name in the page's language, in <title> and in the header
+    name = SITE_NAME[language_of(docname)]
+    assert page.title().endswith(name), f"{docname}: <title> {page.title()!r} does not end in {name!r}"
+    logo = page.locator(".navbar-brand .logo__title").first.text_content().strip()
+    assert logo == name, f"{docname}: header says {logo!r}"
+
+    # the sidebar: this language's book only (the landing page lists both)
+    sidebar = {site.docname(h) for h in page.eval_on_selector_all(
+        "#pst-primary-sidebar nav.bd-docs-nav a.reference", "as => as.map(a => a.href)")}
+    sidebar.discard(DOCNAMES[0])
+    if docname in CHAPTERS:
+        own = {d for d in CHAPTERS if d.startswith(prefix_of(docname))}
+        assert sidebar == own, (f"{docname}: sidebar lists {sorted(sidebar - own)} besides its language; "
+                                f"misses {sorted(own - sidebar)}")
+        for caption in page.eval_on_selector_all("#pst-primary-sidebar .caption-text",
+                                                 "cs => cs.map(c => c.textContent)"):
+            assert bool(re.search(r"[\u4e00-\u9fff]", caption)) == lang.startswith("zh"), \
+                f"{docname}: part caption {caption!r} not in the page's language"
+        # Previous / Next stay in the language (or go back to the landing page)
+        for href in page.eval_on_selector_all("footer .prev-next-area a", "as => as.map(a => a.href)"):
+            target = site.docname(href)
+            assert target == DOCNAMES[0] or target.startswith(prefix_of(docname)), \
+                f"{docname}: Previous/Next leads to {target}"
+    else:
+        assert sidebar == set(CHAPTERS), f"landing page sidebar: {sorted(set(CHAPTERS) ^ sidebar)}"
 
     if docname not in CHAPTERS:  # the landing page offers both languages
+        page.set_viewport_size(PHONE)
+        screenshot(page, docname, "phone")
+        assert_clean(v, docname)
         hrefs = page.eval_on_selector_all("ul.lossref-chapter-list a", "as => as.map(a => a.href)")
         expected = {site.url(d) for d in CHAPTERS}
         assert expected <= set(hrefs), f"landing page misses chapters: {sorted(expected - set(hrefs))}"
@@ -366,8 +585,7 @@ def test_page(site, visit, docname):
     author = page.locator("p.component-author").text_content().strip()
     assert author.startswith(ui["author"]), f"{docname}: footer author {author!r}"
 
-    # interactive: launch buttons for this very notebook, .ipynb download, repository/issues,
-    # copy buttons, toggled solutions
+    # interactive: launch buttons for this very notebook, .ipynb download, repository/issues
     ipynb = f"{docname}.ipynb"
     hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)")
     assert any(h.startswith("https://mybinder.org/") and h.endswith(f"urlpath=lab/tree/{ipynb}") for h in hrefs), \
@@ -379,73 +597,212 @@ def test_page(site, visit, docname):
     assert any(re.fullmatch(r"https://github\.com/[^/]+/[^/]+/?", h) for h in hrefs), "no repository button"
     assert any(re.match(r"https://github\.com/[^/]+/[^/]+/issues/new", h) for h in hrefs), "no issues button"
 
-    nb = notebook(docname)
-    code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"] if nb else []
-    if code_cells:
+    # the notebook's cells as rendered: remove-cell cells (the Colab install cell) are gone,
+    # figures carry the alt text of their cell's metadata, code keeps a monospace font
+    shown = rendered_code_cells(docname)
+    cells = page.locator("article div.cell")
+    assert cells.count() == len(shown), \
+        f"{docname}: {cells.count()} code cells in the HTML, {len(shown)} in the notebook without remove-cell"
+    for k, cell in enumerate(shown):
+        alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")
+        if alt:
+            alts = cells.nth(k).locator("img").evaluate_all("is => is.map(i => i.alt)")
+            assert alts and all(a == alt for a in alts), f"{docname} figure {k}: alt {alts}, expected {alt!r}"
+    if shown:
         assert page.locator("div.cell div.highlight button.copybtn").count() >= 1, f"{docname}: no copy buttons"
         tooltip = page.locator("div.cell div.highlight button.copybtn").first.get_attribute("data-tooltip")
         assert tooltip == ui["copy"], f"{docname}: copy button tooltip {tooltip!r}"
-    hidden = sum("hide-cell" in c.get("metadata", {}).get("tags", []) for c in code_cells)
+        fonts = page.evaluate("""() => ({
+            code: getComputedStyle(document.querySelector('div.cell_input pre')).fontFamily,
+            mono: getComputedStyle(document.documentElement).getPropertyValue('--pst-font-family-monospace'),
+            body: getComputedStyle(document.body).fontFamily})""")
+        assert re.sub(r"[\s\"']", "", fonts["code"]) == re.sub(r"[\s\"']", "", fonts["mono"]), \
+            f"{docname}: code is set in {fonts['code']!r}, not the monospace font {fonts['mono']!r}"
+        if lang.startswith("zh"):
+            assert "PingFang SC" in fonts["body"], f"{docname}: Chinese base font missing: {fonts['body']!r}"
+    math_fonts = page.evaluate("[...document.querySelectorAll('mjx-container mjx-c')].slice(0, 50)"
+                               ".map(c => getComputedStyle(c).fontFamily)")
+    assert all(f.startswith("MJX") for f in math_fonts), f"{docname}: MathJax text in {set(math_fonts)}"
+
+    # toggled cells: closed, labelled by the cell's own prompt (Solution / 解答) or the theme's
+    hidden = [c for c in shown if "hide-cell" in tags(c)]
     toggles = page.locator("div.cell.tag_hide-cell > details.hide")
-    assert toggles.count() == hidden, f"{docname}: {hidden} hide-cell cells, {toggles.count()} toggles"
+    assert toggles.count() == len(hidden), f"{docname}: {len(hidden)} hide-cell cells, {toggles.count()} toggles"
     if hidden:
+        meta = hidden[0].get("metadata", {}).get("mystnb", {})
         first = toggles.first
         assert first.evaluate("d => !d.open"), f"{docname}: exercise solution shown by default"
         summary = first.locator("summary")
-        assert summary.inner_text().strip() == ui["show"], f"{docname}: toggle says {summary.inner_text()!r}"
+        expected = meta.get("code_prompt_show", ui["show"])
+        assert summary.inner_text().strip() == expected, f"{docname}: toggle says {summary.inner_text()!r}"
         summary.click()
         assert first.evaluate("d => d.open")
-        assert summary.inner_text().strip() == ui["hide"], f"{docname}: toggle says {summary.inner_text()!r}"
-    assert not v.console_errors, f"{docname}: console errors after interaction: {v.console_errors}"
+        expected = meta.get("code_prompt_hide", ui["hide"])
+        assert summary.inner_text().strip() == expected, f"{docname}: toggle says {summary.inner_text()!r}"
+
+    # on a phone: nothing wider than the screen unless it scrolls inside its own box
+    page.set_viewport_size(PHONE)
+    page.wait_for_function(f"document.documentElement.clientWidth === {PHONE['width']}")
+    wide = page.evaluate(WIDE_CONTENT)
+    assert wide["page"] <= PHONE["width"], \
+        f"{docname}: the page is {wide['page']} px wide on a phone, because of {wide['past']}"
+    assert not wide["bad"], f"{docname}: content wider than a phone's column, not scrollable: {wide['bad']}"
+    if docname in SHOT:
+        screenshot(page, docname, "phone")
+    assert_clean(v, docname)
+
+
+# --------------------------------------------------------------------------- phone and desktop menus
+
+
+@pytest.mark.parametrize("docname", [d for d in CHAPTERS if d.endswith("/" + CHAPTERS[0].split("/")[-1])])
+def test_menus_open_on_a_phone(site, visit, docname):
+    """Tapping ☰ brings the chapter list into view, the outline button the page's contents."""
+    v = visit(f"/{quote(docname)}.html", device="phone")
+    page = v.page
+    for button, dialog, item in [
+        (".bd-header-article .primary-toggle", "#pst-primary-sidebar-modal", "nav.bd-docs-nav a.reference"),
+        (".bd-header-article .secondary-toggle", "#pst-secondary-sidebar-modal", "nav.page-toc a"),
+    ]:
+        toggle = page.locator(button).first
+        assert toggle.is_visible(), f"{docname}: no visible {button} on a phone"
+        toggle.tap()
+        page.wait_for_function(f"document.querySelector('{dialog}').open", timeout=5_000)
+        link = page.locator(f"{dialog} {item}").first
+        link.wait_for(state="visible", timeout=5_000)
+        if dialog == "#pst-primary-sidebar-modal":
+            page.wait_for_timeout(300)  # the panel slides in
+            screenshot(page, docname, "phone_menu")
+        box = link.bounding_box()
+        assert box and 0 <= box["x"] < PHONE["width"] and 0 <= box["y"] < PHONE["height"], \
+            f"{docname}: {dialog} opened but its links are off-screen: {box}"
+        page.keyboard.press("Escape")
+        page.wait_for_function(f"!document.querySelector('{dialog}').open", timeout=5_000)
+    assert_clean(v, docname)
+
+
+def test_menu_hides_the_sidebar_on_a_desktop(site, visit):
+    """On a desktop ☰ hides the chapter list and brings it back."""
+    v = visit(f"/{quote(CHAPTERS[0])}.html")
+    page = v.page
+    hidden = "getComputedStyle(document.querySelector('#pst-primary-sidebar')).visibility === 'hidden'"
+    assert page.locator("#pst-primary-sidebar nav.bd-docs-nav").is_visible()
+    page.locator(".bd-header-article .primary-toggle").first.click()
+    page.wait_for_function(hidden, timeout=5_000)
+    page.locator(".bd-header-article .primary-toggle").first.click()
+    page.wait_for_function(f"!({hidden})", timeout=5_000)
+    assert page.locator("#pst-primary-sidebar nav.bd-docs-nav").is_visible()
+    assert_clean(v, CHAPTERS[0])
+
+
+def test_language_switch_keeps_the_place(site, visit):
+    """From a section of an English chapter to the same section of its Chinese twin, and back."""
+    pairs = [(d, twin_of(d)) for d in CHAPTERS if d.startswith("book/en/")]
+    shared = next(((d, t, ids[-1]) for d, t in pairs
+                   if (ids := [i for i in labelled_ids(site, d) if i in labelled_ids(site, t)])), None)
+    if shared is None:  # no chapter has its targets yet: any section id both twins have
+        def section_ids(docname):
+            return re.findall(r'<section[^>]*\sid="([^"]+)"', (site.html / f"{docname}.html").read_text("utf-8"))
+        shared = next(((d, t, common[-1]) for d, t in pairs
+                       if (common := [i for i in section_ids(d)[1:] if i in section_ids(t)])))
+    docname, twin, anchor = shared
+    v = visit(f"/{quote(docname)}.html#{anchor}")
+    page = v.page
+    page.locator("article nav.lossref-lang-switch a.lossref-twin").click()
+    page.wait_for_url(f"**/{quote(twin)}.html#{anchor}", timeout=TIMEOUT_MS)
+    assert page.evaluate(f"!!document.getElementById({anchor!r})"), f"{twin} has no #{anchor}"
+    page.locator("article nav.lossref-lang-switch a.lossref-twin").click()
+    page.wait_for_url(f"**/{quote(docname)}.html#{anchor}", timeout=TIMEOUT_MS)
+    assert not v.console_errors, v.console_errors
 
 
 # --------------------------------------------------------------------------- search
 
 
-@pytest.mark.parametrize(("query", "words", "prefix"), [
-    ("交叉熵", ["交叉熵"], "book/zh/"),
-    ("权重", ["权重"], "book/zh/"),
-    ("label smoothing", ["label smoothing"], "book/en/"),
-    # a phrase typed without spaces, as Chinese readers do: the site's splitter segments it
-    ("交叉熵的权重", ["交叉熵", "权重"], "book/zh/"),
-])
-def test_search(site, visit, query, words, prefix):
-    """Sphinx's search (zh + jieba) finds the chapters that talk about the query, in each language."""
-    expected = {d for d in CHAPTERS if d.startswith(prefix)
-                and all(w in markdown_text(d).lower() for w in words)}
-    if not expected:
-        pytest.skip(f"no {prefix} chapter in _toc.yml mentions {query!r} yet")
-    v = visit(f"/search.html?q={quote(query)}")
+def search_results(v: Visit) -> list[dict]:
+    """Wait until every result and its snippet are shown; return them in order."""
     page = v.page
     page.wait_for_function(
         "() => { const s = document.querySelector('#search-results .search-summary');"
-        " return s && /found|did not match/.test(s.textContent); }", timeout=TIMEOUT_MS)
-    time.sleep(0.3)  # results are appended one by one after the summary
-    summary = page.text_content("#search-results .search-summary")
-    hrefs = page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.href)")
-    found = {urlsplit(h).path.lstrip("/").removesuffix(".html") for h in hrefs}
+        " return s && /found|did not match|找到|没有找到/.test(s.textContent); }", timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#search-results ul.search > li')]"
+        ".every(li => li.querySelector('p.context'))", timeout=TIMEOUT_MS)
+    return page.eval_on_selector_all("#search-results ul.search > li", """lis => lis.map(li => ({
+        href: li.querySelector('a').href, lang: li.dataset.lang || '',
+        badge: (li.querySelector('.lossref-result-lang') || {}).textContent || '',
+        snippet: (li.querySelector('p.context') || {}).textContent || ''}))""")
+
+
+@pytest.mark.parametrize(("query", "lang", "words", "prefix"), [
+    ("交叉熵", "zh-CN", ["交叉熵"], "book/zh/"),
+    ("权重", "zh-CN", ["权重"], "book/zh/"),
+    # one character that is not an index word by itself: found inside 交叉熵, 二元交叉熵, ...
+    ("熵", "zh-CN", ["熵"], "book/zh/"),
+    # a phrase typed without spaces, as Chinese readers do: the site's splitter segments it
+    ("交叉熵的权重", "zh-CN", ["交叉熵", "权重"], "book/zh/"),
+    ("熵 权重", "zh-CN", ["熵", "权重"], "book/zh/"),
+    ("label smoothing", "en", ["label smoothing"], "book/en/"),
+    # a reader's whole question: words found nowhere narrow nothing
+    ("why does label smoothing change my loss xyzzy", "en", ["label smoothing"], "book/en/"),
+])
+def test_search(site, visit, query, lang, words, prefix):
+    """Each language's chapters that use the words are found, the reader's language first."""
+    expected = {d for d in CHAPTERS if d.startswith(prefix)
+                and all(w in markdown_text(d).lower() for w in words)}
+    assert expected, f"no {prefix} chapter in _toc.yml mentions {words}: pick another query"
+    v = visit(f"/search.html?q={quote(query)}&lang={lang}")
+    results = search_results(v)
+    found = [site.docname(r["href"].split("#")[0]) for r in results]
     assert_clean(v, f"search {query!r}")
-    missing = expected - found
-    assert not missing, f"search {query!r} ({summary.strip()}) misses {sorted(missing)}; found {sorted(found)}"
-    for h in hrefs:
-        assert html_file(site, h.split("?")[0].split("#")[0]).is_file(), f"search result {h} does not exist"
+    missing = expected - set(found)
+    assert not missing, f"search {query!r} misses {sorted(missing)}; found {found}"
+    langs = [language_of(d) for d in found if d in CHAPTERS]
+    first_other = next((i for i, l in enumerate(langs) if l != lang), len(langs))
+    assert lang not in langs[first_other:], \
+        f"search {query!r} from a {lang} page: results not in that language first: {found}"
+    for r, d in zip(results, found):
+        assert html_file(site, r["href"].split("?")[0].split("#")[0]).is_file(), f"{r['href']} does not exist"
+        if d in CHAPTERS:
+            assert r["badge"] in ("English", "中文") and r["lang"] == language_of(d), f"{d}: label {r}"
+        assert not re.search(r"\\\(|\\\[|\\frac|\$\$|\\begin", r["snippet"]), f"{d}: raw TeX in {r['snippet']!r}"
+        assert not r["snippet"].lstrip(". ").startswith(("Contents", "目录")), f"{d}: snippet {r['snippet']!r}"
+        assert ".ipynb .pdf" not in r["snippet"], f"{d}: interface words in the snippet {r['snippet']!r}"
+    if lang.startswith("zh"):
+        summary = v.page.text_content("#search-results .search-summary")
+        assert re.search(r"[\u4e00-\u9fff]", summary), f"Chinese reader, English summary: {summary!r}"
 
 
-# --------------------------------------------------------------------------- screenshots
+def test_search_ranks_titles_first(site, visit):
+    """A word in a chapter's title or headings ranks that chapter above body-only mentions."""
+    v = visit(f"/search.html?q=weight&lang=en")
+    found = [site.docname(r["href"].split("#")[0]) for r in search_results(v)]
+    titled = [d for d in CHAPTERS if d.startswith("book/en/") and "weight" in
+              " ".join(re.findall(r"^#+ (.*)$", markdown_text(d), re.M)).lower()]
+    assert titled, "no English chapter has 'weight' in a heading"
+    others = [d for d in found if d.startswith("book/en/") and d not in titled]
+    for d in titled:
+        assert d in found, f"'weight' misses {d}"
+        assert all(found.index(d) < found.index(o) for o in others), \
+            f"'weight': {d} (heading match) ranks below body-only matches: {found}"
 
 
-def test_screenshots(site, visit):
-    """The landing page and one chapter in each language, for humans to look at."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    targets = [DOCNAMES[0]]
-    for prefix in LANG_OF:
-        targets += [d for d in CHAPTERS if d.startswith(prefix)][:1]
-    for docname in targets:
-        v = visit(f"/{quote(docname)}.html")
-        typeset_math(v, docname)
-        loaded_images(v, docname)
-        name = docname.replace("/", "_")
-        v.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-        v.page.screenshot(path=str(SCREENSHOTS / f"{name}_full.png"), full_page=True)
-        assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
-        assert_clean(v, docname)
+def test_search_form_sends_the_readers_language(site, visit):
+    """Searching from a Chinese page gives Chinese results first, on a page in Chinese."""
+    docname = next(d for d in CHAPTERS if d.startswith("book/zh/"))
+    v = visit(f"/{quote(docname)}.html")
+    page = v.page
+    page.locator("button.search-button__button:visible").first.click()
+    box = page.locator("#pst-search-dialog input[name=q]")
+    box.fill("交叉熵")
+    box.press("Enter")
+    page.wait_for_url("**/search.html?*", timeout=TIMEOUT_MS)
+    assert parse_qs(urlsplit(page.url).query).get("lang") == ["zh-CN"], page.url
+    results = search_results(v)
+    assert results and results[0]["lang"] == "zh-CN", f"first result {results[:1]}"
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.locator(".bd-search-container h1").first.text_content().strip() == "搜索"
+    sidebar = {site.docname(h) for h in page.eval_on_selector_all(
+        "#pst-primary-sidebar nav.bd-docs-nav a.reference", "as => as.map(a => a.href)")}
+    assert sidebar - {DOCNAMES[0]} == {d for d in CHAPTERS if d.startswith("book/zh/")}, \
+        f"search page sidebar for a Chinese reader: {sorted(sidebar)}"

@@ -1,0 +1,103 @@
+"""What the site serves itself: offline MathJax, the site's CSS and script, the favicon.
+
+* MathJax 3 is served from ``_static/mathjax`` (files of the PyPI package
+  ``sphinx-mathjax-offline``), never from a CDN. Only what ``tex-chtml.js`` can load is copied.
+* ``lossref-site.css``: the Chinese base font (only the base font: code, outputs and MathJax keep
+  theirs), wide math and tables scrolling inside their column on a phone, wrapped solutions.
+* ``lossref-site.js``: the phone menus (pydata-sphinx-theme 0.17 wires its sidebar toggles to
+  the first, hidden ``.primary-toggle``; see pydata-sphinx-theme issue 2451), the language
+  switch carrying the reader's ``#anchor``, search forms telling the search page their language.
+* ``favicon.svg`` (``html: favicon:`` in ``_config.yml``): no 404 on every page view.
+* Inline scripts that sphinx-book-theme/Sphinx 7.4 put on every page twice (Thebe's
+  ``const THEBE_JS_URL`` and togglebutton's selector) are deduplicated, otherwise every
+  page logs "Identifier 'THEBE_JS_URL' has already been declared".
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+#: What tex-chtml.js can load at run time: its input/output components, TeX extensions
+#: (autoload), fonts, the menu and its accessibility tools (speech rule engine maps).
+MATHJAX_KEEP = ["tex-chtml.js", "input", "output/chtml", "ui", "a11y", "sre"]
+
+
+def mathjax_source() -> Path:
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None or spec.origin is None:
+        raise ExtensionError(
+            "lossref_site: MathJax is served from the site itself; "
+            "install it with 'pip install sphinx-mathjax-offline' (see requirements.txt)"
+        )
+    return Path(spec.origin).parent / "static" / "mathjax"
+
+
+def configure(app: Sphinx, config: Any) -> None:
+    """``config-inited``: local MathJax and our static files (the favicon is set in _config.yml)."""
+    source = mathjax_source()
+    if not (source / "tex-chtml.js").is_file():
+        raise ExtensionError(f"lossref_site: no tex-chtml.js under {source}")
+    config.mathjax_path = "mathjax/tex-chtml.js"
+    config.html_static_path = list(config.html_static_path) + [str(STATIC)]
+    app.add_css_file("lossref-site.css")
+    app.add_js_file("lossref-site.js", loading_method="defer")
+
+
+def copy_mathjax(app: Sphinx, exc: Exception | None) -> None:
+    """``build-finished``: copy MathJax into ``_static/mathjax`` of HTML builds."""
+    if exc is not None or app.builder.format != "html":
+        return
+    source = mathjax_source()
+    target = Path(app.outdir) / "_static" / "mathjax"
+    for entry in MATHJAX_KEEP:
+        src, dst = source / entry, target / entry
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, dst)
+
+
+def refresh_static(app: Sphinx, exc: Exception | None) -> None:
+    """``build-finished``: our static files, always the current ones. Sphinx 7.4 leaves a file
+    that already exists in ``_static`` alone, so an incremental ``make book`` kept serving an
+    edited script's old version."""
+    if exc is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static"
+    target.mkdir(parents=True, exist_ok=True)
+    for source in STATIC.iterdir():
+        if source.is_file():
+            shutil.copyfile(source, target / source.name)
+
+
+def dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
+                   doctree: Any) -> None:
+    """``html-page-context``: every inline script once (keyed on file name and body)."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen: set[tuple[str, Any]] = set()
+    unique = []
+    for js in scripts:
+        key = (str(getattr(js, "filename", js) or ""), getattr(js, "attributes", {}).get("body"))
+        if key in seen:
+            continue
+        seen.add(key)
+        unique.append(js)
+    scripts[:] = unique  # in place: the list is the builder's, reset for every page
+
+
+def setup(app: Sphinx) -> None:
+    app.connect("config-inited", configure)
+    app.connect("html-page-context", dedupe_scripts, priority=900)  # after the theme's scripts
+    app.connect("build-finished", copy_mathjax)
+    app.connect("build-finished", refresh_static)

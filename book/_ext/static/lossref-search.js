@@ -1,0 +1,131 @@
+/* lossref search page: ranking, graceful multi-word queries, one-character Chinese terms,
+   the reader's language first, snippets from the prose. Loaded with defer after
+   searchtools.js (it replaces parts of Sphinx's Search object before Search.init runs). */
+"use strict";
+
+const lossrefLang = (() => {
+  const lang = new URLSearchParams(window.location.search).get("lang") || "";
+  return lang.toLowerCase().startsWith("zh") ? "zh-CN" : lang ? "en" : "";
+})();
+const lossrefDocLang = (docname) =>
+  docname.startsWith("book/zh/") ? "zh-CN" : docname.startsWith("book/en/") ? "en" : "";
+
+/* Full-text part of the search. Per page and per query word, the best of: the word in a title
+   or heading (Scorer.title), in the body (Scorer.term), inside a longer index word (partial).
+   Pages matching more of the words come first; a word found nowhere is ignored instead of
+   emptying the results. A Chinese term matches index words that contain it (熵 -> 交叉熵). */
+Search.performTermsSearch = (searchTerms, excludedTerms) => {
+  const index = Search._index;
+  const terms = index.terms;
+  const titleTerms = index.titleterms;
+  const asList = (files) => (files === undefined ? [] : files.length === undefined ? [files] : files);
+  const pages = new Map(); // file -> {score, words}
+  searchTerms.forEach((word) => {
+    const best = new Map();
+    const add = (files, score) =>
+      asList(files).forEach((f) => best.set(f, Math.max(best.get(f) || 0, score)));
+    add(terms[word], Scorer.term);
+    add(titleTerms[word], Scorer.title);
+    const han = /\p{Script=Han}/u.test(word);
+    if (han || word.length > 2) {
+      const inside = (key) => key !== word && (han ? key.includes(word) : key.startsWith(word));
+      Object.keys(terms).forEach((key) => { if (inside(key)) add(terms[key], Scorer.partialTerm); });
+      Object.keys(titleTerms).forEach((key) => {
+        if (inside(key)) add(titleTerms[key], Scorer.partialTitle);
+      });
+    }
+    best.forEach((score, file) => {
+      const page = pages.get(file) || { score: 0, words: 0 };
+      page.score += score;
+      page.words += 1;
+      pages.set(file, page);
+    });
+  });
+  const excluded = (file) => [...excludedTerms].some((term) =>
+    asList(terms[term]).includes(file) || asList(titleTerms[term]).includes(file));
+  const results = [];
+  for (const [file, page] of pages) {
+    if (excluded(file)) continue;
+    results.push([index.docnames[file], index.titles[file], "", null,
+                  100 * page.words + page.score, index.filenames[file]]);
+  }
+  return results;
+};
+
+/* The reader's language first (the landing page in between), then by score. */
+Scorer.score = (result) => {
+  const lang = lossrefDocLang(result[0]);
+  const boost = !lossrefLang ? 0 : lang === lossrefLang ? 10000 : lang === "" ? 5000 : 0;
+  return result[4] + boost;
+};
+
+/* Snippets from the prose: not the printed contents list, the title, code, outputs or TeX. */
+Search.htmlToText = (htmlString, anchor) => {
+  const doc = new DOMParser().parseFromString(htmlString, "text/html");
+  [".headerlink", "script", "style", "#jb-print-docs-body", "#print-main-content", ".math",
+   "mjx-container", "nav", ".lossref-lang-switch", "div.cell_input", "div.cell_output",
+   ".toctree-wrapper", "h1", ".bd-header-article", ".dropdown-menu", "footer", ".prev-next-area"].forEach((q) => doc.querySelectorAll(q).forEach((el) => el.remove()));
+  let root = doc.querySelector('[role="main"]');
+  if (root && anchor) root = root.querySelector(anchor) || root;
+  if (!root) return "";
+  const paragraphs = [...root.querySelectorAll("p, li, dd, td")].filter(
+    (el) => !el.querySelector("p, li, dd, td"));
+  const text = paragraphs.length ? paragraphs.map((el) => el.textContent).join(" ") : root.textContent;
+  return text.replace(/\s+/g, " ").trim();
+};
+
+/* Each result says which book it belongs to; a Chinese reader gets a Chinese results page. */
+const LOSSREF_LANG_NAME = { en: "English", "zh-CN": "中文" };
+const lossrefLabel = (li) => {
+  const a = li.querySelector("a");
+  if (!a || li.querySelector(".lossref-result-lang")) return;
+  const path = new URL(a.href, window.location.href).pathname;
+  const lang = /\/book\/zh\//.test(path) ? "zh-CN" : /\/book\/en\//.test(path) ? "en" : "";
+  if (!lang) return;
+  li.lang = lang;
+  li.dataset.lang = lang;
+  const badge = document.createElement("span");
+  badge.className = "lossref-result-lang";
+  badge.textContent = LOSSREF_LANG_NAME[lang];
+  li.insertBefore(badge, a);
+};
+const lossrefChinese = () => {
+  const title = document.querySelector("#search-results > h2");
+  if (title && title.firstChild && title.firstChild.nodeType === Node.TEXT_NODE) {
+    const text = title.firstChild.textContent;
+    const chinese = text.replace("Search Results", "搜索结果").replace("Searching", "正在搜索");
+    if (chinese !== text) title.firstChild.textContent = chinese;
+  }
+  const summary = document.querySelector("#search-results .search-summary");
+  if (summary && /found|did not match/.test(summary.textContent)) {
+    const n = summary.textContent.match(/found (\d+)/);
+    summary.textContent = n ? `搜索完成，找到 ${n[1]} 个匹配的页面。`
+      : "没有找到匹配的页面。请检查拼写，或换一个词试试。";
+  }
+};
+_ready(() => {
+  if (lossrefLang === "zh-CN") {
+    document.documentElement.lang = "zh-CN";
+    const heading = document.querySelector(".bd-search-container h1, .bd-article h1");
+    if (heading && heading.textContent.trim() === "Search") heading.textContent = "搜索";
+    document.title = document.title.replace(/^Search\b/, "搜索");
+  }
+  if (lossrefLang) {  // the sidebar shows the reader's book only, as on the chapter pages
+    document.querySelectorAll("#pst-primary-sidebar p.caption").forEach((caption) => {
+      const list = caption.nextElementSibling;
+      const links = list ? [...list.querySelectorAll("a[href]")] : [];
+      const langs = links.map((a) =>
+        lossrefDocLang(new URL(a.href).pathname.replace(/^\/|\.html$/g, "")));
+      if (links.length && langs.every((l) => l && l !== lossrefLang)) {
+        list.remove();
+        caption.remove();
+      }
+    });
+  }
+  const out = document.getElementById("search-results");
+  if (!out) return;
+  new MutationObserver(() => {
+    out.querySelectorAll("ul.search > li").forEach(lossrefLabel);
+    if (lossrefLang === "zh-CN") lossrefChinese();
+  }).observe(out, { childList: true, subtree: true, characterData: true });
+});
