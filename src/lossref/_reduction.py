@@ -85,11 +85,13 @@ def reduce(loss: np.ndarray, reduction: str, weight_sum=None):
 
     ``'mean'`` divides the sum by ``weight_sum`` when given (the weighted mean of
     ``nll_loss``/``cross_entropy``), else by the number of elements. An empty
-    batch gives ``nan`` for the mean and ``0`` for the sum, as in PyTorch.
+    batch gives ``nan`` for the mean and ``0`` for the sum, as in PyTorch; a sum of
+    ``inf`` and ``-inf`` is ``nan`` and a sum that overflows is ``inf``, without a warning.
     """
     if reduction == "none":
         return loss
-    with np.errstate(invalid="ignore", divide="ignore"):    # inf + (-inf), x / 0: nan, as torch
+    # inf + (-inf), x / 0: nan; a sum past the largest float: inf; silently, as torch
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         total = loss.sum()
         if reduction == "sum":
             return total
