@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from gradcheck import GRAD_RTOL, assert_grad_close, torch_grad
+from gradcheck import assert_grad_close, assert_grads_close, torch_grad
 from torch_ref import assert_matches_torch, t
 
 DTYPES = [np.float32, np.float64]
@@ -63,24 +63,6 @@ def check(ours, ours_grad, theirs, inputs, dtype, reduction, rng, n_grads=None, 
         extra = 0.0 if term_scale is None else term_scale(grad_output)
         assert_grads_close(got, want, dtype, extra)
     return value
-
-
-def assert_grads_close(got, want, dtype, term_scale: float = 0.0) -> None:
-    """The lossref.grad contract for a loss of several inputs, judged on one common scale.
-
-    One input's gradient can be the difference of the others' (the anchor's in a triplet is
-    ∇d(a, p) − ∇d(a, n)); where that cancels to a rounding residue it is judged against the
-    largest gradient of the loss, atol = rtol × max |torch gradient| over all inputs, or against
-    ``term_scale``, the size of the terms that cancel, when that is larger.
-    """
-    rtol = GRAD_RTOL[np.dtype(dtype).type]
-    finite = [np.abs(w[np.isfinite(w)]).max() for w in want if np.isfinite(w).any()]
-    scale = max(float(max(finite)) if finite else 0.0, term_scale)
-    for g, w in zip(got, want):
-        g = np.asarray(g)
-        assert g.dtype == w.dtype, f"dtype {g.dtype} != torch {w.dtype}"
-        assert g.shape == w.shape, f"shape {g.shape} != torch {w.shape}"
-        np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol * scale, equal_nan=True)
 
 
 def torch_raises(fn) -> str:

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch.nn import _reduction as torch_reduction
 
 import lossref
-from torch_ref import assert_matches_torch, t
+from torch_ref import assert_matches_torch, recorded, t
 
 DTYPES = [np.float32, np.float64]
 REDUCTIONS = ["none", "mean", "sum"]
@@ -186,26 +186,19 @@ def test_legacy_reduction_table_matches_torch():
         assert ours == torch_reduction.legacy_get_string(size_average, reduce, emit_warning=False)
 
 
-def _caught(call):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        value = call()
-    return value, [(w.category, str(w.message)) for w in caught]
-
-
 @pytest.mark.parametrize("size_average, reduce", [(False, None), (True, False), (None, True)])
 def test_legacy_arguments_warn_and_override_like_torch(size_average, reduce):
     x, y = np.array([0.5, 0.2], np.float32), np.array([1.0, 0.0], np.float32)
-    ours, our_warnings = _caught(lambda: lossref.binary_cross_entropy(
+    ours, our_warnings = recorded(lambda: lossref.binary_cross_entropy(
         x, y, size_average=size_average, reduce=reduce, reduction="sum"))
-    theirs, their_warnings = _caught(lambda: F.binary_cross_entropy(
+    theirs, their_warnings = recorded(lambda: F.binary_cross_entropy(
         t(x), t(y), size_average=size_average, reduce=reduce, reduction="sum"))
     assert_matches_torch(ours, theirs, np.float32)
     assert our_warnings == their_warnings and len(our_warnings) == 1
     assert our_warnings[0][0] is UserWarning
-    module, module_warnings = _caught(lambda: lossref.NLLLoss(size_average=size_average,
+    module, module_warnings = recorded(lambda: lossref.NLLLoss(size_average=size_average,
                                                               reduce=reduce))
-    torch_module, torch_warnings = _caught(lambda: torch.nn.NLLLoss(size_average=size_average,
+    torch_module, torch_warnings = recorded(lambda: torch.nn.NLLLoss(size_average=size_average,
                                                                     reduce=reduce))
     assert module.reduction == torch_module.reduction
     assert module_warnings == torch_warnings
@@ -213,7 +206,7 @@ def test_legacy_arguments_warn_and_override_like_torch(size_average, reduce):
 
 def test_elementwise_mean_is_deprecated_alias_like_torch():
     x = np.array([0.5, 0.2], np.float32)
-    ours, our_warnings = _caught(lambda: lossref.binary_cross_entropy(x, x, reduction="elementwise_mean"))
-    theirs, their_warnings = _caught(lambda: F.binary_cross_entropy(t(x), t(x), reduction="elementwise_mean"))
+    ours, our_warnings = recorded(lambda: lossref.binary_cross_entropy(x, x, reduction="elementwise_mean"))
+    theirs, their_warnings = recorded(lambda: F.binary_cross_entropy(t(x), t(x), reduction="elementwise_mean"))
     assert_matches_torch(ours, theirs, np.float32)
     assert our_warnings == their_warnings

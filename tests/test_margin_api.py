@@ -5,7 +5,6 @@ error that names the bad value)."""
 from __future__ import annotations
 
 import inspect
-import warnings
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ import torch.nn.functional as F
 
 import lossref
 from margin_cases import torch_raises
-from torch_ref import t
+from torch_ref import recorded, t
 
 NAMES = {
     "soft_margin_loss": "SoftMarginLoss",
@@ -72,15 +71,12 @@ LEGACY = [n for n in NAMES if n != "triplet_margin_with_distance_loss"]
 @pytest.mark.parametrize("size_average, reduce", [(False, None), (None, False), (True, True)])
 def test_legacy_size_average_reduce(name, size_average, reduce):
     args = ARGS[name]
-    with warnings.catch_warnings(record=True) as ours_w:
-        warnings.simplefilter("always")
-        ours = getattr(lossref, name)(*args, size_average=size_average, reduce=reduce)
-    with warnings.catch_warnings(record=True) as theirs_w:
-        warnings.simplefilter("always")
-        theirs = getattr(F, name)(*[t(a) for a in args], size_average=size_average,
-                                  reduce=reduce)
+    ours, ours_w = recorded(
+        lambda: getattr(lossref, name)(*args, size_average=size_average, reduce=reduce))
+    theirs, theirs_w = recorded(
+        lambda: getattr(F, name)(*[t(a) for a in args], size_average=size_average, reduce=reduce))
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)
-    assert [str(w.message) for w in ours_w] == [str(w.message) for w in theirs_w]
+    assert [message for _, message in ours_w] == [message for _, message in theirs_w]
 
 
 @pytest.mark.parametrize("name", NAMES)

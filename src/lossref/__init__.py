@@ -11,57 +11,43 @@ from ._reduction import legacy_reduction
 from .activations import log_softmax, logsigmoid, sigmoid, softmax
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from .classification import cross_entropy, nll_loss
-
-# regression.py
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
-from .modules import HuberLoss, L1Loss, MSELoss, SmoothL1Loss
-
-# distributions.py
 from .distributions import gaussian_nll_loss, kl_div, poisson_nll_loss
-from .modules import GaussianNLLLoss, KLDivLoss, PoissonNLLLoss
-
-# margin.py and its companions
 from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss
 from .multilabel import multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss
 from .ranking import margin_ranking_loss, triplet_margin_loss, triplet_margin_with_distance_loss
-from .modules import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss,
-                      MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss,
-                      SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss)
-
-# sequence.py / vocabulary-scale cross-entropy
 from .sequence import ctc_loss
 from .vocabulary import linear_cross_entropy
-from .modules import CTCLoss, LinearCrossEntropyLoss
-
-# diagnose.py
+from .modules import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, CTCLoss,
+                      GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
+                      LinearCrossEntropyLoss, MarginRankingLoss, MSELoss, MultiLabelMarginLoss,
+                      MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss,
+                      SmoothL1Loss, SoftMarginLoss, TripletMarginLoss,
+                      TripletMarginWithDistanceLoss)
 from .diagnose import Finding, diagnose
-
-from .modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-    "grad", "legacy_reduction", "log_softmax", "logsigmoid", "nll_loss", "sigmoid", "softmax",
+    "grad", "legacy_reduction", "log_softmax", "logsigmoid", "sigmoid", "softmax",
+    # binary.py, classification.py
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
     # regression.py
-    "HuberLoss", "L1Loss", "MSELoss", "SmoothL1Loss",
     "huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss",
     # distributions.py
-    "GaussianNLLLoss", "KLDivLoss", "PoissonNLLLoss",
     "gaussian_nll_loss", "kl_div", "poisson_nll_loss",
-
-    # margin.py and its companions
-    "CosineEmbeddingLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
-    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "SoftMarginLoss", "TripletMarginLoss",
-    "TripletMarginWithDistanceLoss",
-    "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
-    "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
-    "triplet_margin_loss", "triplet_margin_with_distance_loss",
-
-    # sequence.py / vocabulary-scale cross-entropy
-    "CTCLoss", "LinearCrossEntropyLoss", "ctc_loss", "linear_cross_entropy",
-
+    # margin.py, multilabel.py, ranking.py
+    "cosine_embedding_loss", "hinge_embedding_loss", "soft_margin_loss",
+    "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+    "margin_ranking_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    # sequence.py, vocabulary.py
+    "ctc_loss", "linear_cross_entropy",
+    # modules.py: the classes
+    "BCELoss", "BCEWithLogitsLoss", "CosineEmbeddingLoss", "CrossEntropyLoss", "CTCLoss",
+    "GaussianNLLLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss",
+    "LinearCrossEntropyLoss", "MarginRankingLoss", "MSELoss", "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss", "PoissonNLLLoss", "SmoothL1Loss",
+    "SoftMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
     # diagnose.py
     "Finding", "diagnose",
 ]

@@ -8,7 +8,8 @@ import numpy as np
 
 from ._validation import asarray
 
-__all__ = ["REDUCTIONS", "legacy_reduction", "resolve_reduction", "reduce", "reduce_grad"]
+__all__ = ["REDUCTIONS", "legacy_reduction", "resolve_reduction", "reduce", "reduce_grad",
+           "sum_to_shape"]
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -85,11 +86,13 @@ def reduce(loss: np.ndarray, reduction: str, weight_sum=None):
 
     ``'mean'`` divides the sum by ``weight_sum`` when given (the weighted mean of
     ``nll_loss``/``cross_entropy``), else by the number of elements. An empty
-    batch gives ``nan`` for the mean and ``0`` for the sum, as in PyTorch.
+    batch gives ``nan`` for the mean and ``0`` for the sum, as in PyTorch; a sum of
+    ``inf`` and ``-inf`` is ``nan`` and a sum that overflows is ``inf``, without a warning.
     """
     if reduction == "none":
         return loss
-    with np.errstate(invalid="ignore", divide="ignore"):    # inf + (-inf), x / 0: nan, as torch
+    # inf + (-inf), x / 0: nan; a sum past the largest float: inf; silently, as torch
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         total = loss.sum()
         if reduction == "sum":
             return total
@@ -152,7 +155,8 @@ def sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
     """The backward of broadcasting: sum ``g`` over the dimensions broadcasting added or grew.
 
     An input of ``shape`` that was broadcast to ``g.shape`` receives the sum of the gradient
-    over every position it was copied to, as torch's autograd does (``sum_to_size``).
+    over every position it was copied to, as torch's autograd does (``sum_to_size``). The
+    result is always an ndarray (a 0-d one for ``shape == ()``, never a NumPy scalar).
 
     Examples
     --------
@@ -162,7 +166,7 @@ def sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
     array([[3.],
            [3.]])
     """
-    shape = tuple(shape)
+    g, shape = np.asarray(g), tuple(shape)
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)

@@ -22,6 +22,15 @@ def _elementwise_weight(weight, x: np.ndarray, name: str, fn: str) -> np.ndarray
     return w
 
 
+def _inputs(input, target, weight, fn: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Input, target of the same shape cast to its dtype, and the weight (checked in that order)."""
+    x = as_float(input, "input", fn)
+    y = asarray(target)
+    check_same_shape(x, y, fn)
+    y = as_like(y, x, "target", fn)
+    return x, y, _elementwise_weight(weight, x, "weight", fn)
+
+
 def binary_cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
                          size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean"):
@@ -71,11 +80,7 @@ def binary_cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike 
     """
     fn = "binary_cross_entropy"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x = as_float(input, "input", fn)
-    y = asarray(target)
-    check_same_shape(x, y, fn)
-    y = as_like(y, x, "target", fn)
-    w = _elementwise_weight(weight, x, "weight", fn)
+    x, y, w = _inputs(input, target, weight, fn)
     check_unit_interval(x, "input", fn)
     check_unit_interval(y, "target", fn)
 
@@ -129,11 +134,7 @@ def binary_cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: Array
     """
     fn = "binary_cross_entropy"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x = as_float(input, "input", fn)
-    y = asarray(target)
-    check_same_shape(x, y, fn)
-    y = as_like(y, x, "target", fn)
-    w = _elementwise_weight(weight, x, "weight", fn)
+    x, y, w = _inputs(input, target, weight, fn)
     check_unit_interval(x, "input", fn)
     check_unit_interval(y, "target", fn)
 
@@ -202,11 +203,7 @@ def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
     """
     fn = "binary_cross_entropy_with_logits"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x = as_float(input, "input", fn)
-    y = asarray(target)
-    check_same_shape(x, y, fn)
-    y = as_like(y, x, "target", fn)
-    w = _elementwise_weight(weight, x, "weight", fn)
+    x, y, w = _inputs(input, target, weight, fn)
     p = _elementwise_weight(pos_weight, x, "pos_weight", fn)
 
     log_sig = log_sigmoid(x)
@@ -264,11 +261,7 @@ def binary_cross_entropy_with_logits_grad(input: ArrayLike, target: ArrayLike,
     """
     fn = "binary_cross_entropy_with_logits"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x = as_float(input, "input", fn)
-    y = asarray(target)
-    check_same_shape(x, y, fn)
-    y = as_like(y, x, "target", fn)
-    w = _elementwise_weight(weight, x, "weight", fn)
+    x, y, w = _inputs(input, target, weight, fn)
     p = _elementwise_weight(pos_weight, x, "pos_weight", fn)
 
     g = _upstream(grad_output, x, reduction)

@@ -167,6 +167,32 @@ def _per_target(loss: np.ndarray, shape: tuple):
     return loss.reshape(shape)[()]
 
 
+def _nll_inputs(input, target, weight, ignore_index: int, fn: str):
+    """Input, class-index target and class weight of ``nll_loss``, checked in PyTorch's order."""
+    x = as_float(input, "input", fn)
+    axis = _class_axis(x, fn)
+    t = _check_index_target(x, as_class_index(target, fn), fn)
+    n_classes = x.shape[axis]
+    w = check_class_weight(weight, n_classes, x, fn)
+    check_class_range(t, n_classes, ignore_index, fn)
+    return x, t, w
+
+
+def _cross_entropy_inputs(input, target, weight, label_smoothing: float, fn: str):
+    """Input, class axis, C, smoothing, class weight and the raw target of ``cross_entropy``.
+
+    The target is only read here: its shape decides whether it holds class indices or class
+    probabilities, and each branch checks it.
+    """
+    x = as_float(input, "input", fn)
+    axis = _class_axis(x, fn)
+    eps = check_label_smoothing(label_smoothing, fn)
+    n_classes = x.shape[axis]
+    w = check_class_weight(weight, n_classes, x, fn)
+    target = asarray(target)
+    return x, axis, n_classes, eps, w, target
+
+
 def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
              size_average: bool | None = None, ignore_index: int = -100,
              reduce: bool | None = None, reduction: str = "mean"):
@@ -217,12 +243,7 @@ def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = Non
     """
     fn = "nll_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x = as_float(input, "input", fn)
-    axis = _class_axis(x, fn)
-    t = _check_index_target(x, as_class_index(target, fn), fn)
-    n_classes = x.shape[axis]
-    w = check_class_weight(weight, n_classes, x, fn)
-    check_class_range(t, n_classes, ignore_index, fn)
+    x, t, w = _nll_inputs(input, target, weight, ignore_index, fn)
 
     x3 = as_samples(x)
     safe_t, ignored = _targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
@@ -269,12 +290,7 @@ def nll_loss_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     """
     fn = "nll_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x = as_float(input, "input", fn)
-    axis = _class_axis(x, fn)
-    t = _check_index_target(x, as_class_index(target, fn), fn)
-    n_classes = x.shape[axis]
-    w = check_class_weight(weight, n_classes, x, fn)
-    check_class_range(t, n_classes, ignore_index, fn)
+    x, t, w = _nll_inputs(input, target, weight, ignore_index, fn)
     return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, 0.0, softmax=False)
 
 
@@ -346,12 +362,8 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     """
     fn = "cross_entropy"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x = as_float(input, "input", fn)
-    axis = _class_axis(x, fn)
-    eps = check_label_smoothing(label_smoothing, fn)
-    n_classes = x.shape[axis]
-    w = check_class_weight(weight, n_classes, x, fn)
-    target = asarray(target)
+    x, axis, n_classes, eps, w, target = _cross_entropy_inputs(input, target, weight,
+                                                               label_smoothing, fn)
     if target.shape == x.shape:
         return _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps)
 
@@ -477,12 +489,8 @@ def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | 
     """
     fn = "cross_entropy"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x = as_float(input, "input", fn)
-    axis = _class_axis(x, fn)
-    eps = check_label_smoothing(label_smoothing, fn)
-    n_classes = x.shape[axis]
-    w = check_class_weight(weight, n_classes, x, fn)
-    target = asarray(target)
+    x, axis, n_classes, eps, w, target = _cross_entropy_inputs(input, target, weight,
+                                                               label_smoothing, fn)
     if target.shape == x.shape:
         y = _probability_target(x, target, axis, ignore_index, eps)
         return _probability_target_grad(x, y, w, axis, reduction, grad_output)

@@ -12,40 +12,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._reduction import resolve_reduction
-from ._validation import as_float, as_like, asarray, check_broadcast
+from ._reduction import resolve_reduction, sum_to_shape
+from ._validation import as_float, as_like, asarray, broadcast_shape, check_broadcast
 
 __all__ = ["soft_margin_loss", "hinge_embedding_loss", "cosine_embedding_loss"]
 
 COSINE_EPS = float(np.float32(1e-12))
 """Added to both squared norms by PyTorch's ``cosine_embedding_loss``: its ``EPSILON`` is a C++
 ``float``, so in float64 it is 1e-12 rounded to float32, 9.999999960041972e-13."""
-
-
-def broadcast_shape(arrays: list[np.ndarray], names: list[str], fn: str) -> tuple:
-    """The shape the arrays broadcast to, or a ValueError naming their shapes."""
-    try:
-        return np.broadcast_shapes(*(a.shape for a in arrays))
-    except ValueError:
-        shapes = ", ".join(f"{n} {a.shape}" for n, a in zip(names, arrays))
-        raise ValueError(f"{fn}: the shapes do not broadcast together: {shapes}") from None
-
-
-def reduce_quiet(loss: np.ndarray, reduction: str):
-    """``_reduction.reduce``, silent on a sum of ``inf`` and ``-inf`` (nan, as in torch)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        return _reduction.reduce(loss, reduction)
-
-
-def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
-    """The backward of broadcasting: sum ``grad`` down to ``shape``."""
-    grad = np.asarray(grad)
-    if grad.shape == tuple(shape):
-        return grad
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape)
-                                      if d == 1 and grad.shape[lead + i] != 1)
-    return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 
 # ---- soft margin ---------------------------------------------------------------------------
@@ -104,7 +78,7 @@ def soft_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bool | N
     x, y = _soft_margin_inputs(input, target, fn)
     with np.errstate(over="ignore", invalid="ignore"):
         loss = np.log1p(np.exp(np.negative(x) * y))
-    return reduce_quiet(loss, reduction)
+    return _reduction.reduce(loss, reduction)
 
 
 def soft_margin_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
@@ -142,7 +116,7 @@ def soft_margin_loss_grad(input: ArrayLike, target: ArrayLike, size_average: boo
 def _hinge_inputs(input, target, fn):
     x = as_float(input, "input", fn)
     y = as_like(target, x, "target", fn)
-    shape = broadcast_shape([x, y], ["input", "target"], fn)
+    shape = broadcast_shape(fn, input=x, target=y)
     return x, y, shape
 
 
@@ -195,7 +169,7 @@ def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, margin: float = 1.
     with np.errstate(invalid="ignore"):
         margin_clamp = np.maximum(x.dtype.type(margin) - x, zero)
         loss = np.where(y != 1, margin_clamp, zero) + np.where(y != -1, x, zero)
-    return reduce_quiet(np.asarray(loss, dtype=x.dtype), reduction)
+    return _reduction.reduce(np.asarray(loss, dtype=x.dtype), reduction)
 
 
 def hinge_embedding_loss_grad(input: ArrayLike, target: ArrayLike, margin: float = 1.0,
@@ -225,7 +199,7 @@ def hinge_embedding_loss_grad(input: ArrayLike, target: ArrayLike, margin: float
     with np.errstate(invalid="ignore"):
         inside = x.dtype.type(margin) - x >= 0
     slope = (y != -1).astype(x.dtype) - ((y != 1) & inside).astype(x.dtype)
-    return unbroadcast(g * slope, x.shape).astype(x.dtype)
+    return sum_to_shape(g * slope, x.shape).astype(x.dtype)
 
 
 # ---- cosine embedding ----------------------------------------------------------------------
@@ -243,7 +217,7 @@ def _cosine_inputs(input1, input2, target, fn):
     if x1.ndim != want or x2.ndim != want:
         raise ValueError(f"{fn}: a {y.ndim}-D target expects {want}-D inputs, but found inputs "
                          f"of shapes {x1.shape} and {x2.shape}")
-    pairs = broadcast_shape([x1, x2], ["input1", "input2"], fn)[:-1]
+    pairs = broadcast_shape(fn, input1=x1, input2=x2)[:-1]
     try:
         np.broadcast_shapes(pairs, y.shape)
     except ValueError:
@@ -322,7 +296,7 @@ def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLik
         pos = 1 - cos
         neg = np.maximum(cos - x1.dtype.type(margin), zero)
         loss = np.where(y == 1, pos, zero) + np.where(y == -1, neg, zero)
-    return reduce_quiet(np.asarray(loss, dtype=x1.dtype), reduction)
+    return _reduction.reduce(np.asarray(loss, dtype=x1.dtype), reduction)
 
 
 def cosine_embedding_loss_grad(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
@@ -358,14 +332,14 @@ def cosine_embedding_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Arr
         out_shape = np.broadcast_shapes(cos.shape, y.shape)
         g = _reduction.reduce_grad(grad_output, out_shape, dt, reduction)
         slope = ((y == -1) & (cos - dt.type(margin) >= 0)).astype(dt) - (y == 1).astype(dt)
-        g_cos = unbroadcast(g * slope, cos.shape)
+        g_cos = sum_to_shape(g * slope, cos.shape)
         # autograd's order, step by step back through cos = prod_sum / sqrt(mag1 · mag2),
         # so that the cancellation residue of parallel vectors rounds as torch's does
         g_prod = (g_cos / denom)[..., None]
         g_denom = -g_cos * (cos / denom)
         g_mags = g_denom / (2 * denom)
-        g_mag1 = unbroadcast(g_mags * mag2, mag1.shape)[..., None]
-        g_mag2 = unbroadcast(g_mags * mag1, mag2.shape)[..., None]
-        grad1 = unbroadcast(g_prod * x2, x1.shape) + (g_mag1 * x1 + g_mag1 * x1)
-        grad2 = unbroadcast(g_prod * x1, x2.shape) + (g_mag2 * x2 + g_mag2 * x2)
+        g_mag1 = sum_to_shape(g_mags * mag2, mag1.shape)[..., None]
+        g_mag2 = sum_to_shape(g_mags * mag1, mag2.shape)[..., None]
+        grad1 = sum_to_shape(g_prod * x2, x1.shape) + (g_mag1 * x1 + g_mag1 * x1)
+        grad2 = sum_to_shape(g_prod * x1, x2.shape) + (g_mag2 * x2 + g_mag2 * x2)
     return (grad1.astype(asarray(input1).dtype), grad2.astype(asarray(input2).dtype))

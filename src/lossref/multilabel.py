@@ -13,9 +13,8 @@ from numpy.typing import ArrayLike
 
 from . import _reduction
 from ._numerics import log_sigmoid, sigmoid
-from ._reduction import resolve_reduction
-from ._validation import as_class_index, as_float, as_like, check_class_weight
-from .margin import broadcast_shape, reduce_quiet, unbroadcast
+from ._reduction import resolve_reduction, sum_to_shape
+from ._validation import as_class_index, as_float, as_like, broadcast_shape, check_class_weight
 
 __all__ = ["multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss"]
 
@@ -120,7 +119,7 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
             h *= w[y1][:, None]
     h[np.arange(n), y1] = 0
     loss = (h.sum(axis=1) / x.dtype.type(c)).astype(x.dtype)
-    return reduce_quiet(loss.reshape(out_shape), reduction)
+    return _reduction.reduce(loss.reshape(out_shape), reduction)
 
 
 def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, margin: float = 1.0,
@@ -248,7 +247,7 @@ def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bo
             keep = (z > 0) & ~is_target & valid[:, k, None]
             total += np.where(keep, z, 0).sum(axis=1, dtype=np.float64)
     loss = (total / c).astype(x.dtype)
-    return reduce_quiet(loss.reshape(out_shape), reduction)
+    return _reduction.reduce(loss.reshape(out_shape), reduction)
 
 
 def multilabel_margin_loss_grad(input: ArrayLike, target: ArrayLike,
@@ -292,10 +291,8 @@ def _soft_inputs(input, target, weight, fn):
         raise ValueError(f"{fn}: input must have a class dimension (its last), got a 0-D input")
     y = as_like(target, x, "target", fn)
     w = None if weight is None else as_like(weight, x, "weight", fn)
-    arrays, names = [x, y], ["input", "target"]
-    if w is not None:
-        arrays, names = arrays + [w], names + ["weight"]
-    shape = broadcast_shape(arrays, names, fn)
+    arrays = {"input": x, "target": y} if w is None else {"input": x, "target": y, "weight": w}
+    shape = broadcast_shape(fn, **arrays)
     return x, y, w, shape
 
 
@@ -353,7 +350,7 @@ def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike,
         c = x.dtype.type(x.shape[-1])
         with np.errstate(divide="ignore"):
             loss = (loss.sum(axis=x.ndim - 1) / c).astype(x.dtype)
-    return reduce_quiet(loss, reduction)
+    return _reduction.reduce(loss, reduction)
 
 
 def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
@@ -389,4 +386,4 @@ def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
             g = g * w
         slope = (1 - y) * sigmoid(x) - y * sigmoid(np.negative(x))
         grad = g * slope
-    return unbroadcast(grad, x.shape).astype(x.dtype)
+    return sum_to_shape(grad, x.shape).astype(x.dtype)

@@ -14,9 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._reduction import resolve_reduction
-from ._validation import as_float, as_like, asarray
-from .margin import broadcast_shape, reduce_quiet, unbroadcast
+from ._reduction import resolve_reduction, sum_to_shape
+from ._validation import as_float, as_like, asarray, broadcast_shape
 
 __all__ = ["margin_ranking_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
 
@@ -31,7 +30,7 @@ def _ranking_inputs(input1, input2, target, fn):
     if not x1.ndim == x2.ndim == y.ndim:
         raise ValueError(f"{fn}: input1, input2 and target should have the same number of "
                          f"dimensions, got shapes {x1.shape}, {x2.shape} and {y.shape}")
-    shape = broadcast_shape([x1, x2, y], ["input1", "input2", "target"], fn)
+    shape = broadcast_shape(fn, input1=x1, input2=x2, target=y)
     return x1, x2, y, dtype, shape
 
 
@@ -80,7 +79,7 @@ def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
     with np.errstate(invalid="ignore"):
         loss = np.negative(y) * (x1 - x2).astype(dtype) + dtype.type(margin)
         loss = np.maximum(loss, np.zeros((), dtype))
-    return reduce_quiet(loss, reduction)
+    return _reduction.reduce(loss, reduction)
 
 
 def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
@@ -110,8 +109,8 @@ def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Array
     with np.errstate(invalid="ignore"):
         active = np.negative(y) * (x1 - x2).astype(dtype) + dtype.type(margin) >= 0
     g1 = np.where(active, -(g * y), np.zeros((), dtype))
-    return (unbroadcast(g1, x1.shape).astype(x1.dtype),
-            unbroadcast(np.negative(g1), x2.shape).astype(x2.dtype))
+    return (sum_to_shape(g1, x1.shape).astype(x1.dtype),
+            sum_to_shape(np.negative(g1), x2.shape).astype(x2.dtype))
 
 
 # ---- the pairwise distance and its backward ------------------------------------------------
@@ -185,9 +184,9 @@ def _distance(x1, x2, p, eps):
 def _distance_grad(g, x1, x2, p, eps, grads, i, j):
     """Add the backward of ``‖x_i − x_j + eps‖_p`` (upstream ``g``) to grads i and j."""
     d = _difference(x1, x2, eps)
-    gd = _norm_grad(unbroadcast(g, d.shape[:-1]), d, p, _norm(d, p))
-    grads[i] += unbroadcast(gd, grads[i].shape)
-    grads[j] -= unbroadcast(gd, grads[j].shape)
+    gd = _norm_grad(sum_to_shape(g, d.shape[:-1]), d, p, _norm(d, p))
+    grads[i] += sum_to_shape(gd, grads[i].shape)
+    grads[j] -= sum_to_shape(gd, grads[j].shape)
 
 
 # ---- triplet margin ------------------------------------------------------------------------
@@ -202,7 +201,7 @@ def _triplet_inputs(anchor, positive, negative, margin, fn):
         raise ValueError(f"{fn}: the anchor, positive, and negative arrays are expected to have "
                          f"the same number of dimensions, but got: anchor {a.ndim}D, positive "
                          f"{p.ndim}D, and negative {n.ndim}D inputs")
-    broadcast_shape([a, p, n], ["anchor", "positive", "negative"], fn)
+    broadcast_shape(fn, anchor=a, positive=p, negative=n)
     dtype = np.result_type(a, p, n)
     return a.astype(dtype, copy=False), p.astype(dtype, copy=False), n.astype(dtype, copy=False)
 
@@ -281,7 +280,7 @@ def triplet_margin_loss(anchor: ArrayLike, positive: ArrayLike, negative: ArrayL
     _check_norm_order(np.broadcast_shapes(a.shape, pos.shape, neg.shape), p, fn)
     dist = lambda u, v: _distance(u, v, p, eps)  # noqa: E731
     loss = _triplet_loss(*_triplet_distances(dist, a, pos, neg, swap), margin, a.dtype)
-    return reduce_quiet(loss, reduction)
+    return _reduction.reduce(loss, reduction)
 
 
 def _triplet_grad(a, pos, neg, margin, p, eps, swap, reduction, grad_output, originals):
@@ -404,7 +403,7 @@ def triplet_margin_with_distance_loss(anchor: ArrayLike, positive: ArrayLike,
         distance_function = lambda u, v: _distance(u, v, 2.0, 1e-6)  # noqa: E731
     d_pos, d_neg, d_swap = _triplet_distances(distance_function, a, pos, neg, swap)
     dtype = np.result_type(d_pos, d_neg) if np.issubdtype(d_pos.dtype, np.floating) else a.dtype
-    return reduce_quiet(_triplet_loss(d_pos, d_neg, d_swap, margin, dtype), reduction)
+    return _reduction.reduce(_triplet_loss(d_pos, d_neg, d_swap, margin, dtype), reduction)
 
 
 def triplet_margin_with_distance_loss_grad(anchor: ArrayLike, positive: ArrayLike,
