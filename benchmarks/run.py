@@ -7,7 +7,8 @@ weight + label smoothing + ignore_index, cross-entropy with probability targets,
 1e3 … 1e7 input elements, float32 and float64 (cross-entropy and NLL also with 100 classes at
 1e6 and 1e7), and for cross-entropy at language-model shapes:
 
-* lossref's time, torch's time with ``torch.set_num_threads(1)`` and with its default threads,
+* lossref's time (NumPy's BLAS on one thread, ``OPENBLAS_NUM_THREADS=1``), torch's time with
+  ``torch.set_num_threads(1)`` and with its default threads,
   each the best of several interleaved rounds after a warm-up (``time.perf_counter``);
 * all of it twice, in two worker processes that differ only in glibc's allocator settings:
   ``default`` (as a user gets it: buffers above the mmap threshold are mmapped, so a large fresh
@@ -308,6 +309,7 @@ def machine() -> dict:
         "torch_default_threads": torch.get_num_threads(),
         "numpy_blas_kernel": blas_kernel(),
         "unset_for_this_run": os.environ.get("LOSSREF_BENCH_UNSET", ""),
+        "numpy_blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
     }
 
 
@@ -447,6 +449,8 @@ class Worker:
     def __init__(self, state: str) -> None:
         env = {k: v for k, v in os.environ.items() if k not in _MALLOC_VARS}
         env.update(ALLOCATORS[state])
+        # per core: NumPy's BLAS (linear_cross_entropy's matmuls) on one thread, like torch's
+        env["OPENBLAS_NUM_THREADS"] = "1"
         self.proc = subprocess.Popen([sys.executable, __file__, "--worker", state], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.hello = self._read()
