@@ -1,0 +1,15 @@
+"""pytest configuration shared by every test file.
+
+Under CI (the environment variable ``CI`` is set, as ``.ci/run`` runs), hypothesis draws the
+same examples on every run (``derandomize``), so a submission's result does not depend on the
+random examples of that run; locally each run explores new examples. Hypothesis prints the
+reproducing blob of any failure either way.
+"""
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
