@@ -36,10 +36,24 @@ W = torch.tensor([1.0, 2.0, 0.5, 3.0])                                # class we
 SM, LSM, SIG = Z.softmax(1), Z.log_softmax(1), Z.sigmoid()
 P1, T1 = SIG[:, :1], T[:, 0]                                          # (N, 1) and (N,)
 INF = float("inf")
+# CTC: 8 frames, 2 sequences, 5 classes (blank 0); "1 2 2" needs 4 frames, "3 4" needs 2
+RAW = torch.from_numpy(rng.normal(size=(8, 2, 5)).astype(np.float32))
+LP = RAW.log_softmax(2)
+CT, IL, TL = torch.tensor([[1, 2, 2], [3, 4, 0]]), torch.tensor([8, 8]), torch.tensor([3, 2])
+LP_PADDED, IL_SHORT = LP.clone(), torch.tensor([8, 6])
+LP_PADDED[6:, 1] = 0.0                                  # frames past sequence 1's length
+# pairs with ±1 targets, and the same targets as 0/1
+X1, X2 = Z[:, 0], Z[:, 1]
+PM = torch.tensor([1.0, -1.0, 1.0, 1.0, -1.0, -1.0])
+ZO = (PM + 1) / 2
+# Poisson: rates between 5 and 15, counts drawn from them
+RATES = torch.from_numpy(rng.uniform(5, 15, size=(6, 4)).astype(np.float32))
+COUNTS = torch.from_numpy(rng.poisson(RATES.numpy()).astype(np.float32))
 
 
-def call(loss, x, y, **options):
-    return (loss, x, y, options)
+def call(loss, *args, **options):
+    """A loss call as (loss, positional tensors in torch's order, options)."""
+    return (loss, args, options)
 
 
 # code, severity, a call that gives it, a corrected call that must not give it
@@ -246,6 +260,81 @@ CASES = [
     ("negative-variance", "error",
      call("gaussian_nll_loss", Z, T, var=-torch.ones(6, 4)),
      call("gaussian_nll_loss", Z, T, var=torch.ones(6, 4))),
+    # --- the losses added after the first version: CTC, Poisson, ±1 targets, multi-margin ---
+    ("ctc-not-log-softmax", "warning",
+     call("ctc_loss", LP.exp(), CT, IL, TL), call("ctc_loss", LP, CT, IL, TL)),
+    ("ctc-not-log-softmax", "warning",                 # raw scores into the module
+     call(nn.CTCLoss(), RAW, CT, IL, TL), call(nn.CTCLoss(), RAW.log_softmax(2), CT, IL, TL)),
+    ("ctc-not-log-softmax", "warning",                 # zero-padded frames inside input_lengths
+     call("ctc_loss", LP_PADDED, CT, IL, TL), call("ctc_loss", LP_PADDED, CT, IL_SHORT, TL)),
+    ("ctc-input-too-short", "warning",                 # 1 2 2 needs 4 frames: 1 2 _ 2
+     call("ctc_loss", LP, CT, torch.tensor([3, 8]), TL),
+     call("ctc_loss", LP, CT, torch.tensor([4, 8]), TL)),
+    ("ctc-input-too-short", "info",
+     call(nn.CTCLoss(zero_infinity=True), LP, CT, torch.tensor([3, 8]), TL),
+     call(nn.CTCLoss(zero_infinity=True), LP, CT, torch.tensor([4, 8]), TL)),
+    ("ctc-blank-in-targets", "warning",
+     call("ctc_loss", LP, torch.tensor([[1, 0, 2], [3, 4, 0]]), IL, TL),
+     call("ctc_loss", LP, torch.tensor([[1, 3, 2], [3, 4, 0]]), IL, TL)),
+    ("ctc-blank-in-targets", "warning",
+     call("ctc_loss", LP, CT, IL, TL, blank=4), call("ctc_loss", LP, CT - 1, IL, TL, blank=4)),
+    ("ctc-label-out-of-range", "warning",
+     call("ctc_loss", LP, torch.tensor([[1, 7, 2], [3, 4, 0]]), IL, TL),
+     call("ctc_loss", LP, torch.tensor([[1, 3, 2], [3, 4, 7]]), IL, TL)),
+    ("ctc-lengths", "error",
+     call("ctc_loss", LP, CT, torch.tensor([9, 8]), TL), call("ctc_loss", LP, CT, IL, TL)),
+    ("ctc-lengths", "error",
+     call("ctc_loss", LP, CT, IL, torch.tensor([4, 2])), call("ctc_loss", LP, CT, IL, TL)),
+    ("ctc-lengths", "error",
+     call("ctc_loss", LP, CT, IL, torch.tensor([-1, 2])), call("ctc_loss", LP, CT, IL, TL)),
+    ("ctc-lengths", "error",                           # batch-first log_probs (N, T, C)
+     call("ctc_loss", LP.transpose(0, 1), CT, IL, TL), call("ctc_loss", LP, CT, IL, TL)),
+    ("ctc-lengths", "error",
+     call("ctc_loss", LP, CT, IL.float(), TL), call("ctc_loss", LP, CT, IL.tolist(), TL.tolist())),
+    ("ctc-lengths", "error",                           # a list and a tensor: torch refuses
+     call("ctc_loss", LP, CT, IL.tolist(), TL), call("ctc_loss", LP, CT, IL, TL)),
+    ("ctc-lengths", "error",                           # concatenated targets: one label short
+     call("ctc_loss", LP, torch.tensor([1, 2, 2, 3]), IL, TL),
+     call("ctc_loss", LP, torch.tensor([1, 2, 2, 3, 4]), IL, TL)),
+    ("ctc-blank-range", "error",
+     call("ctc_loss", LP, CT, IL, TL, blank=5), call("ctc_loss", LP, CT, IL, TL, blank=0)),
+    ("float16-not-supported", "error",
+     call("ctc_loss", LP.half(), CT, IL, TL), call("ctc_loss", LP.double(), CT, IL, TL)),
+    ("float16-not-supported", "error",
+     call("multi_margin_loss", Z.half(), Y), call("multi_margin_loss", Z, Y)),
+    ("float16-not-supported", "error",
+     call("multilabel_margin_loss", Z.half(), torch.tensor([[3, 0, -1, -1]] * 6)),
+     call("multilabel_margin_loss", Z, torch.tensor([[3, 0, -1, -1]] * 6))),
+    ("missing-argument", "error",
+     call("ctc_loss", LP, CT), call("ctc_loss", LP, CT, IL, TL)),
+    ("missing-argument", "error",
+     call(nn.MarginRankingLoss(), X1, X2), call(nn.MarginRankingLoss(), X1, X2, PM)),
+    ("zero-one-target", "warning",
+     call(F.margin_ranking_loss, X1, X2, ZO), call(F.margin_ranking_loss, X1, X2, PM)),
+    ("zero-one-target", "warning",
+     call(nn.CosineEmbeddingLoss(margin=0.2), Z, Z.flip(0), ZO),
+     call(nn.CosineEmbeddingLoss(margin=0.2), Z, Z.flip(0), PM)),
+    ("poisson-rates-with-log-input", "warning",
+     call("poisson_nll_loss", RATES, COUNTS), call("poisson_nll_loss", RATES, COUNTS,
+                                                   log_input=False)),
+    ("poisson-rates-with-log-input", "warning",
+     call(nn.PoissonNLLLoss(), RATES, COUNTS), call(nn.PoissonNLLLoss(), RATES.log(), COUNTS)),
+    ("poisson-negative-rates", "warning",
+     call("poisson_nll_loss", RATES.log() - 2, COUNTS, log_input=False),
+     call("poisson_nll_loss", RATES.log() - 2, COUNTS)),
+    ("multi-margin-p", "error",
+     call("multi_margin_loss", Z, Y, p=3), call("multi_margin_loss", Z, Y, p=2)),
+    ("class-index-out-of-range", "error",
+     call(nn.MultiMarginLoss(), Z, torch.tensor([0, 4, 1, 2, 1, 0])),
+     call(nn.MultiMarginLoss(), Z, torch.tensor([0, 3, 1, 2, 1, 0]))),
+    ("non-long-class-indices", "error",
+     call("multi_margin_loss", Z, Y.int()), call("multi_margin_loss", Z, Y)),
+    ("class-index-out-of-range", "error",
+     call(nn.MultiLabelMarginLoss(), Z, torch.tensor([[3, 0, -1, 4]] * 6)),
+     call(nn.MultiLabelMarginLoss(), Z, torch.tensor([[3, 0, -1, -1]] * 6))),
+    ("multilabel-margin-padding", "info",
+     call(nn.MultiLabelMarginLoss(), Z, torch.tensor([[3, -1, 1, 0]] * 6)),
+     call(nn.MultiLabelMarginLoss(), Z, torch.tensor([[3, -1, -1, -1]] * 6))),
 ]
 IDS = [f"{i}-{case[0]}" for i, case in enumerate(CASES)]
 ISSUE_CODES = {"softmax-before-cross-entropy", "probabilities-to-bce-with-logits", "scores-to-nll",
@@ -254,12 +343,12 @@ ISSUE_CODES = {"softmax-before-cross-entropy", "probabilities-to-bce-with-logits
                "weighted-mean-denominator", "class-index-out-of-range"}
 
 
-def torch_call(loss, x, y, options):
+def torch_call(loss, args, options):
     """Run the call in torch; True when torch refuses it (its warnings are swallowed)."""
-    return torch_refusal(loss, x, y, options) is not None
+    return torch_refusal(loss, args, options) is not None
 
 
-def torch_refusal(loss, x, y, options):
+def torch_refusal(loss, args, options):
     """torch's error message for the call, or None when torch accepts it."""
     if isinstance(loss, str):
         fn = functools.partial(getattr(F, loss), **options)
@@ -270,7 +359,7 @@ def torch_refusal(loss, x, y, options):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            fn(x, y)
+            fn(*args)
         except Exception as error:                     # noqa: BLE001 - any refusal counts
             return str(error)
     return None
@@ -291,7 +380,7 @@ def test_every_issue_code_has_a_case():
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_finding_fires_and_matches_torch(case):
     code, severity, bad, _ = case
-    found = diagnose(bad[0], bad[1], bad[2], **bad[3])
+    found = diagnose(bad[0], *bad[1], **bad[2])
     assert code in codes(found, severity), f"expected {severity} {code}, got {found}"
     # 'error' exactly when torch refuses the call
     refusal = torch_refusal(*bad)
@@ -307,7 +396,7 @@ def test_finding_fires_and_matches_torch(case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_corrected_call_is_quiet(case):
     code, severity, _, good = case
-    found = diagnose(good[0], good[1], good[2], **good[3])
+    found = diagnose(good[0], *good[1], **good[2])
     assert code not in codes(found)
     assert not serious(found), f"corrected call still gives {found}"
     assert not torch_call(*good)
@@ -435,7 +524,7 @@ FORBIDDEN_ZH = ("二分类交叉熵", "类别下标", "小批量", "对数几率
 
 def all_findings():
     for _, _, bad, _ in CASES:
-        yield from diagnose(bad[0], bad[1], bad[2], **bad[3])
+        yield from diagnose(bad[0], *bad[1], **bad[2])
 
 
 def test_messages_in_both_languages_with_the_book_terms():
@@ -490,7 +579,7 @@ def test_random_cross_entropy_calls_are_quiet(case, data):
         y.view(-1)[1:][torch.rand(y.numel() - 1, generator=g) < 0.3] = -100
     found = diagnose("cross_entropy", x, y, **options)
     assert not serious(found), found
-    assert not torch_call("cross_entropy", x, y, options)
+    assert not torch_call("cross_entropy", (x, y), options)
 
 
 @given(logits(min_classes=1), st.sampled_from(REDUCTIONS))
@@ -531,7 +620,7 @@ def test_random_binary_calls_are_quiet(case, reduction, with_pos_weight):
         p = x.clamp(-12, 12).to(dtype).sigmoid()
         found = diagnose(nn.BCELoss(reduction=reduction), p, y.to(dtype))
         assert not serious(found), found
-        assert not torch_call(nn.BCELoss(reduction=reduction), p, y.to(dtype), {})
+        assert not torch_call(nn.BCELoss(reduction=reduction), (p, y.to(dtype)), {})
 
 
 @given(elementwise(), st.sampled_from(["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"]),
@@ -594,3 +683,173 @@ def test_float16_threshold_in_the_clamp_message():
     found = diagnose("binary_cross_entropy", torch.sigmoid(grid), torch.zeros_like(grid))
     assert codes(found) == ["bce-log-clamped"]
     assert f"about {first_one:.1f}" in found[0].message and f"{first_one:.1f}" in found[0].message_zh
+
+
+# --- The losses with more than two tensors, and what the new messages claim ------------------
+
+def test_positional_arguments_follow_torch_order():
+    # extra positionals fill the options in torch's order, as F.cross_entropy(x, y, w) does
+    assert codes(diagnose(F.cross_entropy, Z, Y, W)) == codes(diagnose(F.cross_entropy, Z, Y,
+                                                                        weight=W))
+    assert codes(diagnose("ctc_loss", LP, CT, IL, TL, 5)) == ["ctc-blank-range"]
+    with pytest.raises(TypeError, match="at most 7 positional"):
+        diagnose("margin_ranking_loss", X1, X2, PM, 0.5, None, None, "mean", "extra")
+    with pytest.raises(TypeError, match="multiple values for argument 'input_lengths'"):
+        diagnose("ctc_loss", LP, CT, IL, TL, input_lengths=IL)
+
+
+def test_zero_target_terms_are_what_the_messages_say():
+    """A target of 0 in the ±1 losses: the term each message names, computed by torch."""
+    x, zeros = Z[:, 0], torch.zeros(6)
+    torch.testing.assert_close(F.soft_margin_loss(x, zeros, reduction="none"),
+                               torch.full((6,), float(np.log(2))))
+    torch.testing.assert_close(F.hinge_embedding_loss(x, zeros, margin=1.0, reduction="none"),
+                               x + (1.0 - x).clamp_min(0))
+    torch.testing.assert_close(F.margin_ranking_loss(X1, X2, zeros, margin=0.3,
+                                                     reduction="none"), torch.full((6,), 0.3))
+    torch.testing.assert_close(F.cosine_embedding_loss(Z, Z.flip(0), zeros, margin=-0.5,
+                                                       reduction="none"), torch.zeros(6))
+    for name, args in [("soft_margin_loss", (x, zeros)), ("hinge_embedding_loss", (x, zeros)),
+                       ("margin_ranking_loss", (X1, X2, zeros)),
+                       ("cosine_embedding_loss", (Z, Z.flip(0), zeros))]:
+        assert codes(diagnose(name, *args)) == ["zero-one-target"], name
+
+
+def test_ctc_frames_needed_count_the_repeats():
+    """'1 2 2' needs 4 frames (a blank between the 2s): inf at 3, finite at 4.
+
+    zero_infinity=True turns the inf into 0."""
+    def loss(frames, **options):
+        return F.ctc_loss(LP, CT, torch.tensor([frames, 8]), TL, reduction="none", **options)[0]
+    assert loss(3).isinf() and loss(4).isfinite()
+    assert loss(3, zero_infinity=True) == 0
+    found = diagnose("ctc_loss", LP, CT, torch.tensor([3, 8]), TL)
+    assert "3 frames for 3 labels, 4 with a blank" in found[0].message
+    # unnormalised log_probs: torch returns a number below 0, which no NLL can be
+    assert F.ctc_loss(LP.exp(), CT, IL, TL) < 0
+
+
+def test_multilabel_labels_after_the_first_minus_one_are_ignored():
+    padded = torch.tensor([[3, -1, 1, 0]] * 6)
+    cut = torch.tensor([[3, -1, -1, -1]] * 6)
+    torch.testing.assert_close(F.multilabel_margin_loss(Z, padded, reduction="none"),
+                               F.multilabel_margin_loss(Z, cut, reduction="none"))
+    found = diagnose("multilabel_margin_loss", Z, padded)
+    assert "12 label(s) after it" in found[0].message and "12 个标签" in found[0].message_zh
+
+
+# --- Random correct calls of the newer losses: no error, no warning -------------------------
+
+@st.composite
+def ctc_calls(draw):
+    g = seed(draw)
+    n, c = draw(st.integers(1, 4)), draw(st.integers(2, 6))
+    blank = draw(st.integers(0, c - 1))
+    dtype = draw(st.sampled_from([torch.float32, torch.float64]))
+    labels = [x for x in range(c) if x != blank]
+    seqs = [draw(st.lists(st.sampled_from(labels), max_size=5)) for _ in range(n)]
+    need = [len(s) + sum(a == b for a, b in zip(s, s[1:])) for s in seqs]
+    il = [need[i] + draw(st.integers(0, 3)) for i in range(n)]
+    t = max(il + [1]) + draw(st.integers(0, 2))
+    scale = draw(st.sampled_from([0.5, 1.0, 5.0]))
+    lp = (torch.randn(t, n, c, generator=g, dtype=torch.float64) * scale).log_softmax(2).to(dtype)
+    tl = [len(s) for s in seqs]
+    if draw(st.booleans()):                                          # padded (N, S)
+        width = max(tl + [0]) + draw(st.integers(0, 2))
+        targets = torch.tensor([s + [blank] * (width - len(s)) for s in seqs],
+                               dtype=torch.long).reshape(n, width)
+    else:                                                            # concatenated
+        targets = torch.tensor([x for s in seqs for x in s], dtype=torch.long)
+    if draw(st.booleans()):                                          # padding frames: zeros
+        lp = lp.clone()
+        for i, frames in enumerate(il):
+            lp[frames:, i] = 0
+    return lp, targets, torch.tensor(il), torch.tensor(tl), blank
+
+
+@given(ctc_calls(), st.sampled_from(REDUCTIONS), st.booleans())
+@SETTINGS
+def test_random_ctc_calls_are_quiet(case, reduction, zero_infinity):
+    lp, targets, il, tl, blank = case
+    options = {"blank": blank, "reduction": reduction, "zero_infinity": zero_infinity}
+    found = diagnose("ctc_loss", lp, targets, il, tl, **options)
+    assert not serious(found), found
+    assert not torch_call("ctc_loss", (lp, targets, il, tl), options)
+
+
+@given(elementwise(), st.sampled_from(REDUCTIONS), st.booleans(),
+       st.sampled_from([0.1, 1.0, 10.0, 1000.0]))
+@SETTINGS
+def test_random_poisson_calls_are_quiet(case, reduction, log_input, scale):
+    x, _, g, dtype = case
+    rates = (torch.rand(x.shape, generator=g, dtype=torch.float64) + 0.05) * scale
+    counts = torch.poisson(rates, generator=g).to(dtype)
+    given_input = (rates.log() if log_input else rates).to(dtype)
+    if dtype == torch.float16 and not log_input:
+        given_input = given_input.clamp_max(60000)
+    found = diagnose(nn.PoissonNLLLoss(log_input=log_input, reduction=reduction),
+                     given_input, counts)
+    assert not serious(found), found
+
+
+@given(elementwise(), st.sampled_from(["margin_ranking_loss", "cosine_embedding_loss",
+                                       "hinge_embedding_loss", "soft_margin_loss"]),
+       st.sampled_from(REDUCTIONS))
+@SETTINGS
+def test_random_pm_one_calls_are_quiet(case, name, reduction):
+    x, y, g, dtype = case
+    pm = (2 * (y > 0.5).to(torch.float64) - 1).to(dtype)
+    x = x.to(dtype)
+    if name == "margin_ranking_loss":
+        args = (x.reshape(-1), x.reshape(-1).flip(0), pm.reshape(-1))
+    elif name == "cosine_embedding_loss":
+        flat = x.reshape(x.shape[0], -1)
+        args = (flat, flat.flip(0), pm.reshape(x.shape[0], -1)[:, 0])
+    else:
+        args = (x.abs() if name == "hinge_embedding_loss" else x, pm)
+    found = diagnose(name, *args, reduction=reduction)
+    assert not serious(found), found
+    assert not torch_call(name, args, {"reduction": reduction})
+
+
+@given(logits(min_classes=1), st.sampled_from(REDUCTIONS), st.sampled_from([1, 2, 2.0]),
+       st.booleans())
+@SETTINGS
+def test_random_multi_margin_calls_are_quiet(case, reduction, p, multilabel):
+    x, y, g, dtype = case
+    x = x.float() if dtype == torch.float16 else x       # no float16 kernel on the CPU
+    x, y = x.reshape(x.shape[0], x.shape[1], -1)[..., 0], y.reshape(y.shape[0], -1)[:, 0]
+    if multilabel:                                   # labels, then -1 to the end of the row
+        c = x.shape[1]
+        k = torch.randint(0, c + 1, (x.shape[0],), generator=g)
+        perm = torch.stack([torch.randperm(c, generator=g) for _ in range(x.shape[0])])
+        y = torch.where(torch.arange(c) < k[:, None], perm, -1)
+        name, options = "multilabel_margin_loss", {"reduction": reduction}
+    else:
+        name, options = "multi_margin_loss", {"reduction": reduction, "p": p}
+    found = diagnose(name, x, y, **options)
+    assert not found, found
+    assert not torch_call(name, (x, y), options)
+
+
+@given(st.sampled_from(["ctc_loss", "margin_ranking_loss", "cosine_embedding_loss",
+                        "triplet_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
+                        "poisson_nll_loss"]),
+       garbage(), garbage(), garbage(), garbage(), st.data())
+@SETTINGS
+def test_diagnose_never_raises_on_bad_tensors_of_the_newer_losses(name, x, y, third, fourth,
+                                                                   data):
+    more = (third, fourth) if name == "ctc_loss" else (third,) if name in (
+        "margin_ranking_loss", "cosine_embedding_loss", "triplet_margin_loss") else ()
+    if name == "ctc_loss" and data.draw(st.booleans()):
+        more = tuple(np.asarray(m).tolist() for m in more)         # lists, not tensors
+    options = {}
+    if name == "ctc_loss":
+        options = {"blank": data.draw(st.sampled_from([0, 1, -1, 9])),
+                   "zero_infinity": data.draw(st.booleans())}
+    elif name == "poisson_nll_loss":
+        options = {"log_input": data.draw(st.booleans())}
+    elif name == "multi_margin_loss":
+        options = {"p": data.draw(st.sampled_from([1, 2, 3, 0.5]))}
+    found = diagnose(name, x, y, *more, **options)
+    assert all(isinstance(f, Finding) for f in found)

@@ -12,6 +12,13 @@ Decisions, documented once:
   function (its ``__name__``), a class (its ``__name__``), an instance (its class's name,
   with its options read from its attributes), or a ``functools.partial`` of a function.
   An unknown name raises ``ValueError``.
+- The tensors go in torch's positional order: ``diagnose(loss, input, target)``, and for the
+  losses that take more, ``diagnose("margin_ranking_loss", input1, input2, target)``,
+  ``diagnose("triplet_margin_loss", anchor, positive, negative)``,
+  ``diagnose("ctc_loss", log_probs, targets, input_lengths, target_lengths)``. Further
+  positional arguments fill the loss's options in the torch function's order (as torch
+  itself would); too many, or one given twice, raise ``TypeError`` like any Python call.
+  A tensor the loss needs and the call leaves out is a ``missing-argument`` error.
 - ``input`` and ``target`` are read through ``lossref._validation.asarray`` (CPU or GPU torch
   tensors with or without ``requires_grad``, NumPy arrays, lists). Something that is not a
   numeric array (strings, ragged lists, objects) raises ``TypeError``. Every other problem,
@@ -54,6 +61,7 @@ _REGRESSION = "book/en/09_regression"
 _DISTRIBUTIONS = "book/en/10_distributions"
 _MARGINS = "book/en/11_margins_rankings"
 _MULTI_MARGINS = "book/en/12_multi_margins"
+_CTC = "book/en/13_ctc"
 _TROUBLE = "book/en/15_troubleshooting"
 
 
@@ -158,6 +166,14 @@ _CLASSES = {
     "TripletMarginLoss": "triplet_margin_loss",
     "TripletMarginWithDistanceLoss": "triplet_margin_with_distance_loss", "CTCLoss": "ctc_loss",
 }
+
+
+_THIRD = {"margin_ranking_loss": "target", "cosine_embedding_loss": "target",
+          "triplet_margin_loss": "negative", "triplet_margin_with_distance_loss": "negative"}
+"""Losses whose torch function takes three tensors, and the name of the third."""
+
+_REQUIRED = {"ctc_loss": ("input_lengths", "target_lengths")}
+"""Options without a default: torch raises TypeError without them."""
 
 
 def _loss_name(name: str) -> str:
@@ -273,7 +289,7 @@ class _Report:
 # ---------------------------------------------------------------------------------------
 # The entry point.
 
-def diagnose(loss: Any, input: Any, target: Any, **options: Any) -> list[Finding]:
+def diagnose(loss: Any, input: Any, target: Any, *more: Any, **options: Any) -> list[Finding]:
     """Name the misuse behind a surprising loss value, without running the loss.
 
     Parameters
@@ -285,6 +301,11 @@ def diagnose(loss: Any, input: Any, target: Any, **options: Any) -> list[Finding
     input, target : array_like
         What the loss would get: NumPy arrays, lists, or torch tensors (with or without
         ``requires_grad``).
+    *more : array_like
+        The rest of torch's positional arguments, in torch's order: the third tensor of
+        ``margin_ranking_loss``, ``cosine_embedding_loss`` (``target``) and the triplet
+        losses (``negative``); ``input_lengths, target_lengths`` of ``ctc_loss``; then the
+        options, as torch's signature orders them.
     **options
         The loss's own keyword arguments (``weight``, ``ignore_index``, ``reduction``,
         ``pos_weight``, ``label_smoothing``, ``log_target``, ...); they override an
@@ -301,7 +322,8 @@ def diagnose(loss: Any, input: Any, target: Any, **options: Any) -> list[Finding
     ValueError
         ``loss`` is not a loss ``diagnose`` knows (``from lossref.diagnose import LOSSES``).
     TypeError
-        ``input``, ``target`` or an array option cannot be read as a numeric array.
+        ``input``, ``target`` or an array option cannot be read as a numeric array; more
+        positional arguments than the loss takes; an option given twice.
 
     Examples
     --------
@@ -314,11 +336,21 @@ def diagnose(loss: Any, input: Any, target: Any, **options: Any) -> list[Finding
     ['softmax-before-cross-entropy']
     >>> [f.code for f in diagnose("nll_loss", logits, np.array([0, 1]))]
     ['scores-to-nll']
+    >>> [f.code for f in diagnose("margin_ranking_loss", [0.5, 2.0], [1.0, 0.3], [0.0, 1.0])]
+    ['zero-one-target']
     """
     name, options = _resolve(loss, options)
+    options = _positional(name, more, options)
     x, y = _read(input, "input"), _read(target, "target")
     report = _Report()
     reduction = _check_options(report, name, options)
+    for needed in _REQUIRED.get(name, ()) + ((_THIRD[name],) if name in _THIRD else ()):
+        if options.get(needed) is None:
+            report.add("missing-argument", "error", _TROUBLE,
+                       f"{name} needs {needed}, and the call does not give it (torch raises "
+                       f"TypeError).",
+                       f"{name} 需要 {needed}，而这次调用没有传（torch 会抛出 TypeError）。")
+            return report.findings()
     if not _is_float(x):
         _integer_input(report, name, x)
     else:
@@ -326,11 +358,27 @@ def diagnose(loss: Any, input: Any, target: Any, **options: Any) -> list[Finding
     return report.findings()
 
 
+def _positional(name: str, more: tuple, options: dict) -> dict:
+    """Positional arguments after ``input, target`` as keywords, in torch's order."""
+    if not more:
+        return options
+    slots = ((_THIRD[name],) if name in _THIRD else ()) + LOSSES[name]
+    if len(more) > len(slots):
+        raise TypeError(f"diagnose: {name} takes at most {2 + len(slots)} positional "
+                        f"arguments after the loss ({len(more) + 2} given)")
+    out = dict(options)
+    for slot, value in zip(slots, more):
+        if slot in options:
+            raise TypeError(f"diagnose: {name} got multiple values for argument '{slot}'")
+        out[slot] = value
+    return out
+
+
 def _check_options(r: _Report, name: str, options: dict) -> str:
     """Unknown options, the reduction (legacy arguments resolved); returns the reduction."""
     allowed = LOSSES[name]
     for option in options:
-        if option not in allowed:
+        if option not in allowed and option != _THIRD.get(name):
             r.add("unknown-option", "error", _TROUBLE,
                   f"{name}() got an unexpected keyword argument '{option}' (torch raises "
                   f"TypeError); it takes {', '.join(allowed)}.",
@@ -374,7 +422,8 @@ def _check_options(r: _Report, name: str, options: dict) -> str:
     return reduction
 
 
-_SCALAR_OPTIONS = {"ignore_index": int, "blank": int, "p": int, "label_smoothing": float,
+# p is a float: triplet_margin_loss takes any norm degree, multi_margin_loss accepts 2.0
+_SCALAR_OPTIONS = {"ignore_index": int, "blank": int, "p": float, "label_smoothing": float,
                    "beta": float, "delta": float, "margin": float, "eps": float}
 
 
@@ -1011,21 +1060,45 @@ def _kl_div(r: _Report, name: str, x: _Arr, y: _Arr, options: dict, reduction: s
 def _signed_target(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
                    reduction: str) -> None:
     """hinge_embedding_loss, soft_margin_loss: targets are 1 or -1."""
+    _zero_one_target(r, name, y)
+    _same_shape(r, name, x, y, refuses=name != "hinge_embedding_loss", chapter=_MARGINS)
+
+
+# What a target of 0 does in each ±1 loss (checked against torch in the tests).
+_ZERO_TERM = {
+    "soft_margin_loss": ("its term is log 2 whatever the input, with no gradient",
+                         "这一项不论输入是什么都等于 log 2，没有梯度"),
+    "hinge_embedding_loss": ("it gets both terms, x + max(0, margin - x)",
+                             "它同时得到两项：x + max(0, margin - x)"),
+    "margin_ranking_loss": ("its term is max(0, margin) whatever the inputs, with no gradient",
+                            "这一项不论输入是什么都等于 max(0, margin)，没有梯度"),
+    "cosine_embedding_loss": ("its term is 0 whatever the inputs: that pair is not trained",
+                              "这一项不论输入是什么都是 0：这一对不参与训练"),
+}
+
+
+def _zero_one_target(r: _Report, name: str, y: _Arr) -> None:
+    """Targets of 0 and 1 where the loss expects 1 and -1: torch accepts them silently."""
     t = y.a
     if t.size and np.isin(t, (0, 1)).all() and (t == 0).any():
-        soft = name == "soft_margin_loss"
+        en, zh = _ZERO_TERM[name]
         r.add("zero-one-target", "warning", _MARGINS,
-              f"the target holds 0 and 1, but {name} expects 1 and -1: a 0 is neither class"
-              + (" (its term is log 2 whatever the input)" if soft else "")
-              + ". Map with 2 * target - 1.",
-              f"target 是 0 和 1，而 {name} 要求 1 和 -1：0 不属于任何一类"
-              + ("（这一项不论输入是什么都等于 log 2）" if soft else "")
-              + "。用 2 * target - 1 转换。")
-    _same_shape(r, name, x, y, refuses=name != "hinge_embedding_loss", chapter=_MARGINS)
+              f"the target holds 0 and 1, but {name} expects 1 and -1: torch accepts a 0 "
+              f"without complaint, and {en}. Map with 2 * target - 1.",
+              f"target 是 0 和 1，而 {name} 要求 1 和 -1：torch 照样接受 0，而{zh}。"
+              f"用 2 * target - 1 转换。")
+
+
+def _pair_target(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
+                 reduction: str) -> None:
+    """margin_ranking_loss, cosine_embedding_loss: the third tensor holds 1 or -1."""
+    _zero_one_target(r, name, _read(options["target"], "target"))
 
 
 def _multilabel_margin(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
                        reduction: str) -> None:
+    if _float16(r, name, x):
+        return
     t = y.a
     n_classes = x.a.shape[-1] if x.a.ndim else 0
     if t.shape == x.a.shape and n_classes >= 3 and t.size and np.isin(t, (0, 1)).all():
@@ -1037,6 +1110,8 @@ def _multilabel_margin(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
               "target 是 0/1 矩阵（多热编码），而 multilabel_margin_loss 把每一行读作以 -1 "
               "结尾的类别索引：[0, 1, 1] 表示类别 0 和 1，而不是标签 1 和 2。0/1 目标请用 "
               "multilabel_soft_margin_loss，或改写成以 -1 补齐的索引。")
+        return
+    _multilabel_padding(r, x, y)
 
 
 def _multilabel_soft_margin(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
@@ -1062,6 +1137,312 @@ def _gaussian_nll(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
     _same_shape(r, name, x, y, refuses=False, chapter=_DISTRIBUTIONS)
 
 
+def _poisson_nll(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
+                 reduction: str) -> None:
+    a = x.a.astype(np.float64)
+    t = y.a.astype(np.float64)
+    finite = a[np.isfinite(a)]
+    counts = t[np.isfinite(t)]
+    log_input = bool(options.get("log_input", True))
+    if log_input and finite.size >= 4 and counts.size and finite.min() >= 0:
+        # exp(input) would be rates ≥ e³ ≈ 20 times the largest count: no fitted log-rate
+        # is that far off, a rate passed as its own logarithm is.
+        ceiling = np.log(max(counts.max(), 0.0) + 1.0) + 3.0
+        if finite.max() > ceiling:
+            r.add("poisson-rates-with-log-input", "warning", _DISTRIBUTIONS,
+                  f"log_input=True (the default) reads the input as log-rates, but it is >= 0 "
+                  f"everywhere and reaches {_fmt(finite.max())}: exp of that is a rate of "
+                  f"{_fmt(np.exp(min(finite.max(), 700.0)))} against counts of at most "
+                  f"{_fmt(counts.max())}. These look like rates: pass log_input=False, or "
+                  f"give the log of the rates.",
+                  f"log_input=True（默认值）把 input 当作对数速率，但它处处 >= 0，最大到 "
+                  f"{_fmt(finite.max())}：取 exp 后速率是 {_fmt(np.exp(min(finite.max(), 700.0)))}，"
+                  f"而计数最多只有 {_fmt(counts.max())}。它们看起来是速率本身：请传 "
+                  f"log_input=False，或改传速率的对数。")
+    elif not log_input and (finite < 0).any():
+        n = int((finite < 0).sum())
+        r.add("poisson-negative-rates", "warning", _DISTRIBUTIONS,
+              f"log_input=False reads the input as rates, but {n} value(s) are negative: "
+              f"log(input + eps) of a negative rate is nan. If these are log-rates, pass "
+              f"log_input=True (the default).",
+              f"log_input=False 把 input 当作速率，但有 {n} 个值是负数：负速率的 "
+              f"log(input + eps) 是 nan。如果它们是对数速率，请传 log_input=True（默认值）。")
+    _same_shape(r, name, x, y, refuses=False, chapter=_DISTRIBUTIONS)
+
+
+def _float16(r: _Report, name: str, x: _Arr) -> bool:
+    """ctc_loss, multi_margin_loss, multilabel_margin_loss: no float16 kernel on the CPU."""
+    if x.a.dtype != np.float16:
+        return False
+    r.add("float16-not-supported", "error", _TROUBLE,
+          f"input is float16: torch's CPU kernel for {name} refuses it (\"not implemented for "
+          f"'Half'\"). Compute this loss in float32: input.float().",
+          f"input 是 float16：torch 在 CPU 上的 {name} 实现不支持它（\"not implemented for "
+          f"'Half'\"）。请在 float32 中计算这个损失：input.float()。")
+    return True
+
+
+def _multi_margin(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
+                  reduction: str) -> None:
+    half = _float16(r, name, x)
+    p = options.get("p", 1)
+    if p not in (1, 2):
+        r.add("multi-margin-p", "error", _MULTI_MARGINS,
+              f"p={p!r}: torch raises \"only p == 1 and p == 2 supported\" (p is the power "
+              f"of each hinge term, not a norm).",
+              f"p={p!r}：torch 报错 \"only p == 1 and p == 2 supported\"（p 是每个铰链项的"
+              f"幂次，不是范数）。")
+    a, t = x.a, y.a
+    if half or a.ndim not in (1, 2) or a.size == 0:
+        return
+    n_classes = a.shape[-1]
+    expected = (a.shape[0],) if a.ndim == 2 else ((), (1,))
+    if (a.ndim == 2 and t.shape != expected) or (a.ndim == 1 and t.shape not in expected):
+        return                                   # torch's shape message; lossref names it
+    if _is_float(y) or (y.typed and y.a.dtype != np.int64):
+        if y.typed:
+            r.add("non-long-class-indices", "error", _MULTI_MARGINS,
+                  f"target has dtype {y.dtype}: multi_margin_loss takes class indices as "
+                  f"int64 only (torch: \"expected scalar type Long but found "
+                  f"{_torch_type(t)}\"). Use target.long().",
+                  f"target 的 dtype 是 {y.dtype}：multi_margin_loss 的类别索引只接受 int64"
+                  f"（torch 报错 \"expected scalar type Long but found {_torch_type(t)}\"）。"
+                  f"用 target.long() 转换。")
+            return
+        if not (np.isfinite(t).all() and np.all(t == np.round(t))):
+            return
+    idx = t.astype(np.int64).reshape(-1)
+    bad = (idx < 0) | (idx >= n_classes)
+    if bad.any():
+        value = int(idx[bad][0])
+        r.add("class-index-out-of-range", "error", _MULTI_MARGINS,
+              f"target {value} is outside [0, {n_classes - 1}]: torch raises \"target out of "
+              f"range\" ({int(bad.sum())} such target(s)).",
+              f"目标 {value} 不在 [0, {n_classes - 1}] 内：torch 报错 \"target out of range\""
+              f"（共 {int(bad.sum())} 个这样的目标）。")
+
+
+def _multilabel_padding(r: _Report, x: _Arr, y: _Arr) -> None:
+    """multilabel_margin_loss: labels out of range, and labels after the first -1."""
+    a, t = x.a, y.a
+    if a.ndim not in (1, 2) or t.shape != a.shape or not t.size or _is_float(y) \
+            or not np.issubdtype(t.dtype, np.integer):
+        return
+    n_classes = a.shape[-1]
+    bad = (t < -1) | (t >= n_classes)
+    if bad.any():
+        value = int(t[bad][0])
+        r.add("class-index-out-of-range", "error", _MULTI_MARGINS,
+              f"target label {value} is outside [0, {n_classes - 1}] (and is not the -1 that "
+              f"ends a row): torch raises \"argument #2 'target' is out of range\".",
+              f"目标标签 {value} 不在 [0, {n_classes - 1}] 内（也不是结束一行的 -1）："
+              f"torch 报错 \"argument #2 'target' is out of range\"。")
+        return
+    rows = t.reshape(-1, n_classes)
+    ended = np.cumsum(rows == -1, axis=1) > 0
+    after = ended & (rows != -1)
+    if after.any():
+        n_rows = int(after.any(axis=1).sum())
+        r.add("multilabel-margin-padding", "info", _MULTI_MARGINS,
+              f"{n_rows} target row(s) hold labels after the first -1: the first -1 ends the "
+              f"row's labels, and the {int(after.sum())} label(s) after it are ignored.",
+              f"有 {n_rows} 行目标在第一个 -1 之后还有标签：第一个 -1 就结束了这一行的标签，"
+              f"其后的 {int(after.sum())} 个标签都被忽略。")
+
+
+def _ctc(r: _Report, name: str, x: _Arr, y: _Arr, options: dict, reduction: str) -> None:
+    lp = x.a
+    if _float16(r, name, x):
+        return
+    if lp.ndim not in (2, 3) or lp.size == 0:
+        r.add("ctc-lengths", "error", _CTC,
+              f"log_probs of shape {lp.shape}: ctc_loss needs a non-empty (T, N, C) array, or "
+              f"(T, C) for one sequence (torch raises).",
+              f"log_probs 的形状是 {lp.shape}：ctc_loss 需要非空的 (T, N, C) 数组，单个序列时"
+              f"是 (T, C)（torch 报错）。")
+        return
+    batched = lp.ndim == 3
+    lp3 = lp if batched else lp[:, None, :]
+    n_frames, batch, n_classes = lp3.shape
+    blank = options.get("blank", 0)
+    if not 0 <= blank < n_classes:
+        r.add("ctc-blank-range", "error", _CTC,
+              f"blank={blank} with {n_classes} classes: torch raises \"blank must be in label "
+              f"range\" [0, {n_classes - 1}].",
+              f"blank={blank}，而类别数是 {n_classes}：torch 报错 \"blank must be in label "
+              f"range\"，应在 [0, {n_classes - 1}] 内。")
+        return
+    lengths = _ctc_lengths(r, lp3, y, options, batched)
+    if lengths is None:
+        return
+    il, tl, labels = lengths
+    zero_infinity = bool(options.get("zero_infinity", False))
+    out = [n for n, seq in enumerate(labels) if ((seq < 0) | (seq >= n_classes)).any()]
+    if out:
+        seq = labels[out[0]]
+        value = int(seq[(seq < 0) | (seq >= n_classes)][0])
+        r.add("ctc-label-out-of-range", "warning", _CTC,
+              f"target label {value} (sequence {out[0]}) is outside [0, {n_classes - 1}]: "
+              f"torch does not check, reads memory outside log_probs and returns a "
+              f"meaningless number ({len(out)} sequence(s) affected).",
+              f"目标标签 {value}（第 {out[0]} 个序列）不在 [0, {n_classes - 1}] 内：torch 不"
+              f"检查，会读到 log_probs 之外的内存，返回一个没有意义的数（共 {len(out)} 个序列）。")
+        return
+    with_blank = [n for n, seq in enumerate(labels) if (seq == blank).any()]
+    if with_blank:
+        r.add("ctc-blank-in-targets", "warning", _CTC,
+              f"{len(with_blank)} target sequence(s) contain the blank label {blank} (e.g. "
+              f"sequence {with_blank[0]}): the blank means \"no label\" and must not appear "
+              f"in targets. torch's CPU kernel does not check and returns a number, but it is "
+              f"the loss of no label sequence (collapsing removes every blank). Shift the "
+              f"labels so that the blank has a class of its own.",
+              f"有 {len(with_blank)} 个目标序列含有空白符 {blank}（例如第 {with_blank[0]} "
+              f"个序列）：空白符表示“没有标签”，不能出现在目标里。torch 的 CPU 实现不检查，"
+              f"照样返回一个数，但它不是任何标签序列的损失（折叠时所有空白符都会被删掉）。"
+              f"请平移标签，让空白符单独占一个类别。")
+    else:
+        need = np.array([seq.size + int((seq[1:] == seq[:-1]).sum()) for seq in labels],
+                        dtype=np.int64)
+        short = il < need
+        if short.any():
+            n = int(np.argmax(short))
+            if zero_infinity:
+                r.add("ctc-input-too-short", "info", _CTC,
+                      f"{int(short.sum())} sequence(s) have fewer frames than their target "
+                      f"needs (sequence {n}: {int(il[n])} frames for {int(tl[n])} labels, "
+                      f"{int(need[n])} with a blank between repeats). zero_infinity=True "
+                      f"turns their infinite loss into 0: they add nothing and get no "
+                      f"gradient.",
+                      f"有 {int(short.sum())} 个序列的帧数少于目标所需（第 {n} 个序列：{int(il[n])} "
+                      f"帧对 {int(tl[n])} 个标签，重复标签之间要插入空白符，共需 {int(need[n])} 帧）。"
+                      f"zero_infinity=True 把它们的无穷大损失变成 0：这些序列不贡献损失，也没有"
+                      f"梯度。")
+            else:
+                r.add("ctc-input-too-short", "warning", _CTC,
+                      f"{int(short.sum())} sequence(s) have fewer frames than their target "
+                      f"needs (sequence {n}: {int(il[n])} frames for {int(tl[n])} labels, "
+                      f"{int(need[n])} with a blank between repeats): no alignment exists, "
+                      f"their loss is inf" + ("" if reduction == "none" else
+                                              f", and so is the '{reduction}'")
+                      + ". Check the lengths, or pass zero_infinity=True to drop them.",
+                      f"有 {int(short.sum())} 个序列的帧数少于目标所需（第 {n} 个序列：{int(il[n])} "
+                      f"帧对 {int(tl[n])} 个标签，重复标签之间要插入空白符，共需 {int(need[n])} 帧）："
+                      f"不存在任何对齐，它们的损失是 inf"
+                      + ("" if reduction == "none" else f"，'{reduction}' 归约后也是 inf")
+                      + "。请检查长度，或传 zero_infinity=True 丢弃这些序列。")
+    _ctc_log_probs(r, lp3, il, x.eps)
+
+
+def _ctc_lengths(r: _Report, lp3: np.ndarray, y: _Arr, options: dict, batched: bool):
+    """(input_lengths, target_lengths, label sequences), or None after an error finding."""
+    n_frames, batch, _ = lp3.shape
+    listed = [isinstance(options[k], (list, tuple)) for k in ("input_lengths", "target_lengths")]
+    if listed[0] != listed[1]:
+        _ctc_error(r, "one of input_lengths and target_lengths is a list, the other an array",
+                   "input_lengths 和 target_lengths 一个是列表，另一个是张量",
+                   None, " torch takes both as tensors or both as tuples of ints.",
+                   "torch 要求两者都是张量，或都是整数元组。")
+        return None
+    read = {}
+    for key in ("input_lengths", "target_lengths"):
+        arr = _read(options[key], key)
+        if not np.issubdtype(arr.a.dtype, np.integer) and arr.typed:
+            _ctc_error(r, f"{key} has dtype {arr.dtype}", f"{key} 的 dtype 是 {arr.dtype}",
+                       f"{key} must be integral")
+            return None
+        values = arr.a.reshape(-1)
+        if values.size != batch:
+            hint_en = hint_zh = ""
+            if batched and key == "input_lengths" and values.size == n_frames:
+                hint_en = (" It has one length per entry of dim 0: log_probs look batch-first "
+                           "(N, T, C); ctc_loss wants (T, N, C), log_probs.transpose(0, 1).")
+                hint_zh = ("它的长度个数等于 dim 0 的大小：log_probs 看起来是批次维在前的 "
+                           "(N, T, C)；ctc_loss 要的是 (T, N, C)，用 log_probs.transpose(0, 1)。")
+            _ctc_error(r, f"{key} holds {values.size} length(s) for a batch of {batch}",
+                       f"{key} 有 {values.size} 个长度，批大小却是 {batch}",
+                       f"{key} must be of size batch_size", hint_en, hint_zh)
+            return None
+        if not (np.isfinite(values).all() and np.all(values == np.round(values))):
+            _ctc_error(r, f"{key} holds fractions", f"{key} 中有小数",
+                       f"{key} must be integral")
+            return None
+        values = values.astype(np.int64)
+        if values.size and values.min() < 0:
+            _ctc_error(r, f"{key} holds {int(values.min())}", f"{key} 中有 {int(values.min())}",
+                       f"Expected {key} to have value at least 0, but got value "
+                       f"{int(values.min())}")
+            return None
+        if key == "input_lengths" and values.size and values.max() > n_frames:
+            _ctc_error(r, f"input_lengths holds {int(values.max())} for {n_frames} frames",
+                       f"input_lengths 中有 {int(values.max())}，而只有 {n_frames} 帧",
+                       f"Expected input_lengths to have value at most {n_frames}, but got "
+                       f"value {int(values.max())}")
+            return None
+        read[key] = values
+    il, tl = read["input_lengths"], read["target_lengths"]
+    tg = y.a
+    if not batched and tg.ndim == 1:
+        tg = tg[None, :]
+    if tg.ndim == 2:
+        longest = int(tl.max()) if tl.size else 0
+        if tg.shape[0] != batch or tg.shape[1] < longest:
+            _ctc_error(r, f"padded targets of shape {tg.shape} for {batch} sequence(s) of "
+                       f"up to {longest} labels",
+                       f"补齐的 targets 形状是 {tg.shape}，而有 {batch} 个序列、最长 {longest} "
+                       f"个标签", None)
+            return None
+        labels = [tg[n, :tl[n]] for n in range(batch)]
+    elif tg.ndim == 1:
+        if tg.size != int(tl.sum()):
+            _ctc_error(r, f"concatenated targets hold {tg.size} labels, target_lengths add up "
+                       f"to {int(tl.sum())}",
+                       f"拼接的 targets 有 {tg.size} 个标签，target_lengths 之和却是 "
+                       f"{int(tl.sum())}", None)
+            return None
+        labels = np.split(tg, np.cumsum(tl)[:-1])
+    else:
+        _ctc_error(r, f"targets have {tg.ndim} dimensions", f"targets 有 {tg.ndim} 维", None)
+        return None
+    with np.errstate(invalid="ignore"):
+        labels = [np.asarray(seq, dtype=np.float64) for seq in labels]
+    if any(not np.isfinite(seq).all() for seq in labels):
+        return None
+    return il, tl, [seq.astype(np.int64) for seq in labels]
+
+
+def _ctc_error(r: _Report, what_en: str, what_zh: str, said: str | None,
+               hint_en: str = "", hint_zh: str = "") -> None:
+    quote_en = f" (\"{said}\")" if said else ""
+    quote_zh = f"（\"{said}\"）" if said else ""
+    r.add("ctc-lengths", "error", _CTC,
+          f"{what_en}: torch refuses the call{quote_en}.{hint_en}",
+          f"{what_zh}：torch 会拒绝这次调用{quote_zh}。{hint_zh}")
+
+
+def _ctc_log_probs(r: _Report, lp3: np.ndarray, il: np.ndarray, eps: float) -> None:
+    """The frames within each input length must be log-probabilities (log_softmax output)."""
+    used = np.arange(lp3.shape[0])[:, None] < il[None, :]           # (T, N)
+    rows = lp3[used].astype(np.float64)                              # (frames, C)
+    if rows.size == 0:
+        return
+    # a float32 log_softmax cast to float64 is correct: judge at no finer than float16's
+    # rounding (raw scores and probabilities miss 1 by far more)
+    bad = ~_log_probability_rows(rows, max(eps, 2.0 ** -10)) & np.isfinite(rows).any(axis=-1)
+    if bad.any():
+        with np.errstate(all="ignore"):
+            sums = np.exp(_logsumexp_rows(rows[bad]))
+        r.add("ctc-not-log-softmax", "warning", _CTC,
+              f"{int(bad.sum())} of {rows.shape[0]} frame(s) are not log-probabilities (their "
+              f"exp sums to {_fmt(sums[0])} over the classes, not 1). ctc_loss does not "
+              f"normalise: the number it returns is no negative log-likelihood (it can be "
+              f"negative), and torch's backward assumes a log_softmax, so its gradient is not "
+              f"even the gradient of that number. Apply log_softmax over the classes (dim=-1).",
+              f"有 {int(bad.sum())}/{rows.shape[0]} 帧不是对数概率（取 exp 后沿类别求和为 "
+              f"{_fmt(sums[0])}，而不是 1）。ctc_loss 不做归一化：它返回的数不是负对数似然"
+              f"（可以是负数），而且 torch 的反向传播假定输入经过了 log_softmax，所以它给出的"
+              f"梯度甚至不是这个数的梯度。请沿类别维（dim=-1）做 log_softmax。")
+
+
 _CHECKS = {
     "cross_entropy": _classification,
     "nll_loss": _classification,
@@ -1074,4 +1455,8 @@ _CHECKS = {
     "multilabel_margin_loss": _multilabel_margin,
     "multilabel_soft_margin_loss": _multilabel_soft_margin,
     "gaussian_nll_loss": _gaussian_nll,
+    "poisson_nll_loss": _poisson_nll,
+    "margin_ranking_loss": _pair_target, "cosine_embedding_loss": _pair_target,
+    "multi_margin_loss": _multi_margin,
+    "ctc_loss": _ctc,
 }
