@@ -332,6 +332,20 @@ CASES = [
     ("class-index-out-of-range", "error",
      call(nn.MultiLabelMarginLoss(), Z, torch.tensor([[3, 0, -1, 4]] * 6)),
      call(nn.MultiLabelMarginLoss(), Z, torch.tensor([[3, 0, -1, -1]] * 6))),
+    ("non-positive-margin", "error",
+     call("triplet_margin_loss", Z, Z.flip(0), Z.roll(1, 0), margin=0.0),
+     call("triplet_margin_loss", Z, Z.flip(0), Z.roll(1, 0), margin=0.5)),
+    ("non-positive-margin", "error",
+     call(F.triplet_margin_with_distance_loss, Z, Z.flip(0), Z.roll(1, 0), margin=-1.0),
+     call(F.triplet_margin_with_distance_loss, Z, Z.flip(0), Z.roll(1, 0))),
+    ("missing-argument", "error",
+     call("gaussian_nll_loss", Z, T), call("gaussian_nll_loss", Z, T, torch.ones(6))),
+    ("var-shape", "error",
+     call(nn.GaussianNLLLoss(), Z, T, torch.ones(4)), call(nn.GaussianNLLLoss(), Z, T,
+                                                          torch.ones(1, 4))),
+    ("var-shape", "error",
+     call("gaussian_nll_loss", Z, T, var=torch.ones(6, 4, 1)),
+     call("gaussian_nll_loss", Z, T, var=1.0)),
     ("multilabel-margin-padding", "info",
      call(nn.MultiLabelMarginLoss(), Z, torch.tensor([[3, -1, 1, 0]] * 6)),
      call(nn.MultiLabelMarginLoss(), Z, torch.tensor([[3, -1, -1, -1]] * 6))),
@@ -853,3 +867,18 @@ def test_diagnose_never_raises_on_bad_tensors_of_the_newer_losses(name, x, y, th
         options = {"p": data.draw(st.sampled_from([1, 2, 3, 0.5]))}
     found = diagnose(name, x, y, *more, **options)
     assert all(isinstance(f, Finding) for f in found)
+
+
+@given(elementwise(), st.sampled_from(REDUCTIONS),
+       st.sampled_from(["same", "rows", "one", "float"]))
+@SETTINGS
+def test_random_gaussian_nll_calls_are_quiet(case, reduction, var_shape):
+    x, y, g, dtype = case
+    x, y = x.to(dtype), y.to(dtype)
+    shape = {"same": x.shape, "rows": x.shape[:-1],
+             "one": x.shape[:-1] + (1,)}.get(var_shape)
+    var = 0.5 if shape is None else (torch.rand(shape, generator=g, dtype=torch.float64)
+                                     + 0.1).to(dtype)
+    found = diagnose(nn.GaussianNLLLoss(reduction=reduction), x, y, var)
+    assert not serious(found), found
+    assert not torch_call(nn.GaussianNLLLoss(reduction=reduction), (x, y, var), {})

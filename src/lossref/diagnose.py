@@ -172,7 +172,7 @@ _THIRD = {"margin_ranking_loss": "target", "cosine_embedding_loss": "target",
           "triplet_margin_loss": "negative", "triplet_margin_with_distance_loss": "negative"}
 """Losses whose torch function takes three tensors, and the name of the third."""
 
-_REQUIRED = {"ctc_loss": ("input_lengths", "target_lengths")}
+_REQUIRED = {"ctc_loss": ("input_lengths", "target_lengths"), "gaussian_nll_loss": ("var",)}
 """Options without a default: torch raises TypeError without them."""
 
 
@@ -1134,6 +1134,17 @@ def _gaussian_nll(r: _Report, name: str, x: _Arr, y: _Arr, options: dict,
         r.add("negative-variance", "error", _DISTRIBUTIONS,
               "var has negative entries: torch raises \"var has negative entry/entries\".",
               "var 中有负数：torch 报错 \"var has negative entry/entries\"。")
+    elif var is not None and not isinstance(options["var"], (int, float)):
+        xs, vs = x.a.shape, var.a.shape
+        if not (vs == xs or vs == xs[:-1] or (len(vs) == len(xs) and sum(
+                b for a, b in zip(xs, vs) if a != b) == 1)):
+            r.add("var-shape", "error", _DISTRIBUTIONS,
+                  f"var has shape {vs} for input shape {xs}: torch raises \"var is of "
+                  f"incorrect size\". It takes the input's shape, input.shape[:-1] (one "
+                  f"variance per sample), or the input's shape with one dimension of size 1.",
+                  f"var 的形状是 {vs}，input 的形状是 {xs}：torch 报错 \"var is of incorrect "
+                  f"size\"。var 的形状应与 input 相同，或是 input.shape[:-1]（每个样本一个方差），"
+                  f"或是把 input 的某一维换成 1 的形状。")
     _same_shape(r, name, x, y, refuses=False, chapter=_DISTRIBUTIONS)
 
 
@@ -1443,6 +1454,15 @@ def _ctc_log_probs(r: _Report, lp3: np.ndarray, il: np.ndarray, eps: float) -> N
               f"梯度甚至不是这个数的梯度。请沿类别维（dim=-1）做 log_softmax。")
 
 
+def _triplet(r: _Report, name: str, x: _Arr, y: _Arr, options: dict, reduction: str) -> None:
+    margin = options.get("margin", 1.0)
+    if margin <= 0:
+        r.add("non-positive-margin", "error", _MARGINS,
+              f"margin={margin!r}: torch raises \"margin must be greater than 0\" for {name}.",
+              f"margin={margin!r}：{name} 的间隔必须是正数，torch 报错 \"margin must be greater "
+              f"than 0\"。")
+
+
 _CHECKS = {
     "cross_entropy": _classification,
     "nll_loss": _classification,
@@ -1459,4 +1479,5 @@ _CHECKS = {
     "margin_ranking_loss": _pair_target, "cosine_embedding_loss": _pair_target,
     "multi_margin_loss": _multi_margin,
     "ctc_loss": _ctc,
+    "triplet_margin_loss": _triplet, "triplet_margin_with_distance_loss": _triplet,
 }
