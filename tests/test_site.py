@@ -71,6 +71,23 @@ ENGLISH_CHROME = [
     r'<p class="component-author">\s*By ', r'© Copyright ', r"toggleHintShow = 'Click to show'",
 ]
 TIMEOUT_MS = 30_000
+#: Every text and tooltip of a page outside its content (the search results, the chapter list):
+#: what is left in the reader's language when the page is put in it.
+INTERFACE_TEXTS = """() => {
+  const skip = 'script, style, noscript, #search-results, nav.bd-docs-nav, article .cell';
+  const found = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const n = walker.currentNode, t = n.textContent.trim();
+    if (t && !n.parentElement.closest(skip)) found.add(t);
+  }
+  const names = ['title', 'aria-label', 'placeholder', 'alt', 'data-bs-title', 'data-bs-original-title'];
+  document.querySelectorAll(names.map((a) => `[${a}]`).join(', ')).forEach((el) => {
+    if (el.closest(skip)) return;
+    names.forEach((a) => { if (el.getAttribute(a)) found.add(el.getAttribute(a)); });
+  });
+  return [...found];
+}"""
 
 
 # --------------------------------------------------------------------------- the table of contents
@@ -81,6 +98,8 @@ CHAPTERS = [d for d in DOCNAMES if any(d.startswith(p) for p in LANG_OF)]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
 SITE_NAME = {"en": CONFIG["title"],
              **CONFIG["sphinx"]["config"].get("lossref_site_titles", {})}
+#: Latin letters a Chinese interface keeps: names, and the key on the search shortcut.
+NOT_WORDS = ["lossref", CONFIG["author"], "Ctrl"]
 
 
 #: pages photographed at desktop and phone size (for humans), while test_page has them open
@@ -406,6 +425,51 @@ WIDE_CONTENT = """() => {
 }"""
 
 
+#: Every display equation or table that scrolls sideways (content wider than itself) shows
+#: it: a fade (CSS mask) on each edge it continues past, the right one at the start, the left
+#: one once scrolled to the end (checked on the first box of each kind; the others at their
+#: start). Returns the boxes without the cue and the ones checked.
+SCROLL_CUES = r"""() => {
+  // The browser sends resize and scroll events with its next frame, which a tab behind the
+  // prefetched one waits seconds for: the events are sent here at once instead.
+  window.dispatchEvent(new Event('resize'));
+  const scrollTo = (e, x) => { e.scrollLeft = x; e.dispatchEvent(new Event('scroll')); };
+  const article = document.querySelector('article.bd-article');
+  const fade = (e) => {
+    const s = getComputedStyle(e);
+    const mask = s.maskImage && s.maskImage !== 'none' ? s.maskImage : s.webkitMaskImage;
+    if (!mask || mask === 'none' || !/gradient/.test(mask)) return 'none';
+    const stops = mask.match(/rgba?\([^)]*\)|transparent/g) || [];
+    const clear = (c) => c === 'transparent' || /rgba\(.*,\s*0\)$/.test(c);
+    const first = clear(stops[0] || ''), last = clear(stops[stops.length - 1] || '');
+    const toLeft = /to left/.test(mask);
+    const left = toLeft ? last : first, right = toLeft ? first : last;
+    return left && right ? 'both' : left ? 'left' : right ? 'right' : 'none';
+  };
+  const missing = [], checked = [], seen = new Set();
+  const boxes = 'div.math, mjx-container[display="true"], table';
+  for (const e of article.querySelectorAll(boxes)) {
+    const o = getComputedStyle(e).overflowX;
+    if (!(o === 'auto' || o === 'scroll') || e.scrollWidth <= e.clientWidth + 1) continue;
+    const kind = e.matches('table') ? 'table' : 'math';
+    const what = `${e.tagName.toLowerCase()}.${e.className} ${e.scrollWidth}/${e.clientWidth}px`;
+    checked.push(what);
+    const atStart = fade(e);
+    if (atStart !== 'right') { missing.push(`${what}: fade ${atStart} at the start`); continue; }
+    if (seen.has(kind)) continue;
+    seen.add(kind);
+    scrollTo(e, e.scrollWidth);
+    const atEnd = fade(e);
+    scrollTo(e, 0);
+    if (atEnd !== 'left') missing.push(`${what}: fade ${atEnd} when scrolled to the end`);
+  }
+  return {missing, checked};
+}"""
+
+
+SCROLL_CUE_SHOT: list[Path] = []  # the one screenshot of a wide box on a phone, per session
+
+
 # --------------------------------------------------------------------------- the build
 
 
@@ -420,6 +484,11 @@ def test_build_is_clean(site):
     assert (site.html / "_static" / "favicon.svg").is_file(), "no favicon"
     for docname in DOCNAMES:
         assert (site.html / f"{docname}.html").is_file(), f"{docname} is in _toc.yml but was not built"
+    # no page in one language for both books besides the landing and search pages: the general
+    # index would be empty and English (html_use_index: false), and nothing points to it
+    assert not (site.html / "genindex.html").exists(), "an (empty, English) genindex.html is built"
+    linking = [p.name for p in site.html.rglob("*.html") if "genindex.html" in p.read_text("utf-8")]
+    assert not linking, f"pages link to genindex.html: {linking[:5]}"
 
 
 def test_chapters_come_in_pairs():
@@ -647,6 +716,17 @@ def test_page(site, visit, docname):
     assert wide["page"] <= PHONE["width"], \
         f"{docname}: the page is {wide['page']} px wide on a phone, because of {wide['past']}"
     assert not wide["bad"], f"{docname}: content wider than a phone's column, not scrollable: {wide['bad']}"
+    cues = page.evaluate(SCROLL_CUES)
+    assert not cues["missing"], f"{docname}: wide math/tables with no visible cue: {cues['missing']}"
+    if cues["checked"] and not SCROLL_CUE_SHOT:
+        box = page.locator("article.bd-article mjx-container[display='true'], article.bd-article table")
+        wide_box = next((box.nth(i) for i in range(box.count())
+                         if box.nth(i).evaluate("e => e.scrollWidth > e.clientWidth + 1")), None)
+        if wide_box is not None:  # one wide equation or table as a reader sees it, for humans
+            wide_box.scroll_into_view_if_needed()
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            SCROLL_CUE_SHOT.append(SCREENSHOTS / f"{docname.replace('/', '_')}_phone_scroll_cue.png")
+            page.screenshot(path=str(SCROLL_CUE_SHOT[0]))
     if docname in SHOT:
         screenshot(page, docname, "phone")
     assert_clean(v, docname)
@@ -802,6 +882,14 @@ def test_search_form_sends_the_readers_language(site, visit):
     assert results and results[0]["lang"] == "zh-CN", f"first result {results[:1]}"
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     assert page.locator(".bd-search-container h1").first.text_content().strip() == "搜索"
+    # the Chinese site name in the header and the <title>, no English interface words left
+    name = SITE_NAME["zh-CN"]
+    logo = page.locator(".navbar-brand .logo__title").first.text_content().strip()
+    assert logo == name, f"search page for a Chinese reader: header says {logo!r}"
+    assert page.title().startswith("搜索") and page.title().endswith(name), page.title()
+    english = [t for t in page.evaluate(INTERFACE_TEXTS) if re.search(
+        r"[A-Za-z]{2,}", re.sub("|".join(map(re.escape, NOT_WORDS)), "", t))]
+    assert not english, f"search page for a Chinese reader: English interface words {english}"
     sidebar = {site.docname(h) for h in page.eval_on_selector_all(
         "#pst-primary-sidebar nav.bd-docs-nav a.reference", "as => as.map(a => a.href)")}
     assert sidebar - {DOCNAMES[0]} == {d for d in CHAPTERS if d.startswith("book/zh/")}, \

@@ -12,15 +12,19 @@ is what you get on paper.
 For each language the chapters of ``_toc.yml`` are put, in order, into one print document (the
 ``<article>`` of each built page, ids prefixed per chapter so links inside the book still work).
 Chromium prints it once with its outline (bookmarks from the headings); the front matter (a cover
-and the contents, with the page on which each chapter starts, read from that outline) is printed
-separately; pypdf joins the two, names the bookmarks after the headings, numbers the pages as
+and the contents: the part captions of ``_toc.yml``, each followed by its chapters with the page on
+which each starts, read from that outline) is printed separately; pypdf joins the two, rebuilds the
+bookmarks named after the headings with one top-level bookmark per part holding its chapters
+(Part I / 第一部分 ...), numbers the pages as
 their footers do (i, ii, then 1, 2, ...) and makes the contents' entries links. Fonts are
 embedded as subsets; the Chinese text is set in Debian's WenQuanYi Micro Hei (``make pdf``
 installs ``fonts-wqy-microhei`` when run as root): chromium embeds the CFF-based Noto CJK fonts as
 Type 3 glyphs whose text extracts as Kangxi radicals (⽬ for 目), so the PDF could not be searched.
 
 ``check()`` then opens each PDF with pypdf and fails (exit 1) when a file is missing or broken:
-too few pages, a chapter title missing from the text or the bookmarks, raw TeX in the text, a
+too few pages, a chapter title missing from the text or the bookmarks, a part caption of
+``_toc.yml`` missing from the printed contents or not a top-level bookmark holding its chapters
+in order, raw TeX in the text, a
 font not embedded, Chinese text that extracts as radicals, no CJK font or too little Chinese text
 in the Chinese PDF, fewer images than the chapters' figures, no code.
 """
@@ -41,6 +45,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -68,6 +73,9 @@ body { margin: 0; font-size: 10pt; }
 .lossref-toc li { display: flex; align-items: baseline; margin: 0 0 2.5mm; font-size: 11.5pt; }
 .lossref-toc li a { color: inherit; text-decoration: none; }
 .lossref-toc li .lossref-dots { flex: 1; border-bottom: 1px dotted #999; margin: 0 2mm; }
+.lossref-toc li.lossref-toc-chapter { padding-left: 5mm; }
+.lossref-toc li.lossref-toc-part { font-size: 13pt; font-weight: 700; margin: 5mm 0 2.5mm;
+  break-after: avoid; }
 .lossref-chapter { break-before: page; }
 .lossref-chapter h1 { font-size: 20pt; }
 pre, .highlight pre, .cell_output pre { white-space: pre-wrap !important; word-break: normal;
@@ -120,6 +128,19 @@ def chapters(lang: str) -> list[str]:
 
     walk(toc.get("parts", toc.get("chapters", [])))
     return [n for n in names if n.startswith(f"book/{lang}/")]
+
+
+def parts(lang: str) -> list[tuple[str, list[str]]]:
+    """The parts of one language, in ``_toc.yml`` order: ``(caption, chapters)``."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    found = []
+    for part in toc.get("parts", []):
+        names = [str(c["file"]).removesuffix(".ipynb").removesuffix(".md")
+                 for c in part.get("chapters", []) if "file" in c]
+        names = [n for n in names if n.startswith(f"book/{lang}/")]
+        if names:
+            found.append((str(part.get("caption", "")), names))
+    return found
 
 
 def site_title(lang: str) -> str:
@@ -208,10 +229,13 @@ def print_document(html_dir: Path, lang: str, docnames: list[str]) -> tuple[str,
     # no .bd-main/.bd-content around the article: the theme's print CSS hides the first h1
     # of ".bd-main .bd-content .bd-article" (it prints its own title block instead)
     words = WORDS[lang]
+    first_of = {names[0]: caption for caption, names in parts(lang)}
     toc = "".join(
-        f'<li><span class="lossref-toc-title">{html_lib.escape(t)}</span>'
-        f'<span class="lossref-dots"></span><span class="lossref-toc-page">00</span></li>'
-        for t in titles
+        (f'<li class="lossref-toc-part">{html_lib.escape(first_of[d])}</li>'
+         if d in first_of else "")
+        + f'<li class="lossref-toc-chapter"><span class="lossref-toc-title">{html_lib.escape(t)}'
+        f'</span><span class="lossref-dots"></span><span class="lossref-toc-page">00</span></li>'
+        for d, t in zip(docnames, titles)
     )
     front = f"""<!DOCTYPE html>
 <html lang="{LANGS[lang]}" data-theme="light"><head><meta charset="utf-8">
@@ -318,7 +342,7 @@ def wait_until_typeset(page) -> None:
 #: starts the second page, after the cover)
 TOC_RECTS_JS = """() => {
   const top = document.querySelector('.lossref-toc').getBoundingClientRect().top;
-  return [...document.querySelectorAll('.lossref-toc li')].map((li) => {
+  return [...document.querySelectorAll('.lossref-toc li.lossref-toc-chapter')].map((li) => {
     const r = li.getBoundingClientRect();
     return [r.left, r.top - top, r.right, r.bottom - top];
   });
@@ -326,36 +350,62 @@ TOC_RECTS_JS = """() => {
 
 
 def merge(front: Path, body: Path, target: Path, headings: list[str], pages: list[int],
-          toc_rects: list[list[float]], page_height_px: float) -> int:
-    """Front matter + body in one file: the body's bookmarks named after its headings, page
-    labels i, ii, then 1, 2, ... as printed in the footers, the contents' entries as links."""
+          toc_rects: list[list[float]], page_height_px: float,
+          part_starts: dict[int, str]) -> int:
+    """Front matter + body in one file: the bookmarks rebuilt from chromium's (named after the
+    headings) under one top-level bookmark per part (``part_starts``: index of a part's first
+    chapter -> its caption), page labels i, ii, then 1, 2, ... as printed in the footers, the
+    contents' entries as links. Returns the number of bookmarks."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.annotations import Link
-    from pypdf.generic import NameObject, TextStringObject
+    from pypdf.generic import Fit, NullObject
 
     writer = PdfWriter()
     writer.append(PdfReader(str(front)), import_outline=False)
     n_front = len(writer.pages)
-    writer.append(PdfReader(str(body)), import_outline=True)
+    body_reader = PdfReader(str(body))
+    writer.append(body_reader, import_outline=False)
 
-    items = []
+    items: list[tuple[int, Any]] = []  # (depth, destination) in document order
 
-    def walk(node) -> None:
-        while node is not None:
-            node = node.get_object()
-            items.append(node)
-            walk(node.get("/First"))
-            node = node.get("/Next")
+    def walk(outline, depth: int) -> None:
+        for item in outline:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                items.append((depth, item))
 
-    outlines = writer._root_object.get("/Outlines")
-    if outlines is not None:
-        walk(outlines.get_object().get("/First"))
+    walk(body_reader.outline, 0)
     if len(items) != len(headings):
         raise SystemExit(f"make_pdf: {target.name}: {len(items)} bookmarks for {len(headings)} "
                          "headings; cannot name them")
-    for item, title in zip(items, headings):
-        # chromium's titles are its line boxes glued together ("…weightsof the", math dropped)
-        item[NameObject("/Title")] = TextStringObject(title)
+
+    def fit(dest: Any) -> Fit:
+        left, top = dest.get("/Left"), dest.get("/Top")
+        if top is None or isinstance(top, NullObject):
+            return Fit.fit()
+        return Fit.xyz(left=None if left is None or isinstance(left, NullObject) else float(left),
+                       top=float(top))
+
+    # chromium's titles are its line boxes glued together ("…weightsof the", math dropped):
+    # each bookmark is named after its heading. Chapters (depth 0) go under their part.
+    parents: list[Any] = []
+    part = None
+    chapter = -1
+    for (depth, dest), title in zip(items, headings):
+        page = n_front + body_reader.get_destination_page_number(dest)
+        if depth == 0:
+            chapter += 1
+            if chapter in part_starts:
+                part = writer.add_outline_item(title=part_starts[chapter], page_number=page,
+                                               fit=fit(dest))
+        del parents[depth:]
+        parent = parents[-1] if parents else part
+        parents.append(writer.add_outline_item(title=title, page_number=page, parent=parent,
+                                                fit=fit(dest)))
+    if chapter + 1 != len(pages):
+        raise SystemExit(f"make_pdf: {target.name}: {chapter + 1} top-level headings for "
+                         f"{len(pages)} chapters")
 
     writer.set_page_label(0, n_front - 1, style="/r")
     writer.set_page_label(n_front, len(writer.pages) - 1, style="/D", start=1)
@@ -371,7 +421,7 @@ def merge(front: Path, body: Path, target: Path, headings: list[str], pages: lis
     writer.page_mode = "/UseOutlines"
     with open(target, "wb") as out:
         writer.write(out)
-    return len(items)
+    return len(items) + len(part_starts)
 
 
 def build(html_dir: Path, out_dir: Path, langs: list[str]) -> None:
@@ -457,7 +507,11 @@ def build(html_dir: Path, out_dir: Path, langs: list[str]) -> None:
                 page.close()
 
                 target = out_dir / f"lossref-{lang}.pdf"
-                bookmarks = merge(front, body, target, headings, pages, rects, area["height"])
+                docnames = chapters(lang)
+                part_starts = {docnames.index(names[0]): caption
+                               for caption, names in parts(lang)}
+                bookmarks = merge(front, body, target, headings, pages, rects, area["height"],
+                                  part_starts)
                 shown = target.relative_to(ROOT) if target.is_relative_to(ROOT) else target
                 print(f"make_pdf: {shown} ({len(pages)} chapters, {bookmarks} bookmarks, "
                       f"{time.perf_counter() - start:.0f} s)")
@@ -513,6 +567,24 @@ def check(pdf: Path, lang: str, html_dir: Path) -> list[str]:
             problems.append(f"{pdf.name}: chapter {title!r} has no bookmark")
     if len(outline) < len(docnames):
         problems.append(f"{pdf.name}: {len(outline)} bookmarks for {len(docnames)} chapters")
+    # the parts of _toc.yml: in the printed contents, and as the top-level bookmarks with their
+    # chapters nested under them
+    top = [item for item in reader.outline if not isinstance(item, list)]
+    top_titles = [normalize(item.title) for item in top]
+    for caption, names in parts(lang):
+        if normalize(caption) not in flat:
+            problems.append(f"{pdf.name}: part {caption!r} not in the text (printed contents)")
+        if normalize(caption) not in top_titles:
+            problems.append(f"{pdf.name}: part {caption!r} is not a top-level bookmark")
+            continue
+        k = reader.outline.index(top[top_titles.index(normalize(caption))])
+        nested = reader.outline[k + 1] if k + 1 < len(reader.outline) else None
+        children = ([normalize(i.title) for i in nested if not isinstance(i, list)]
+                    if isinstance(nested, list) else [])
+        expected = [normalize(titles[docnames.index(n)]) for n in names]
+        if children != expected:
+            problems.append(f"{pdf.name}: the bookmarks under part {caption!r} are not its "
+                            f"{len(expected)} chapters in order ({len(children)} found)")
     tex = sorted(set(RAW_TEX.findall(text)))
     if tex:
         problems.append(f"{pdf.name}: raw TeX in the text: {tex}")

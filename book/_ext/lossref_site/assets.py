@@ -3,10 +3,13 @@
 * MathJax 3 is served from ``_static/mathjax`` (files of the PyPI package
   ``sphinx-mathjax-offline``), never from a CDN. Only what ``tex-chtml.js`` can load is copied.
 * ``lossref-site.css``: the Chinese base font (only the base font: code, outputs and MathJax keep
-  theirs), wide math and tables scrolling inside their column on a phone, wrapped solutions.
+  theirs), wide math and tables scrolling inside their column on a phone with a visible cue,
+  wrapped solutions.
 * ``lossref-site.js``: the phone menus (pydata-sphinx-theme 0.17 wires its sidebar toggles to
   the first, hidden ``.primary-toggle``; see pydata-sphinx-theme issue 2451), the language
-  switch carrying the reader's ``#anchor``, search forms telling the search page their language.
+  switch carrying the reader's ``#anchor``, search forms telling the search page their language,
+  the search page in the reader's language (``chinese_ui.search_page_ui``), and a fade at the
+  edge past which a wide equation, table, code or output box scrolls on a phone.
 * ``favicon.svg`` (``html: favicon:`` in ``_config.yml``): no 404 on every page view.
 * Inline scripts that sphinx-book-theme/Sphinx 7.4 put on every page twice (Thebe's
   ``const THEBE_JS_URL`` and togglebutton's selector) are deduplicated, otherwise every

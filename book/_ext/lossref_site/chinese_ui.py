@@ -6,13 +6,23 @@ myst-nb's default hide-cell prompts in the doctree (a notebook's own prompt, suc
 left alone), the page chrome by replacing exact, known markup in the written zh HTML files
 (``build-finished``). The copy button needs nothing: sphinx-copybutton already reads
 ``<html lang="zh-CN">`` (复制).
+
+The search page serves both books: the search form of a Chinese page sends ``lang=zh-CN``, and
+``lossref-site.js`` then puts the page's interface in Chinese in the browser, from the same
+tables (``ZH_ATTRIBUTES``) plus ``ZH_WORDS``, given to it as ``window.LOSSREF_ZH_UI`` on that
+page only: the site name in the header and ``<title>``, the theme's words, the sidebar's parts.
+Without JavaScript the search page's notice is in both languages. There is no other
+language-neutral page: the general index would be empty (the book has no index entries), so it
+is not built (``html_use_index: false`` in ``_config.yml``), and there is no 404 page.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -98,6 +108,69 @@ ZH_TEXT = [(re.compile(pattern), replacement) for pattern, replacement in [
 ]]
 
 
+#: Whole texts of the theme's elements on the search page, English -> Chinese (the browser
+#: puts them in Chinese for a reader who came from a Chinese page; see ``search_page_ui``).
+ZH_WORDS = {
+    "Skip to main content": "跳到正文",
+    "Back to top": "回到顶部",
+    "Search": "搜索",
+    "Repository": "仓库",
+    "Open issue": "提交问题",
+    "Edit": "编辑",
+    "Contents": "目录",
+    "Error": "错误",
+    "Please activate JavaScript to enable the search functionality.":
+        "请启用 JavaScript 以使用搜索功能。",
+}
+#: (CSS selector, JavaScript regular expression, replacement) for texts with a variable part.
+ZH_PATTERNS = [
+    ("p.component-author", r"^(\s*)By (\S.*?)(\s*)$", "$1作者：$2$3"),
+    ("p.copyright", r"© Copyright (.*?)\.", "© 版权所有 $1。"),
+]
+#: The search page's notice without JavaScript, in both languages (no script can translate it).
+NOSCRIPT = (
+    '<p class="admonition-title">Error</p>\n'
+    "        <p>Please activate JavaScript to enable the search functionality.</p>",
+    '<p class="admonition-title">Error · 错误</p>\n'
+    "        <p>Please activate JavaScript to enable the search functionality.</p>\n"
+    '        <p lang="zh-CN">请启用 JavaScript 以使用搜索功能。</p>',
+)
+
+
+def search_page_ui(app: Sphinx, pagename: str, templatename: str, context: dict,
+                   doctree: Any) -> None:
+    """``html-page-context``: the Chinese interface of the search page, for lossref-site.js.
+
+    The page is shared by both books; the reader's language arrives as ``?lang=``.
+    """
+    if pagename != "search":
+        return
+    titles = app.config.lossref_site_titles or {}
+    attributes: dict[str, dict[str, str]] = {}
+    for (name, english), chinese in ZH_ATTRIBUTES.items():
+        attributes.setdefault(name, {})[english] = chinese
+    attributes.setdefault("data-bs-original-title", {}).update(attributes.get("title", {}))
+    ui = {
+        "siteName": {app.config.html_title or app.config.project: titles.get("zh-CN", "")},
+        "attributes": attributes,
+        "words": ZH_WORDS,
+        "patterns": ZH_PATTERNS,
+    }
+    payload = json.dumps(ui, ensure_ascii=False).replace("</", "<\\/")
+    app.add_js_file(None, body=f"window.LOSSREF_ZH_UI = {payload};")
+
+
+def bilingual_noscript(app: Sphinx, exc: Exception | None) -> None:
+    """``build-finished``: the search page's no-JavaScript notice in both languages."""
+    if exc is not None or app.builder.format != "html":
+        return
+    path = Path(app.outdir) / "search.html"
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+        if NOSCRIPT[0] in text:
+            path.write_text(text.replace(NOSCRIPT[0], NOSCRIPT[1]), encoding="utf-8")
+
+
 def translate_cell_prompts(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """``doctree-resolved``: myst-nb's "Show code cell content" prompts, in Chinese pages."""
     if not is_chinese(docname):
@@ -147,3 +220,5 @@ def translate_zh_pages(app: Sphinx, exc: Exception | None) -> None:
 def setup(app: Sphinx) -> None:
     app.connect("doctree-resolved", translate_cell_prompts)
     app.connect("build-finished", translate_zh_pages)
+    app.connect("html-page-context", search_page_ui)
+    app.connect("build-finished", bilingual_noscript)

@@ -74,7 +74,7 @@ Search.htmlToText = (htmlString, anchor) => {
   return text.replace(/\s+/g, " ").trim();
 };
 
-/* Each result says which book it belongs to; a Chinese reader gets a Chinese results page. */
+/* Each result says which book it belongs to; a Chinese reader gets Chinese results headings. */
 const LOSSREF_LANG_NAME = { en: "English", "zh-CN": "中文" };
 const lossrefLabel = (li) => {
   const a = li.querySelector("a");
@@ -104,24 +104,8 @@ const lossrefChinese = () => {
   }
 };
 _ready(() => {
-  if (lossrefLang === "zh-CN") {
-    document.documentElement.lang = "zh-CN";
-    const heading = document.querySelector(".bd-search-container h1, .bd-article h1");
-    if (heading && heading.textContent.trim() === "Search") heading.textContent = "搜索";
-    document.title = document.title.replace(/^Search\b/, "搜索");
-  }
-  if (lossrefLang) {  // the sidebar shows the reader's book only, as on the chapter pages
-    document.querySelectorAll("#pst-primary-sidebar p.caption").forEach((caption) => {
-      const list = caption.nextElementSibling;
-      const links = list ? [...list.querySelectorAll("a[href]")] : [];
-      const langs = links.map((a) =>
-        lossrefDocLang(new URL(a.href).pathname.replace(/^\/|\.html$/g, "")));
-      if (links.length && langs.every((l) => l && l !== lossrefLang)) {
-        list.remove();
-        caption.remove();
-      }
-    });
-  }
+  /* the page's interface (site name, title, theme's words, sidebar) is put in the reader's
+     language by lossref-site.js; here the results */
   const out = document.getElementById("search-results");
   if (!out) return;
   new MutationObserver(() => {

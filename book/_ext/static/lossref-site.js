@@ -43,10 +43,101 @@ const lossrefSearchLanguage = () => {
   });
 };
 
+/* The search page serves both books. A reader who comes from a Chinese page (its search form
+   sends lang=zh-CN) gets its interface in Chinese: the site name in the header and <title>,
+   the theme's words and tooltips (window.LOSSREF_ZH_UI, written by the build from the tables
+   that put the chapter pages in Chinese: lossref_site/chinese_ui.py); the sidebar shows the
+   reader's book only (lang=en: the English parts). Runs before the theme sets up its
+   tooltips (DOMContentLoaded). */
+const lossrefReaderLanguage = () => {
+  const ui = window.LOSSREF_ZH_UI;
+  const param = (new URLSearchParams(window.location.search).get("lang") || "").toLowerCase();
+  const lang = param.startsWith("zh") ? "zh-CN" : param ? "en" : "";
+  if (!ui || !lang) return;
+  /* the sidebar: the reader's book only, as on the chapter pages */
+  const other = lang === "en" ? /\/book\/zh\// : /\/book\/en\//;
+  document.querySelectorAll("#pst-primary-sidebar p.caption").forEach((caption) => {
+    const list = caption.nextElementSibling;
+    const links = list ? [...list.querySelectorAll("a[href]")] : [];
+    if (links.length && links.every((a) => other.test(new URL(a.href).pathname))) {
+      list.remove();
+      caption.remove();
+    }
+  });
+  if (lang !== "zh-CN") return;
+  document.documentElement.lang = "zh-CN";
+  const names = Object.entries(ui.siteName).filter(([en, zh]) => en && zh);
+  const skip = "script, style, #search-results, nav.bd-docs-nav";
+  Object.entries(ui.attributes).forEach(([name, values]) => {
+    document.querySelectorAll(`[${name}]`).forEach((el) => {
+      const chinese = values[el.getAttribute(name)];
+      if (chinese !== undefined && !el.closest(skip)) el.setAttribute(name, chinese);
+    });
+  });
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  while (walker.nextNode()) texts.push(walker.currentNode);
+  texts.forEach((node) => {
+    if (!node.parentElement || node.parentElement.closest(skip)) return;
+    const text = node.textContent.trim();
+    const name = names.find(([en]) => en === text);
+    const chinese = name ? name[1] : ui.words[text];
+    if (chinese !== undefined) node.textContent = node.textContent.replace(text, chinese);
+  });
+  ui.patterns.forEach(([selector, pattern, replacement]) => {
+    document.querySelectorAll(selector).forEach((el) => {
+      [...el.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).forEach((n) => {
+        n.textContent = n.textContent.replace(new RegExp(pattern), replacement);
+      });
+    });
+  });
+  let title = document.title;
+  names.forEach(([en, zh]) => { title = title.replace(en, zh); });
+  document.title = title.replace(/^Search\b/, ui.words.Search);
+};
+
+/* Wide equations and tables scroll inside their column on a phone; the edge they continue
+   past fades out (CSS: [data-lossref-overflow]), so the reader sees there is more: "right" at
+   the start, "both" in the middle, "left" at the end; nothing when it all fits. (Not code and
+   outputs: a line cut at the edge shows it goes on, and a mask on each of the hundreds of
+   code blocks makes every frame of a chapter slow to paint.) */
+const LOSSREF_SCROLLERS = ".bd-article div.math, .bd-article mjx-container[display='true'], "
+  + ".bd-article table";
+const lossrefMarkOverflow = (el) => {
+  const over = el.scrollWidth - el.clientWidth;
+  const o = getComputedStyle(el).overflowX;
+  let side = "";
+  if (over > 1 && (o === "auto" || o === "scroll")) {
+    const left = el.scrollLeft > 1;
+    const right = el.scrollLeft < over - 1;
+    side = left && right ? "both" : left ? "left" : right ? "right" : "";
+  }
+  if (side) el.dataset.lossrefOverflow = side;
+  else delete el.dataset.lossrefOverflow;
+};
+const lossrefScrollCues = () => {
+  const update = () => document.querySelectorAll(LOSSREF_SCROLLERS).forEach(lossrefMarkOverflow);
+  document.addEventListener("scroll", (event) => {
+    if (event.target instanceof Element && event.target.matches(LOSSREF_SCROLLERS))
+      lossrefMarkOverflow(event.target);
+  }, { capture: true, passive: true });
+  window.addEventListener("resize", update);
+  document.addEventListener("toggle", update, true); // a revealed solution or output
+  const afterMath = () => {
+    const mj = window.MathJax;
+    if (mj && mj.startup && mj.startup.promise) mj.startup.promise.then(update);
+  };
+  if (document.readyState === "complete") afterMath();
+  else window.addEventListener("load", afterMath);
+  update();
+};
+
 const lossrefReady = (fn) => {
   if (document.readyState !== "loading") fn();
   else document.addEventListener("DOMContentLoaded", fn);
 };
+lossrefReady(lossrefReaderLanguage); // first: the others read <html lang>
 lossrefReady(lossrefForwardToggles);
 lossrefReady(lossrefCarryAnchor);
 lossrefReady(lossrefSearchLanguage);
+lossrefReady(lossrefScrollCues);
