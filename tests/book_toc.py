@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_tools"))
+import toc  # noqa: E402  book/_tools/toc.py: _toc.yml read in one place
 
 
 def toc_docnames() -> list[str]:
     """The root page, then every ``file:`` entry of ``_toc.yml`` in reading order, without suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    names = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                names.append(str(node["file"]).removesuffix(".ipynb").removesuffix(".md"))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({k: v for k, v in toc.items() if k != "root"})
-    return names
+    return [toc.root(), *toc.docnames()]

@@ -50,6 +50,8 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "book" / "_tools"))
+import toc  # noqa: E402  book/_tools/toc.py: _toc.yml read in one place
 CHROMIUM = "/usr/bin/chromium"
 LANGS = {"en": "en", "zh": "zh-CN"}
 WORDS = {
@@ -113,34 +115,12 @@ def config() -> dict:
 
 def chapters(lang: str) -> list[str]:
     """The chapters of one language, in ``_toc.yml`` order (docnames without suffix)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    names: list[str] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if "file" in node:
-                names.append(str(node["file"]).removesuffix(".ipynb").removesuffix(".md"))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc.get("parts", toc.get("chapters", [])))
-    return [n for n in names if n.startswith(f"book/{lang}/")]
+    return [name for _, names in toc.parts(lang) for name in names]
 
 
 def parts(lang: str) -> list[tuple[str, list[str]]]:
     """The parts of one language, in ``_toc.yml`` order: ``(caption, chapters)``."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    found = []
-    for part in toc.get("parts", []):
-        names = [str(c["file"]).removesuffix(".ipynb").removesuffix(".md")
-                 for c in part.get("chapters", []) if "file" in c]
-        names = [n for n in names if n.startswith(f"book/{lang}/")]
-        if names:
-            found.append((str(part.get("caption", "")), names))
-    return found
+    return toc.parts(lang)
 
 
 def site_title(lang: str) -> str:

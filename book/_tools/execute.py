@@ -15,33 +15,16 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
-import yaml
 from nbclient import NotebookClient
+
+import toc   # book/_tools/toc.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def toc_notebooks() -> list[Path]:
     """Every ``.ipynb`` file named in ``_toc.yml``, in reading order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    found: list[Path] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                path = ROOT / node["file"]
-                if path.suffix == "":
-                    path = path.with_suffix(".ipynb")
-                if path.suffix == ".ipynb":
-                    found.append(path)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return found
+    return [ROOT / f"{name}.ipynb" for name in toc.docnames() if not (ROOT / f"{name}.md").exists()]
 
 
 def execute(path: Path) -> tuple[Path, float, int]:
