@@ -25,11 +25,13 @@ book: $(STAMP)
 	@echo ">> open _build/html/index.html, or run 'make serve'"
 
 ## make test: unit + parity tests, doctests, nbval on every notebook, browser tests
+# The browser tests (one file: one worker, about a minute) are listed first so that they start at
+# once and the other worker takes everything else, instead of starting last and running alone.
 test: $(STAMP) browser
 	$(PY) -m pytest -n 2 --dist loadfile \
-	    --doctest-modules src/lossref \
+	    --doctest-modules \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	    tests book/en book/zh
+	    tests/test_site.py src/lossref tests book/en book/zh
 
 ## make execute: re-run every book notebook in place, in order, and store the outputs
 execute: $(STAMP)
