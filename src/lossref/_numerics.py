@@ -13,8 +13,12 @@ import warnings
 
 import numpy as np
 
-__all__ = ["as_samples", "clamp_below", "clamp_log", "log1m_clamped", "log_sigmoid", "log_softmax",
-           "log_softmax_sums", "sigmoid", "softmax", "softmax_dim"]
+__all__ = ["QUIET", "as_samples", "clamp_below", "clamp_log", "log1m_clamped", "log_sigmoid",
+           "log_softmax", "log_softmax_sums", "sigmoid", "softmax", "softmax_dim"]
+
+#: Where torch silently returns nan/inf (inf - inf, 0 * inf, a sum of +inf and -inf, an
+#: overflow), NumPy warns: ``with np.errstate(**QUIET):`` around such a computation.
+QUIET = dict(invalid="ignore", divide="ignore", over="ignore")
 
 LOG_CLAMP = -100.0
 """PyTorch's ``binary_cross_entropy`` clamps each log term at -100, so BCE(0, 1) = 100."""

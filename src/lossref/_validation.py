@@ -11,7 +11,7 @@ import numpy as np
 
 __all__ = ["asarray", "as_float", "as_like", "as_class_index", "check_same_shape", "check_broadcast",
            "check_class_weight", "check_label_smoothing", "check_unit_interval",
-           "check_class_range", "broadcast_shape"]
+           "check_class_range", "broadcast_shape", "float_pair"]
 
 
 def asarray(x) -> np.ndarray:
@@ -147,3 +147,10 @@ def broadcast_shape(fn: str, **arrays: np.ndarray) -> tuple:
         shapes = ", ".join(f"{name} shape {a.shape}" for name, a in arrays.items())
         raise ValueError(f"{fn}: {shapes} cannot be broadcast together (each dimension must "
                          f"match or be 1, aligned from the right)") from None
+
+
+def float_pair(input, target, fn: str) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """A floating-point input, its target cast to the input's dtype, and their broadcast shape."""
+    x = as_float(input, "input", fn)
+    y = as_like(target, x, "target", fn)
+    return x, y, broadcast_shape(fn, input=x, target=y)

@@ -14,24 +14,17 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
+from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
-from ._validation import as_float, as_like, broadcast_shape
+from ._validation import as_like, broadcast_shape, float_pair
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
 
-# Where torch silently returns nan/inf, NumPy warns: computations run under this errstate.
-QUIET = dict(invalid="ignore", divide="ignore", over="ignore")
 
 KL_MEAN_WARNING = (
     "reduction: 'mean' divides the total loss by both the batch size and the support size."
     "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
     "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
-
-
-def _pair(input, target, fn: str) -> tuple[np.ndarray, np.ndarray, tuple]:
-    x = as_float(input, "input", fn)
-    y = as_like(target, x, "target", fn)
-    return x, y, broadcast_shape(fn, input=x, target=y)
 
 
 # ---- KL divergence -----------------------------------------------------------------------------
@@ -45,7 +38,7 @@ def _kl_setup(input, target, size_average, reduce, reduction, fn):
         if reduction == "mean":
             warnings.warn(KL_MEAN_WARNING, UserWarning, stacklevel=3)
         applied = "sum" if reduction == "batchmean" else resolve_reduction(None, None, reduction)
-    x, y, shape = _pair(input, target, fn)
+    x, y, shape = float_pair(input, target, fn)
     # torch tests the reduction *argument* here, even when the legacy pair overrode it
     batch = x.shape[0] if reduction == "batchmean" and x.ndim != 0 else None
     return x, y, shape, applied, batch
@@ -160,7 +153,7 @@ def _poisson_setup(input, target, size_average, reduce, reduction, fn):
     if reduction not in REDUCTIONS:  # torch checks by hand here: no 'elementwise_mean'
         raise ValueError(f"{fn}: {reduction} is not a valid value for reduction "
                          "(expected 'none', 'mean' or 'sum')")
-    x, y, shape = _pair(input, target, fn)
+    x, y, shape = float_pair(input, target, fn)
     return x, y, shape, reduction
 
 
@@ -274,7 +267,7 @@ def _gaussian_setup(input, target, var, reduction, eps, fn):
     Returns ``x, y, v, var_shape, reduction`` where ``var_shape`` is the caller's var shape
     (``None`` when var was a Python float: no gradient for it).
     """
-    x, y, _ = _pair(input, target, fn)
+    x, y, _ = float_pair(input, target, fn)
     if isinstance(var, float):
         if var < 0:
             raise ValueError(f"{fn}: var has negative entry/entries: var={var!r} "

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 
 from . import _reduction
 from ._reduction import resolve_reduction, sum_to_shape
-from ._validation import as_float, as_like, asarray, broadcast_shape, check_broadcast
+from ._validation import as_float, as_like, asarray, broadcast_shape, check_broadcast, float_pair
 
 __all__ = ["soft_margin_loss", "hinge_embedding_loss", "cosine_embedding_loss"]
 
@@ -113,13 +113,6 @@ def soft_margin_loss_grad(input: ArrayLike, target: ArrayLike, size_average: boo
 
 # ---- hinge embedding -----------------------------------------------------------------------
 
-def _hinge_inputs(input, target, fn):
-    x = as_float(input, "input", fn)
-    y = as_like(target, x, "target", fn)
-    shape = broadcast_shape(fn, input=x, target=y)
-    return x, y, shape
-
-
 def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, margin: float = 1.0,
                          size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean"):
@@ -164,7 +157,7 @@ def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, margin: float = 1.
     """
     fn = "hinge_embedding_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x, y, _ = _hinge_inputs(input, target, fn)
+    x, y, _ = float_pair(input, target, fn)
     zero = np.zeros((), x.dtype)
     with np.errstate(invalid="ignore"):
         margin_clamp = np.maximum(x.dtype.type(margin) - x, zero)
@@ -194,7 +187,7 @@ def hinge_embedding_loss_grad(input: ArrayLike, target: ArrayLike, margin: float
     """
     fn = "hinge_embedding_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x, y, shape = _hinge_inputs(input, target, fn)
+    x, y, shape = float_pair(input, target, fn)
     g = _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
     with np.errstate(invalid="ignore"):
         inside = x.dtype.type(margin) - x >= 0

@@ -19,14 +19,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
+from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
 from ._validation import as_float, as_like, broadcast_shape
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"]
 
-# Where torch silently returns nan/inf (inf - inf, 0 * inf, a sum of +inf and -inf), NumPy warns:
-# every computation after validation runs under this errstate.
-QUIET = dict(invalid="ignore", divide="ignore", over="ignore")
 
 
 def _torch_size(shape: tuple) -> str:
