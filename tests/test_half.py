@@ -1,0 +1,130 @@
+"""Every loss in float16 and bfloat16 against torch's CPU kernels, live (issue 25's contract).
+
+Each loss runs on the same half-precision values in torch and lossref (bfloat16 arrays are
+``ml_dtypes.bfloat16``), at three magnitudes — the last one past float16's overflow edge for
+squares and exponentials — and every reduction:
+
+- where torch's CPU kernel refuses the dtype ("not implemented for 'Half'"), lossref raises a
+  TypeError naming the dtype;
+- otherwise the result has torch's dtype and lies within 2 ulp (of that dtype) of torch's value,
+  inf and nan where torch has them; the gradient of every differentiable input lies within 4 ulp.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import ml_dtypes
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import lossref
+from samples import SAMPLES
+
+HALF = {"float16": (np.dtype(np.float16), torch.float16, 10),
+        "bfloat16": (np.dtype(ml_dtypes.bfloat16), torch.bfloat16, 7)}
+#: which positional arguments ``lossref.grad.NAME`` differentiates (input only, elsewhere)
+DIFF = {"gaussian_nll_loss": (0, 2), "cosine_embedding_loss": (0, 1),
+        "margin_ranking_loss": (0, 1), "triplet_margin_loss": (0, 1, 2),
+        "triplet_margin_with_distance_loss": (0, 1, 2), "linear_cross_entropy": (0, 1)}
+SCALES = (1.0, 30.0, 300.0)
+#: the arrays scaled by ``scale``: values and scores, not probabilities, targets or ±1 labels
+SCALED = {"binary_cross_entropy_with_logits": (0,), "cross_entropy": (0,), "l1_loss": (0, 1),
+          "mse_loss": (0, 1), "smooth_l1_loss": (0, 1), "huber_loss": (0, 1),
+          "poisson_nll_loss": (0,), "gaussian_nll_loss": (0, 1),
+          "hinge_embedding_loss": (0,), "soft_margin_loss": (0,),
+          "cosine_embedding_loss": (0, 1), "margin_ranking_loss": (0, 1),
+          "triplet_margin_loss": (0, 1, 2), "triplet_margin_with_distance_loss": (0, 1, 2),
+          "multi_margin_loss": (0,), "multilabel_margin_loss": (0,),
+          "multilabel_soft_margin_loss": (0,), "linear_cross_entropy": (0, 1)}
+
+
+def ulp(x: np.ndarray, mantissa_bits: int, tiny: float) -> np.ndarray:
+    """The spacing of the half dtype at the magnitude of ``x`` (float64 values)."""
+    x = np.abs(np.asarray(x, dtype=np.float64))
+    exponent = np.floor(np.log2(np.maximum(x, tiny)))
+    return np.exp2(exponent - mantissa_bits)
+
+
+def is_float(a) -> bool:
+    """float16/32/64, and ml_dtypes.bfloat16 (which NumPy does not count as np.floating)."""
+    dtype = np.asarray(a).dtype
+    return np.issubdtype(dtype, np.floating) or dtype == HALF["bfloat16"][0]
+
+
+def to_torch(a: np.ndarray, dtype: torch.dtype | None) -> torch.Tensor:
+    if dtype is None or not is_float(a):
+        return torch.from_numpy(np.array(a, copy=True))
+    return torch.from_numpy(np.asarray(a, dtype=np.float32).copy()).to(dtype)
+
+
+def half_arrays(name: str, scale: float, np_dtype) -> list:
+    out = []
+    for i, a in enumerate(SAMPLES[name]):
+        if is_float(a):
+            a = a * scale if i in SCALED.get(name, ()) else a
+            a = np.asarray(a, dtype=np.float32).astype(np_dtype)
+        out.append(a)
+    return out
+
+
+def assert_within_ulp(ours, theirs: torch.Tensor, n_ulp: float, dtype_name: str, what: str):
+    np_dtype, torch_dtype, bits = HALF[dtype_name]
+    expected = theirs.detach().float().numpy().astype(np.float64)
+    ours = np.asarray(ours)
+    assert ours.dtype == np_dtype, f"{what}: dtype {ours.dtype}, torch {torch_dtype}"
+    assert ours.shape == expected.shape, f"{what}: shape {ours.shape} != {expected.shape}"
+    got = ours.astype(np.float64)
+    assert np.array_equal(np.isnan(got), np.isnan(expected)), f"{what}: nan at other places"
+    finite = np.isfinite(expected)
+    assert np.array_equal(got[~finite & ~np.isnan(expected)],
+                          expected[~finite & ~np.isnan(expected)]), f"{what}: inf differs"
+    tiny = float(np.finfo(np.float16).smallest_subnormal) if dtype_name == "float16" \
+        else float(ml_dtypes.finfo(ml_dtypes.bfloat16).smallest_subnormal)
+    tol = n_ulp * ulp(np.maximum(np.abs(got), np.abs(expected)), bits, tiny)
+    err = np.abs(got - expected)
+    bad = finite & ~(err <= tol)
+    assert not bad.any(), (f"{what}: {bad.sum()} of {bad.size} beyond {n_ulp} ulp; worst "
+                           f"{got[bad][:3]} vs torch {expected[bad][:3]}")
+
+
+def cases():
+    for name in sorted(SAMPLES):
+        for dtype_name in HALF:
+            for scale in SCALES:
+                for reduction in ("none", "mean", "sum"):
+                    yield pytest.param(name, dtype_name, scale, reduction,
+                                       id=f"{name}-{dtype_name}-x{scale:g}-{reduction}")
+
+
+@pytest.mark.parametrize("name, dtype_name, scale, reduction", list(cases()))
+def test_half_precision(name, dtype_name, scale, reduction):
+    np_dtype, torch_dtype, _ = HALF[dtype_name]
+    arrays = half_arrays(name, scale, np_dtype)
+    diff = DIFF.get(name, (0,))
+    tensors = [to_torch(a, torch_dtype) for a in arrays]
+    for i in diff:
+        tensors[i].requires_grad_(True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            theirs = getattr(F, name)(*tensors, reduction=reduction)
+        except (RuntimeError, NotImplementedError, TypeError) as exc:
+            with pytest.raises(TypeError, match=dtype_name):
+                getattr(lossref, name)(*arrays, reduction=reduction)
+            assert "not implemented" in str(exc) or "Half" in str(exc) or "BFloat16" in str(exc)
+            return
+        ours = getattr(lossref, name)(*arrays, reduction=reduction)
+        assert_within_ulp(ours, theirs, 2, dtype_name, f"{name} value")
+
+        grad_out = torch.ones_like(theirs)
+        theirs.backward(grad_out)
+        grad_output = None if reduction != "none" else np.ones(theirs.shape, np_dtype)
+        ours_grad = getattr(lossref.grad, name)(*arrays, reduction=reduction,
+                                                grad_output=grad_output)
+    ours_grad = ours_grad if isinstance(ours_grad, tuple) else (ours_grad,)
+    assert len(ours_grad) == len(diff)
+    for i, g in zip(diff, ours_grad):
+        assert_within_ulp(g, tensors[i].grad, 4, dtype_name, f"{name} gradient of argument {i}")
