@@ -7,11 +7,15 @@ of range, ``ValueError`` for everything else (shapes, ranges, options).
 
 from __future__ import annotations
 
+import numbers
+
+import ml_dtypes
 import numpy as np
 
 __all__ = ["asarray", "as_float", "as_like", "as_class_index", "check_same_shape", "check_broadcast",
            "check_class_weight", "check_label_smoothing", "check_unit_interval",
-           "check_class_range", "broadcast_shape", "float_pair"]
+           "check_class_range", "broadcast_shape", "float_pair", "check_option", "HALF_DTYPES",
+           "is_float_dtype"]
 
 
 def asarray(x) -> np.ndarray:
@@ -26,14 +30,25 @@ def asarray(x) -> np.ndarray:
     return np.asarray(x)
 
 
+#: NumPy has float16; bfloat16 arrays are ``ml_dtypes.bfloat16`` (NumPy does not count it
+#: among ``np.floating``, so every float check goes through ``is_float_dtype``).
+HALF_DTYPES = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
+
+
+def is_float_dtype(dtype) -> bool:
+    """float16/32/64 and ml_dtypes.bfloat16."""
+    dtype = np.dtype(dtype)
+    return np.issubdtype(dtype, np.floating) or dtype == HALF_DTYPES[1]
+
+
 def as_float(x, name: str, fn: str) -> np.ndarray:
-    """``x`` as a floating-point array (float16/32/64 kept as they are).
+    """``x`` as a floating-point array (float16/bfloat16/32/64 kept as they are).
 
     PyTorch's losses are not implemented for integer or boolean inputs; lossref
     refuses them too rather than guessing a float dtype.
     """
     arr = asarray(x)
-    if not np.issubdtype(arr.dtype, np.floating):
+    if not is_float_dtype(arr.dtype):
         raise TypeError(f"{fn}: {name} must be a floating-point array, got dtype {arr.dtype} "
                         f"(convert it first, e.g. np.asarray({name}, dtype=np.float32))")
     return arr
@@ -154,3 +169,30 @@ def float_pair(input, target, fn: str) -> tuple[np.ndarray, np.ndarray, tuple]:
     x = as_float(input, "input", fn)
     y = as_like(target, x, "target", fn)
     return x, y, broadcast_shape(fn, input=x, target=y)
+
+
+# --- option types, checked as torch's argument parser checks them -----------------------------
+#: what each kind of scalar option accepts: torch's C++ signatures take ``float`` (bool, int and
+#: float, not complex), ``Number`` (complex too), ``int`` (not bool, not float) and ``bool``
+#: (not int); ``int?`` is an int or None.
+_OPTION_KINDS = {
+    "float": lambda v: isinstance(v, numbers.Real),
+    "Number": lambda v: isinstance(v, numbers.Number),
+    "int": lambda v: isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)),
+    "int?": lambda v: v is None or (isinstance(v, numbers.Integral)
+                                    and not isinstance(v, (bool, np.bool_))),
+    "bool": lambda v: isinstance(v, (bool, np.bool_)),
+}
+
+
+def check_option(value, name: str, fn: str, kind: str):
+    """``value`` unchanged if torch's parser takes it for an option of ``kind``; else TypeError.
+
+    The message has torch's shape, ``fn(): argument 'name' must be float, not str``, and is
+    built only when the check fails.
+    """
+    if not _OPTION_KINDS[kind](value):
+        expected = {"int?": "int or None"}.get(kind, kind)
+        raise TypeError(f"{fn}(): argument '{name}' must be {expected}, "
+                        f"not {type(value).__name__}")
+    return value
