@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-BOOK_FLAGS := -W -n --keep-going
 PORT   ?= 8000
 # extra arguments for `make lab`, e.g. make lab ARGS="--port 8890 --no-browser"
 ARGS   ?=
@@ -19,16 +18,17 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --progress-bar off -r requirements.txt
 	@touch $(STAMP)
 
-## make book: build the site into _build/html with warnings as errors
+## make book: build the site into _build/html with warnings as errors (-W -n --keep-going);
+## incremental after a clean build, from scratch otherwise (book/_tools/build_site.py)
 book: $(STAMP)
-	$(VENV)/bin/jupyter-book build . --builder html $(BOOK_FLAGS)
+	$(PY) book/_tools/build_site.py
 	@echo ">> open _build/html/index.html, or run 'make serve'"
 
 ## make test: unit + parity tests, doctests, nbval on every notebook, browser tests
 # The browser tests (one file: one worker, about a minute) are listed first so that they start at
 # once and the other worker takes everything else, instead of starting last and running alone.
 test: $(STAMP) browser
-	$(PY) -m pytest -n 2 --dist loadfile \
+	$(PY) -m pytest -n 2 --dist loadfile --durations=10 \
 	    --doctest-modules \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	    tests/test_site.py src/lossref tests book/en book/zh

@@ -1,7 +1,8 @@
 """The built site as readers use it, checked in a real browser (Debian's chromium via Playwright).
 
-The site is built ONCE per session (``jupyter-book build -W -n --keep-going`` into a temporary
-folder) and served on 127.0.0.1; ONE chromium serves every test, with one desktop (1280×900)
+The site is built ONCE per session (``jupyter-book build -W -n --keep-going`` into
+``_build/html`` by book/_tools/build_site.py: incrementally after a clean build, from scratch on
+a fresh clone, as in CI) and served on 127.0.0.1; ONE chromium serves every test, with one desktop (1280×900)
 and one phone (390×844, touch) context. Every page listed in ``_toc.yml`` is opened once with
 chromium resolving no host but 127.0.0.1: any request that leaves it fails and is recorded, so the tests prove
 the book works offline (MathJax, fonts, scripts). Each chapter is judged at desktop size, then
@@ -34,6 +35,8 @@ import pytest
 import yaml
 
 from book_toc import ROOT, toc_docnames
+
+import build_site  # noqa: E402  book/_tools/build_site.py (book_toc puts book/_tools on sys.path)
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -162,6 +165,7 @@ class Site:
     html: Path
     log: str
     seconds: float
+    incremental: bool = False
     base: str = ""
     server: http.server.ThreadingHTTPServer | None = field(default=None, repr=False)
 
@@ -183,7 +187,8 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Site:
-    """Build the book once into a temporary folder and serve it on 127.0.0.1 (free port).
+    """Build the book once (book/_tools/build_site.py: into _build/html, incrementally when the
+    last build was clean) and serve it on 127.0.0.1 (free port).
 
     ``LOSSREF_SITE_HTML=<folder>``: test an existing ``_build/html`` instead of building (while
     working on the tests themselves; the build checks then read that build's log, if any).
@@ -195,22 +200,16 @@ def site(tmp_path_factory) -> Site:
         log = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
         yield from serve(Site(html=html, log=log, seconds=0.0))
         return
-    out = tmp_path_factory.mktemp("site")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(ROOT), "--path-output", str(out),
-           "--builder", "html", "-W", "-n", "--keep-going"]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace",
-                          timeout=1800, env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
-    seconds = time.perf_counter() - start
-    log = proc.stdout + "\n" + proc.stderr
-    html = out / "_build" / "html"
-    if proc.returncode != 0 or not (html / "index.html").exists():
+    # _build/html, as `make book` builds it: incremental after a clean build with the same
+    # config, toc and extension; from scratch otherwise (always on a fresh clone, as in CI)
+    code, log, seconds, incremental = build_site.build()
+    html = build_site.BUILD / "html"
+    if code != 0 or not (html / "index.html").exists():
         problems = "\n".join(line for line in log.splitlines() if re.search(r"\b(WARNING|ERROR)\b", line))
-        pytest.fail(f"jupyter-book build failed (exit {proc.returncode}): {' '.join(cmd)}\n"
-                    f"--- warnings and errors ---\n{problems}\n--- end of the build log ---\n{log[-6000:]}",
-                    pytrace=False)
-    yield from serve(Site(html=html, log=log, seconds=seconds))
+        pytest.fail(f"jupyter-book build failed (exit {code}; {'incremental' if incremental else 'full'}): "
+                    f"book/_tools/build_site.py\n--- warnings and errors ---\n{problems}\n"
+                    f"--- end of the build log ---\n{log[-6000:]}", pytrace=False)
+    yield from serve(Site(html=html, log=log, seconds=seconds, incremental=incremental))
 
 
 def serve(built: Site):
@@ -478,7 +477,8 @@ def test_build_is_clean(site):
     warnings = [line for line in site.log.splitlines() if re.search(r"\bWARNING\b|\bERROR\b", line)]
     assert not warnings, "\n".join(warnings)
     size = sum(p.stat().st_size for p in site.html.rglob("*") if p.is_file())
-    print(f"\nsite: built in {site.seconds:.0f} s, {len(DOCNAMES)} toc pages, "
+    print(f"\nsite: {'incremental' if site.incremental else 'full'} build in {site.seconds:.0f} s, "
+          f"{len(DOCNAMES)} toc pages, "
           f"_build/html = {size / 1e6:.1f} MB")
     assert (site.html / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not bundled"
     assert (site.html / "_static" / "favicon.svg").is_file(), "no favicon"

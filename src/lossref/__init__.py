@@ -26,7 +26,7 @@ from .modules import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntr
                       TripletMarginWithDistanceLoss)
 from .diagnose import Finding, diagnose
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "grad", "legacy_reduction", "log_softmax", "logsigmoid", "sigmoid", "softmax",

@@ -1,0 +1,521 @@
+"""Multi-class losses: negative log-likelihood and cross-entropy."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _reduction
+from ._numerics import _blocks, as_samples, log_softmax_sums
+from ._reduction import resolve_reduction
+from ._validation import (asarray, as_class_index, as_float, as_like, check_class_range,
+                          check_class_weight, check_label_smoothing)
+
+__all__ = ["cross_entropy", "nll_loss"]
+
+
+def _class_axis(x: np.ndarray, fn: str) -> int:
+    """The class dimension: 0 for an unbatched ``(C,)`` input, else 1 in ``(N, C, d1, …, dK)``."""
+    if x.ndim < 1:
+        raise ValueError(f"{fn}: input must have at least 1 dimension, (C,) or "
+                         "(N, C, d1, ..., dK); got a 0-d array")
+    return 0 if x.ndim == 1 else 1
+
+
+def _check_index_target(x: np.ndarray, t: np.ndarray, fn: str) -> np.ndarray:
+    """Class-index target shape: ``()`` for a ``(C,)`` input, else ``(N, d1, …, dK)``."""
+    if x.ndim == 1:
+        if t.shape not in ((), (1,)):
+            raise ValueError(f"{fn}: an unbatched input of shape {x.shape} takes a single class "
+                             f"index as target, got target shape {t.shape}")
+        return t.reshape(())
+    if t.ndim == 0 or t.shape[0] != x.shape[0]:
+        got = t.shape[0] if t.ndim else "a 0-d target"
+        raise ValueError(f"{fn}: Expected input batch_size ({x.shape[0]}) to match target "
+                         f"batch_size ({got}).")
+    expected = (x.shape[0],) + x.shape[2:]
+    if t.shape != expected:
+        raise ValueError(f"{fn}: Expected target shape {expected} for input shape {x.shape}, "
+                         f"got {t.shape}")
+    return t
+
+
+def _targets(t: np.ndarray, ignore_index: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Targets safe to index with (ignored ones replaced by class 0) and the ignored mask.
+
+    The mask is ``None`` when no target equals ``ignore_index``, so the common case does no
+    masking work at all.
+    """
+    ignored = t == ignore_index
+    if not ignored.any():
+        return t, None
+    return np.where(ignored, 0, t), ignored
+
+
+def _flat_index(t: np.ndarray, shape: tuple) -> np.ndarray:
+    """Flat positions of ``[n, t[n, d], d]`` in a C-contiguous ``(N, C, D)`` array."""
+    n, c, d = shape
+    index = np.multiply(t, d, dtype=np.intp)                 # class offset within a sample
+    index += np.arange(0, n * c * d, c * d).reshape(n, 1)    # + where each sample starts
+    if d > 1:
+        index += np.arange(d)                                # + the position
+    return index
+
+
+def _pick(x3: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``x3[n, t[n, d], d]`` for every sample n and position d of an ``(N, C, D)`` array.
+
+    Flat indexing into the input: one value per target, no (N, C) one-hot matrix.
+    """
+    return np.take(x3, _flat_index(t, x3.shape))
+
+
+def _negative_log_likelihood(log_p_t: np.ndarray, t: np.ndarray, ignored: np.ndarray | None,
+                             w: np.ndarray | None):
+    """Per-target ``-w[t] * log_p_t`` (0 where ignored) and the mean's denominator.
+
+    ``log_p_t`` holds the log-probability of each target class, ``t`` the (safe) targets.
+    The denominator is the sum of the weights of the non-ignored targets (their count
+    without ``weight``).
+    """
+    loss = np.negative(log_p_t)
+    target_w, weight_sum = _kept_weights(t, ignored, w, loss.dtype)
+    if target_w is not None:
+        with np.errstate(invalid="ignore"):     # an ignored ±inf times its weight 0
+            loss *= target_w
+    if ignored is not None:
+        loss[ignored] = 0
+    return loss, weight_sum
+
+
+def _kept_weights(t: np.ndarray, ignored: np.ndarray | None, w: np.ndarray | None, dtype):
+    """The weight ``w[t]`` of each target (0 where ignored; ``None`` without ``weight``) and
+    the mean's denominator: their sum, or the count of non-ignored targets without ``weight``."""
+    if w is None:
+        kept = t.size if ignored is None else np.count_nonzero(~ignored)
+        return None, np.dtype(dtype).type(kept)
+    target_w = w[t]
+    if ignored is not None:
+        target_w[ignored] = 0
+    return target_w, target_w.sum(dtype=dtype)
+
+
+def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignore_index: int,
+                       reduction: str, grad_output, eps: float, softmax: bool) -> np.ndarray:
+    """d(Σ grad_output · loss)/d input for class-index targets, of the input's shape.
+
+    ``softmax=False`` is ``nll_loss``: ``-g_n w[t_n]`` at each target entry, 0 elsewhere.
+    ``softmax=True`` is ``cross_entropy`` with smoothing ``eps``, per sample
+
+        g_n [ p_c ((1 - eps) w[t_n] + eps/C Σ_k w_k) - (1 - eps) w[t_n] 1{c = t_n} - eps/C w_c ]
+
+    with ``p`` the softmax of the logits: the target entry is written through flat indices,
+    no (N, C) one-hot matrix is built. ``g_n`` is the upstream gradient per target (divided
+    by the mean's denominator), set to 0 (not multiplied by 0) where the target is ignored,
+    so an all-ignored batch, whose mean divides by 0, still gets exact zeros, as in PyTorch.
+    """
+    dtype = x.dtype.type
+    x3 = as_samples(x)
+    n, c, d = x3.shape
+    safe_t, ignored = _targets(t.reshape(n, d), ignore_index)
+    target_w, weight_sum = _kept_weights(safe_t, ignored, w, x.dtype)
+    g = _reduction.reduce_grad(grad_output, t.shape,
+                               x.dtype, reduction, weight_sum).reshape(n, d)
+    index = _flat_index(safe_t, x3.shape)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        if ignored is not None:
+            g = np.where(ignored, dtype(0), g)
+            index = index[~ignored]
+        g_t = g if target_w is None else g * target_w       # upstream · w[t_n]
+        at_target = g_t if ignored is None else g_t[~ignored]
+        if not softmax:
+            grad = np.zeros(x3.shape, x.dtype)
+            grad.reshape(-1)[index] = -at_target
+            return grad.reshape(x.shape)
+
+        m, log_norm, _ = log_softmax_sums(x3)
+        grad = np.subtract(x3, m, out=np.empty(x3.shape, x.dtype))  # C order: flat view below
+        grad -= log_norm
+        np.exp(grad, out=grad)                               # p = exp(log_softmax(x))
+        flat = grad.reshape(-1)
+        if eps == 0.0:
+            grad *= g_t[:, None, :]                          # p_c · w[t_n] g_n
+            flat[index] -= at_target                         # - w[t_n] g_n at the target
+            return grad.reshape(x.shape)
+        # With smoothing, d loss / d log p_c = -b_c, b_c = (1-eps) w[t] g 1{c=t} + eps/C w_c g,
+        # and the gradient is p_c Σ_k b_k - b_c: the target's b_c is formed as one number, as
+        # PyTorch's backward forms it, so that a lone class (C = 1) gets exactly 0.
+        keep = dtype(1 - eps)
+        sg = dtype(eps / c) * g                              # eps/C · g_n
+        total_w = dtype(c) if w is None else w.sum(dtype=x.dtype)
+        grad *= (keep * g_t + sg * total_w)[:, None, :]
+        sg_t = sg if ignored is None else sg[~ignored]
+        if w is not None:
+            sg_t = sg_t * (target_w if ignored is None else target_w[~ignored])
+        target_grad = flat[index] - (keep * at_target + sg_t)
+        if w is None:
+            grad -= sg[:, None, :]
+        else:                           # g_n · w_c a block of samples at a time: no (N, C) temp
+            for rows in _blocks(x3)[0]:
+                grad[rows] -= sg[rows, None, :] * w[:, None]
+        flat[index] = target_grad
+    return grad.reshape(x.shape)
+
+
+def _per_target(loss: np.ndarray, shape: tuple):
+    """Per-target values in the target's shape (a NumPy scalar for an unbatched input)."""
+    return loss.reshape(shape)[()]
+
+
+def _nll_inputs(input, target, weight, ignore_index: int, fn: str):
+    """Input, class-index target and class weight of ``nll_loss``, checked in PyTorch's order."""
+    x = as_float(input, "input", fn)
+    axis = _class_axis(x, fn)
+    t = _check_index_target(x, as_class_index(target, fn), fn)
+    n_classes = x.shape[axis]
+    w = check_class_weight(weight, n_classes, x, fn)
+    check_class_range(t, n_classes, ignore_index, fn)
+    return x, t, w
+
+
+def _cross_entropy_inputs(input, target, weight, label_smoothing: float, fn: str):
+    """Input, class axis, C, smoothing, class weight and the raw target of ``cross_entropy``.
+
+    The target is only read here: its shape decides whether it holds class indices or class
+    probabilities, and each branch checks it.
+    """
+    x = as_float(input, "input", fn)
+    axis = _class_axis(x, fn)
+    eps = check_label_smoothing(label_smoothing, fn)
+    n_classes = x.shape[axis]
+    w = check_class_weight(weight, n_classes, x, fn)
+    target = asarray(target)
+    return x, axis, n_classes, eps, w, target
+
+
+def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+             size_average: bool | None = None, ignore_index: int = -100,
+             reduce: bool | None = None, reduction: str = "mean"):
+    r"""Negative log-likelihood loss: pick the target's entry and negate it.
+
+    .. math::
+        l_n = -w_{y_n} x_{n, y_n}, \qquad
+        w_c = \text{weight}[c]\cdot 1\{c \ne \text{ignore\_index}\}
+
+    ``'mean'`` divides :math:`\sum_n l_n` by :math:`\sum_n w_{y_n}` (the weights of the
+    non-ignored targets), not by N. ``input`` is expected to hold log-probabilities
+    (``log_softmax`` output); nothing checks it, so raw scores give a meaningless
+    (possibly negative) number.
+
+    Parameters
+    ----------
+    input : array_like, shape (C,), (N, C) or (N, C, d1, ..., dK)
+        Log-probabilities, floating point.
+    target : array_like of int, shape (), (N,) or (N, d1, ..., dK)
+        Class indices in [0, C-1], or ``ignore_index``.
+    weight : array_like, shape (C,), optional
+        Per-class weight.
+    size_average, reduce : bool, optional
+        Deprecated; override ``reduction`` when given.
+    ignore_index : int, default -100
+        Target value that contributes neither to the loss nor to the mean's denominator.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+
+    Returns
+    -------
+    numpy scalar, or ndarray of the target's shape when ``reduction='none'``
+
+    Raises
+    ------
+    ValueError
+        Batch or spatial shapes disagree, ``weight`` is not of length C, unknown ``reduction``.
+    TypeError
+        ``input`` is not floating point, or ``target`` does not hold integers.
+    IndexError
+        A target is outside [0, C-1] and is not ``ignore_index``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scores = np.array([[1, 2], [1, 3], [1, 3]], dtype=np.float32)
+    >>> nll_loss(scores, np.array([0, 1, 1]), reduction="none")
+    array([-1., -3., -3.], dtype=float32)
+    """
+    fn = "nll_loss"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x, t, w = _nll_inputs(input, target, weight, ignore_index, fn)
+
+    x3 = as_samples(x)
+    safe_t, ignored = _targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
+    loss, weight_sum = _negative_log_likelihood(_pick(x3, safe_t), safe_t, ignored, w)
+    return _reduction.reduce(_per_target(loss, t.shape), reduction, weight_sum)
+
+
+def nll_loss_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean", *,
+                  grad_output: ArrayLike | None = None) -> np.ndarray:
+    r"""Gradient of :func:`nll_loss` with respect to ``input``.
+
+    .. math::
+        \frac{\partial l_n}{\partial x_{n,c}} = -w_{y_n}\, 1\{c = y_n\}
+
+    times the upstream gradient, divided by :math:`\sum_n w_{y_n}` (the weights of the
+    non-ignored targets) for ``'mean'``. Only the target entry of each sample gets a
+    gradient, and it never shrinks: the loss is linear in its input. Ignored targets give
+    exact zeros, also when every target is ignored (the mean is then ``nan`` but the
+    gradient is 0, as in PyTorch).
+
+    Parameters
+    ----------
+    input, target, weight, size_average, ignore_index, reduce, reduction
+        As for :func:`nll_loss` (the same checks and errors).
+    grad_output : array_like, optional
+        The upstream gradient, of the loss output's shape: ``()`` for ``'mean'``/``'sum'``,
+        the target's shape for ``'none'``. ``None`` means ones.
+
+    Returns
+    -------
+    ndarray of the input's shape and dtype
+        ``d(Σ grad_output · loss) / d input``; ``weight`` gets no gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scores = np.array([[1, 2], [1, 3], [1, 3]], dtype=np.float32)
+    >>> print(nll_loss_grad(scores, np.array([0, 1, 1]), weight=[1.0, 2.0]))
+    [[-0.2  0. ]
+     [ 0.  -0.4]
+     [ 0.  -0.4]]
+    """
+    fn = "nll_loss"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x, t, w = _nll_inputs(input, target, weight, ignore_index, fn)
+    return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, 0.0, softmax=False)
+
+
+def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0):
+    r"""Cross-entropy between logits and class indices or class probabilities.
+
+    Class-index targets (``log_softmax`` then ``nll_loss``):
+
+    .. math::
+        l_n = -w_{y_n} \log \frac{e^{x_{n,y_n}}}{\sum_c e^{x_{n,c}}}
+            = w_{y_n}\Big(-x_{n,y_n} + \log \sum_c e^{x_{n,c}}\Big)
+
+    With ``label_smoothing`` :math:`\varepsilon`, the target puts
+    :math:`1 - \varepsilon + \varepsilon/C` on the true class and :math:`\varepsilon/C`
+    on every class (the true one included):
+
+    .. math::
+        l = (1 - \varepsilon)\, \mathrm{nll} + \frac{\varepsilon}{C}
+            \sum_c -w_c \log p_{n,c}
+
+    and the ``'mean'`` of both terms divides by the sum of the weights of the
+    non-ignored targets. Probability targets :math:`y_{n,c}` (same shape as the
+    input) give :math:`l_n = -\sum_c w_c\, y_{n,c} \log p_{n,c}`, and their mean
+    divides by the number of samples N (times d1…dK), weights or not.
+
+    Parameters
+    ----------
+    input : array_like, shape (C,), (N, C) or (N, C, d1, ..., dK)
+        Unnormalised logits, floating point.
+    target : array_like
+        Class indices of shape (), (N,) or (N, d1, ..., dK), integer; or class
+        probabilities of the input's shape, floating point.
+    weight : array_like, shape (C,), optional
+        Per-class weight.
+    size_average, reduce : bool, optional
+        Deprecated; override ``reduction`` when given.
+    ignore_index : int, default -100
+        Ignored target value (class-index targets only).
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+    label_smoothing : float in [0, 1], default 0.0
+
+    Returns
+    -------
+    numpy scalar, or ndarray of shape (), (N,) or (N, d1, ..., dK) when ``reduction='none'``
+
+    Raises
+    ------
+    ValueError
+        Shapes disagree, ``weight`` is not of length C, ``label_smoothing`` outside
+        [0, 1], ``ignore_index`` set with probability targets, unknown ``reduction``.
+    TypeError
+        ``input`` not floating point; index targets not integer; probability targets
+        not floating point.
+    IndexError
+        A class index outside [0, C-1] that is not ``ignore_index``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> logits = np.array([[1, 2], [1, 3], [1, 3]], dtype=np.float32)
+    >>> labels = np.array([0, 1, 1])
+    >>> print(np.round(cross_entropy(logits, labels, reduction="none"), 4))
+    [1.3133 0.1269 0.1269]
+    >>> print(f"{cross_entropy(logits, labels, weight=[1.0, 2.0]):.4f}")
+    0.3642
+    """
+    fn = "cross_entropy"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x, axis, n_classes, eps, w, target = _cross_entropy_inputs(input, target, weight,
+                                                               label_smoothing, fn)
+    if target.shape == x.shape:
+        return _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps)
+
+    t = _check_index_target(x, as_class_index(target, fn), fn)
+    check_class_range(t, n_classes, ignore_index, fn)
+
+    x3 = as_samples(x)                       # (N, C, D)
+    safe_t, ignored = _targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
+    m, log_norm, smooth = log_softmax_sums(x3, w=w, class_sums=eps > 0.0)
+    # Only the target's log-probability is needed, in PyTorch's order: (x_t - m) - log_norm.
+    with np.errstate(invalid="ignore"):      # inf - inf for ±inf logits: nan, as in PyTorch
+        log_p_t = np.subtract(_pick(x3, safe_t), m[:, 0])
+        log_p_t -= log_norm[:, 0]
+    loss, weight_sum = _negative_log_likelihood(log_p_t, safe_t, ignored, w)
+    nll = _reduction.reduce(_per_target(loss, t.shape), reduction, weight_sum)
+    if eps == 0.0:
+        return nll
+
+    # Smoothing term: -sum_c w_c log p_c per sample, zero where the target is ignored.
+    np.negative(smooth, out=smooth)
+    if ignored is not None:
+        smooth[ignored] = 0
+    smooth = _reduction.reduce(_per_target(smooth, t.shape), reduction, weight_sum)
+    dtype = x.dtype.type
+    with np.errstate(invalid="ignore"):      # 0 · inf when label_smoothing=1: nan, as torch
+        return dtype(1 - eps) * nll + smooth * dtype(eps / n_classes)
+
+
+def _probability_target(x, target, axis, ignore_index, eps) -> np.ndarray:
+    """Class probabilities of the input's shape, checked, cast, and smoothed by ``eps``."""
+    fn = "cross_entropy"
+    if not np.issubdtype(target.dtype, np.floating):
+        raise TypeError(f"{fn}: a target of the input's shape {x.shape} is read as class "
+                        f"probabilities and must be floating point, got dtype {target.dtype}")
+    if ignore_index >= 0:
+        raise ValueError(f"{fn}: ignore_index={ignore_index} is not supported with class-"
+                         "probability targets (leave it at the default -100)")
+    y = as_like(target, x, "target", fn)
+    if eps > 0.0:
+        y = y * x.dtype.type(1 - eps) + x.dtype.type(eps / x.shape[axis])
+    return y
+
+
+def _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps):
+    """Cross-entropy against class probabilities (soft targets) of the input's shape."""
+    n_classes = x.shape[axis]
+    y = _probability_target(x, target, axis, ignore_index, eps)
+    x3 = as_samples(x)
+    # -sum_c w_c y_c log p_c per sample, PyTorch's products (log p * y) * w
+    loss = np.negative(log_softmax_sums(x3, y=as_samples(y), w=w, class_sums=True)[2])
+    # 'mean' divides by the number of samples N·d1…dK, weights or not; an empty input
+    # (no samples, or no classes) divides by 0 and gives nan, as in PyTorch.
+    n_samples = x.size // n_classes if n_classes else 0
+    return _reduction.reduce(_per_target(loss, x.shape[:axis] + x.shape[axis + 1:]), reduction,
+                             weight_sum=n_samples)
+
+
+def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
+                       size_average: bool | None = None, ignore_index: int = -100,
+                       reduce: bool | None = None, reduction: str = "mean",
+                       label_smoothing: float = 0.0, *,
+                       grad_output: ArrayLike | None = None) -> np.ndarray:
+    r"""Gradient of :func:`cross_entropy` with respect to the logits ``input``.
+
+    Each formula below is multiplied by the upstream gradient (``grad_output``, divided by the
+    mean's denominator for ``'mean'``). With class indices, :math:`p = \mathrm{softmax}(x)`
+    over the classes, and no smoothing:
+
+    .. math::
+        \frac{\partial l_n}{\partial x_{n,c}} = w_{y_n} \big( p_{n,c} - 1\{c = y_n\} \big)
+
+    With ``label_smoothing`` :math:`\varepsilon` (:math:`W = \sum_k w_k`, or C without
+    weights):
+
+    .. math::
+        \begin{aligned}
+        \frac{\partial l_n}{\partial x_{n,c}}
+            &= \big((1 - \varepsilon) w_{y_n} + \tfrac{\varepsilon}{C} W\big)\, p_{n,c} \\
+            &\quad - (1 - \varepsilon)\, w_{y_n} 1\{c = y_n\} - \tfrac{\varepsilon}{C} w_c
+        \end{aligned}
+
+    so without weights the gradient is :math:`p - q` with the smoothed target
+    :math:`q = 1 - \varepsilon + \varepsilon/C` at the true class and :math:`\varepsilon/C`
+    elsewhere. ``'mean'`` divides by :math:`\sum_n w_{y_n}` over the non-ignored targets
+    (their count without weights); ignored targets get exact zeros, also when all are
+    ignored (a ``nan`` loss, a zero gradient, as in PyTorch).
+
+    Probability targets :math:`y` (smoothed as in the forward):
+
+    .. math::
+        \frac{\partial l_n}{\partial x_{n,c}}
+            = p_{n,c} \sum_k w_k y_{n,k} - w_c\, y_{n,c}
+
+    and ``'mean'`` divides by the number of samples N·d1…dK.
+
+    Parameters
+    ----------
+    input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing
+        As for :func:`cross_entropy` (the same checks and errors).
+    grad_output : array_like, optional
+        The upstream gradient, of the loss output's shape: ``()`` for ``'mean'``/``'sum'``,
+        ``()``, ``(N,)`` or ``(N, d1, ..., dK)`` for ``'none'``. ``None`` means ones.
+
+    Returns
+    -------
+    ndarray of the input's shape and dtype
+        ``d(Σ grad_output · loss) / d input``; probability targets and ``weight`` get no
+        gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> logits = np.array([[1, 2], [1, 3], [1, 3]], dtype=np.float32)
+    >>> labels = np.array([0, 1, 1])
+    >>> print(np.round(cross_entropy_grad(logits, labels, reduction="sum"), 4))
+    [[-0.7311  0.7311]
+     [ 0.1192 -0.1192]
+     [ 0.1192 -0.1192]]
+    >>> print(np.round(cross_entropy_grad(logits, np.array([0, -100, -100])), 4))
+    [[-0.7311  0.7311]
+     [ 0.      0.    ]
+     [ 0.      0.    ]]
+    """
+    fn = "cross_entropy"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x, axis, n_classes, eps, w, target = _cross_entropy_inputs(input, target, weight,
+                                                               label_smoothing, fn)
+    if target.shape == x.shape:
+        y = _probability_target(x, target, axis, ignore_index, eps)
+        return _probability_target_grad(x, y, w, axis, reduction, grad_output)
+    t = _check_index_target(x, as_class_index(target, fn), fn)
+    check_class_range(t, n_classes, ignore_index, fn)
+    return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, eps, softmax=True)
+
+
+def _probability_target_grad(x, y, w, axis, reduction, grad_output) -> np.ndarray:
+    """``g_n (p_c Σ_k w_k y_k - w_c y_c)`` per sample; ``'mean'`` divides by N·d1…dK."""
+    x3 = as_samples(x)
+    n, c, d = x3.shape
+    n_samples = x.size // c if c else 0
+    g = _reduction.reduce_grad(grad_output,
+                               x.shape[:axis] + x.shape[axis + 1:], x.dtype, reduction,
+                               weight_sum=n_samples).reshape(n, 1, d)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        wy = np.array(as_samples(y), copy=True)
+        if w is not None:
+            wy *= w[:, None]
+        m, log_norm, _ = log_softmax_sums(x3)
+        grad = np.subtract(x3, m)
+        grad -= log_norm
+        np.exp(grad, out=grad)                               # p = exp(log_softmax(x))
+        grad *= wy.sum(axis=1, keepdims=True)
+        grad -= wy
+        grad *= g
+    return grad.reshape(x.shape)

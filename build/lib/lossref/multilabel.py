@@ -1,0 +1,389 @@
+"""Multi-class and multi-label margins: multi_margin, multilabel_margin, multilabel_soft_margin.
+
+``multi_margin_loss`` is the multi-class hinge (Weston–Watkins / Crammer–Singer style) over
+class-index targets; ``multilabel_margin_loss`` is its multi-label form, with targets padded
+by ``-1``; ``multilabel_soft_margin_loss`` is binary cross-entropy with logits averaged over
+the classes of each sample. All three divide each sample's sum by the number of classes C.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _reduction
+from ._numerics import log_sigmoid, sigmoid
+from ._reduction import resolve_reduction, sum_to_shape
+from ._validation import as_class_index, as_float, as_like, broadcast_shape, check_class_weight
+
+__all__ = ["multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss"]
+
+
+def _as_frames(x: np.ndarray, fn: str) -> np.ndarray:
+    """A 0-D, (C,) or (N, C) input as (N, C): the shapes PyTorch's margin kernels accept."""
+    if not ((x.ndim == 2 and x.shape[1] != 0) or (x.ndim == 1 and x.shape[0] != 0)
+            or x.ndim == 0):
+        raise ValueError(f"{fn}: expected a non-empty vector (C,) or matrix (N, C) with an "
+                         f"optional empty batch (N = 0), but got input of shape {x.shape}")
+    return x.reshape(1, -1) if x.ndim <= 1 else x
+
+
+# ---- multi margin --------------------------------------------------------------------------
+
+def _multi_margin_inputs(input, target, p, weight, fn):
+    if p != 1 and p != 2:
+        raise ValueError(f"{fn}: only p == 1 and p == 2 supported, got p={p!r}")
+    x = as_float(input, "input", fn)
+    x2 = _as_frames(x, fn)
+    n, c = x2.shape
+    y = as_class_index(target, fn)
+    if y.ndim > 1 or y.size != n:
+        raise ValueError(f"{fn}: target should be 1-D with one class index per sample: "
+                         f"expected {n} targets, got shape {y.shape} for input of shape "
+                         f"{x.shape}")
+    y1 = y.reshape(n)
+    if y1.size and (y1.min() < 0 or y1.max() >= c):
+        bad = int(y1[(y1 < 0) | (y1 >= c)][0])
+        raise IndexError(f"{fn}: target {bad} is out of range: class indices must be in "
+                         f"[0, {c - 1}]")
+    w = check_class_weight(weight, c, x, fn)
+    out_shape = (n,) if y.ndim > 0 else ()
+    return x, x2, y1, w, out_shape
+
+
+def _multi_margin_z(x2, y1, margin):
+    """``margin - x[y] + x[d]`` for every class ``d`` (N, C), in the input's dtype."""
+    x_target = x2[np.arange(len(y1)), y1][:, None]
+    return (x2.dtype.type(margin) - x_target) + x2
+
+
+def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: float = 1.0,
+                      weight: ArrayLike | None = None, size_average: bool | None = None,
+                      reduce: bool | None = None, reduction: str = "mean"):
+    r"""Multi-class hinge loss over class-index targets.
+
+    .. math::
+        l_n = \frac{1}{C} \sum_{d \ne y_n} w_{y_n}
+              \max(0,\; \Delta - x_{n,y_n} + x_{n,d})^p
+
+    Each sample's sum is divided by the number of classes C (not C − 1); ``'mean'`` then
+    divides by N, not by the weights (unlike ``cross_entropy``). The weight is the one of
+    the *target* class. As in PyTorch's kernel a term counts only where the margin term is
+    ``> 0``, so a NaN score of a wrong class adds nothing.
+
+    Parameters
+    ----------
+    input : array_like, shape (N, C), (C,) or ()
+        Raw scores, floating point; C ≥ 1, N may be 0.
+    target : array_like of int, shape (N,) (or () / (1,) with a 1-D input)
+        Class indices in [0, C).
+    p : {1, 2}, default 1
+    margin : float, default 1.0
+    weight : array_like, shape (C,), optional
+        Per-class weight, applied through the target class.
+    size_average, reduce : bool, optional
+        Deprecated; override ``reduction`` when given.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+
+    Returns
+    -------
+    numpy scalar, or ndarray of shape (N,) when ``reduction='none'`` and the target is 1-D.
+    An empty batch gives ``nan`` for ``'mean'`` and 0 for ``'sum'`` (PyTorch returns
+    uninitialised memory there).
+
+    Raises
+    ------
+    ValueError
+        ``p`` not 1 or 2, an input that is not (N, C)/(C,)/() with C ≥ 1, a target or weight
+        of the wrong shape, or an unknown ``reduction``.
+    IndexError
+        A target outside [0, C).
+    TypeError
+        ``input`` not floating point, or ``target`` not integer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.1, 0.2, 0.4, 0.8]], dtype=np.float32)
+    >>> print(f"{multi_margin_loss(x, np.array([3])):.4f}")
+    0.3250
+    """
+    fn = "multi_margin_loss"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x, x2, y1, w, out_shape = _multi_margin_inputs(input, target, p, weight, fn)
+    n, c = x2.shape
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = _multi_margin_z(x2, y1, margin)
+        h = np.where(z > 0, z if p == 1 else z * z, np.zeros((), x.dtype))
+        if w is not None:
+            h *= w[y1][:, None]
+    h[np.arange(n), y1] = 0
+    loss = (h.sum(axis=1) / x.dtype.type(c)).astype(x.dtype)
+    return _reduction.reduce(loss.reshape(out_shape), reduction)
+
+
+def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, margin: float = 1.0,
+                           weight: ArrayLike | None = None, size_average: bool | None = None,
+                           reduce: bool | None = None, reduction: str = "mean", *,
+                           grad_output=None) -> np.ndarray:
+    r"""Gradient of :func:`multi_margin_loss` with respect to ``input``.
+
+    .. math::
+        \begin{aligned}
+        \frac{\partial l_n}{\partial x_{n,d}} &= \frac{w_{y_n}}{C}\, h'_{nd}
+            \quad (d \ne y_n), \qquad
+        \frac{\partial l_n}{\partial x_{n,y_n}} = -\sum_{d \ne y_n}
+            \frac{\partial l_n}{\partial x_{n,d}} \\
+        h'_{nd} &= [z_{nd} > 0] \cdot (1 \text{ if } p = 1,\; 2 z_{nd} \text{ if } p = 2)
+        \end{aligned}
+
+    with :math:`z_{nd} = \Delta - x_{n,y_n} + x_{n,d}`. At the kink (``z = 0``) the slope is 0:
+    torch's kernel tests ``z > 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.1, 0.2, 0.4, 0.8]])
+    >>> print(multi_margin_loss_grad(x, np.array([3]), reduction="sum"))
+    [[ 0.25  0.25  0.25 -0.75]]
+    """
+    fn = "multi_margin_loss"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x, x2, y1, w, out_shape = _multi_margin_inputs(input, target, p, weight, fn)
+    n, c = x2.shape
+    g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction).reshape(n, 1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = _multi_margin_z(x2, y1, margin)
+        slope = np.where(z > 0, 1 if p == 1 else 2 * z, 0).astype(x.dtype)
+        if w is not None:
+            slope *= w[y1][:, None]
+    rows = np.arange(n)
+    slope[rows, y1] = 0
+    slope[rows, y1] = -slope.sum(axis=1)
+    grad = slope * (g / x.dtype.type(c))
+    return grad.astype(x.dtype).reshape(x.shape)
+
+
+# ---- multi-label margin --------------------------------------------------------------------
+
+def _multilabel_margin_inputs(input, target, fn):
+    x = as_float(input, "input", fn)
+    x2 = _as_frames(x, fn)
+    n, c = x2.shape
+    y = as_class_index(target, fn)
+    ok = (y.ndim <= 1 and y.size == c) if x.ndim <= 1 else y.shape == x.shape
+    if not ok:
+        raise ValueError(f"{fn}: target of shape {y.shape} must have the input's shape "
+                         f"{x.shape} (one row of labels, padded with -1, per sample)")
+    y2 = y.reshape(n, c)
+    if y2.size and (y2.min() < -1 or y2.max() >= c):
+        bad = int(y2[(y2 < -1) | (y2 >= c)][0])
+        raise IndexError(f"{fn}: target {bad} is out of range: labels must be in [0, {c - 1}], "
+                         f"or -1 to end a sample's list")
+    # only the labels before the first -1 count (duplicates count again, as in the kernel)
+    valid = np.cumprod(y2 >= 0, axis=1).astype(bool)
+    is_target = np.zeros((n, c), bool)
+    rows = np.broadcast_to(np.arange(n)[:, None], (n, c))
+    is_target[rows[valid], y2[valid]] = True
+    out_shape = (n,) if y.ndim > 1 else ()
+    return x, x2, y2, valid, is_target, out_shape
+
+
+def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+                           reduce: bool | None = None, reduction: str = "mean"):
+    r"""Multi-label hinge loss: every target label should outscore every non-target by 1.
+
+    .. math::
+        l_n = \frac{1}{C} \sum_{j \in J_n} \sum_{d \notin J_n}
+              \max(0,\; 1 - x_{n,j} + x_{n,d})
+
+    where :math:`J_n` holds the labels of row ``target[n]`` *before its first -1*: the
+    target has the input's shape and is padded with -1, and everything after the first -1
+    is ignored. A term counts only where it is ``> 0`` (a NaN score adds nothing).
+
+    Parameters
+    ----------
+    input : array_like, shape (N, C), (C,) or ()
+        Raw scores, floating point; C ≥ 1, N may be 0.
+    target : array_like of int, the input's shape
+        Labels in [0, C), ended by -1 (every entry must lie in [-1, C), even after the -1).
+    size_average, reduce : bool, optional
+        Deprecated; override ``reduction`` when given.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+
+    Returns
+    -------
+    numpy scalar, or ndarray of shape (N,) when ``reduction='none'`` and the input is 2-D.
+    An empty batch gives ``nan`` for ``'mean'`` and 0 for ``'sum'`` (PyTorch returns
+    uninitialised memory there).
+
+    Raises
+    ------
+    ValueError
+        An input that is not (N, C)/(C,)/() with C ≥ 1, a target of another shape, or an
+        unknown ``reduction``.
+    IndexError
+        A target entry outside [-1, C).
+    TypeError
+        ``input`` not floating point, or ``target`` not integer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.1, 0.2, 0.4, 0.8]], dtype=np.float32)
+    >>> print(f"{multilabel_margin_loss(x, np.array([[3, 0, -1, 1]])):.4f}")
+    0.8500
+    """
+    fn = "multilabel_margin_loss"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x, x2, y2, valid, is_target, out_shape = _multilabel_margin_inputs(input, target, fn)
+    n, c = x2.shape
+    rows = np.arange(n)
+    # PyTorch forms each term in the input's dtype and sums them in float64
+    total = np.zeros(n, np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k in range(c):
+            z = (1 - x2[rows, np.where(valid[:, k], y2[:, k], 0)])[:, None] + x2
+            keep = (z > 0) & ~is_target & valid[:, k, None]
+            total += np.where(keep, z, 0).sum(axis=1, dtype=np.float64)
+    loss = (total / c).astype(x.dtype)
+    return _reduction.reduce(loss.reshape(out_shape), reduction)
+
+
+def multilabel_margin_loss_grad(input: ArrayLike, target: ArrayLike,
+                                size_average: bool | None = None, reduce: bool | None = None,
+                                reduction: str = "mean", *, grad_output=None) -> np.ndarray:
+    r"""Gradient of :func:`multilabel_margin_loss` with respect to ``input``.
+
+    Each active term (:math:`z = 1 - x_{n,j} + x_{n,d} > 0`, strictly: at the kink the slope
+    is 0, as in torch's kernel) adds :math:`1/C` to :math:`\partial l_n / \partial x_{n,d}`
+    and :math:`-1/C` to :math:`\partial l_n / \partial x_{n,j}`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.1, 0.2, 0.4, 0.8]])
+    >>> print(multilabel_margin_loss_grad(x, np.array([[3, 0, -1, 1]]), reduction="sum"))
+    [[-0.5  0.5  0.5 -0.5]]
+    """
+    fn = "multilabel_margin_loss"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x, x2, y2, valid, is_target, out_shape = _multilabel_margin_inputs(input, target, fn)
+    n, c = x2.shape
+    rows = np.arange(n)
+    counts = np.zeros((n, c), x.dtype)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k in range(c):
+            j = np.where(valid[:, k], y2[:, k], 0)
+            z = (1 - x2[rows, j])[:, None] + x2
+            active = ((z > 0) & ~is_target & valid[:, k, None]).astype(x.dtype)
+            counts += active
+            counts[rows, j] -= active.sum(axis=1)
+    g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction).reshape(n, 1)
+    return (counts * (g / x.dtype.type(c))).astype(x.dtype).reshape(x.shape)
+
+
+# ---- multi-label soft margin ---------------------------------------------------------------
+
+def _soft_inputs(input, target, weight, fn):
+    x = as_float(input, "input", fn)
+    if x.ndim == 0:
+        raise ValueError(f"{fn}: input must have a class dimension (its last), got a 0-D input")
+    y = as_like(target, x, "target", fn)
+    w = None if weight is None else as_like(weight, x, "weight", fn)
+    arrays = {"input": x, "target": y} if w is None else {"input": x, "target": y, "weight": w}
+    shape = broadcast_shape(fn, **arrays)
+    return x, y, w, shape
+
+
+def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike,
+                                weight: ArrayLike | None = None,
+                                size_average: bool | None = None, reduce: bool | None = None,
+                                reduction: str = "mean"):
+    r"""Multi-label soft margin loss: BCE with logits, averaged over each sample's classes.
+
+    .. math::
+        l_n = -\frac{1}{C} \sum_{c} w_c \left[ y_{nc} \log \sigma(x_{nc})
+              + (1 - y_{nc}) \log \sigma(-x_{nc}) \right]
+
+    that is ``binary_cross_entropy_with_logits(x, y, weight, reduction='none').mean(-1)``.
+    ``'mean'`` then averages the N per-sample values.
+
+    Parameters
+    ----------
+    input : array_like, shape (N, C) or (C,) (any (*, C): the class axis is the last)
+        Logits, floating point.
+    target : array_like, shape (N, C)
+        0/1 labels (any real in [0, 1] works); cast to the input's dtype. Broadcast with the
+        input, as PyTorch does.
+    weight : array_like, optional
+        Per-class weight (C,), or anything broadcastable with the input.
+    size_average, reduce : bool, optional
+        Deprecated; override ``reduction`` when given.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+
+    Returns
+    -------
+    numpy scalar, or ndarray of shape (N,) when ``reduction='none'``
+
+    Raises
+    ------
+    ValueError
+        A 0-D input, shapes that do not broadcast, or an unknown ``reduction``.
+    TypeError
+        ``input`` is not floating point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[2.0, -1.0, 0.0]], dtype=np.float32)
+    >>> print(f"{multilabel_soft_margin_loss(x, np.array([[1, 0, 1]])):.4f}")
+    0.3778
+    """
+    fn = "multilabel_soft_margin_loss"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x, y, w, _ = _soft_inputs(input, target, weight, fn)
+    with np.errstate(invalid="ignore"):
+        loss = -(y * log_sigmoid(x) + (1 - y) * log_sigmoid(np.negative(x)))
+        if w is not None:
+            loss = loss * w
+        c = x.dtype.type(x.shape[-1])
+        with np.errstate(divide="ignore"):
+            loss = (loss.sum(axis=x.ndim - 1) / c).astype(x.dtype)
+    return _reduction.reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
+                                     weight: ArrayLike | None = None,
+                                     size_average: bool | None = None,
+                                     reduce: bool | None = None, reduction: str = "mean", *,
+                                     grad_output=None) -> np.ndarray:
+    r"""Gradient of :func:`multilabel_soft_margin_loss` with respect to ``input``.
+
+    .. math::
+        \frac{\partial l_n}{\partial x_{nc}} = \frac{w_c}{C}
+            \left[ (1 - y_{nc})\, \sigma(x_{nc}) - y_{nc}\, \sigma(-x_{nc}) \right]
+            = \frac{w_c}{C} (\sigma(x_{nc}) - y_{nc})
+
+    (the left form is the one autograd evaluates, term by term).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.0, 0.0]])
+    >>> print(multilabel_soft_margin_loss_grad(x, np.array([[1.0, 0.0]]), reduction="sum"))
+    [[-0.25  0.25]]
+    """
+    fn = "multilabel_soft_margin_loss"
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    x, y, w, shape = _soft_inputs(input, target, weight, fn)
+    axis = x.ndim - 1
+    per_sample = shape[:axis] + shape[axis + 1:]
+    g = _reduction.reduce_grad(grad_output, per_sample, x.dtype, reduction)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = np.expand_dims(g, axis) / x.dtype.type(x.shape[-1])
+        if w is not None:
+            g = g * w
+        slope = (1 - y) * sigmoid(x) - y * sigmoid(np.negative(x))
+        grad = g * slope
+    return sum_to_shape(grad, x.shape).astype(x.dtype)

@@ -1,0 +1,59 @@
+"""Small helpers the book's notebooks import; optional (needs matplotlib and mplfonts).
+
+Nothing here is imported by ``import lossref``: the package itself needs only NumPy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["agreement_table", "use_cjk_font"]
+
+
+def use_cjk_font() -> str:
+    """Register the Noto Sans CJK SC font shipped by the ``mplfonts`` package with matplotlib.
+
+    Latin text keeps DejaVu Sans; Chinese characters fall back to Noto Sans CJK SC, so
+    Chinese axis labels render as glyphs instead of boxes, with no network access and no
+    system font needed. Returns the font's family name.
+    """
+    import matplotlib
+    from matplotlib import font_manager
+
+    import mplfonts
+
+    path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+    font_manager.fontManager.addfont(str(path))
+    family = font_manager.FontProperties(fname=str(path)).get_name()
+    # Two families, not the generic "sans-serif": matplotlib falls back glyph by glyph only
+    # across the families listed in font.family.
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans", family]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    return family
+
+
+def agreement_table(rows: dict, decimals: int = 4,
+                    columns: tuple[str, ...] = ("hand", "lossref", "torch")) -> str:
+    """Format ``{label: (value_by_hand, value_by_lossref, value_by_torch)}`` as a text table.
+
+    Values are rounded to ``decimals`` places (as the seed posts print them); arrays are
+    flattened into one cell. Torch tensors are accepted through ``np.asarray``.
+
+    Examples
+    --------
+    >>> print(agreement_table({"mean": (0.52237, 0.52237, 0.52237)}))
+    case  hand    lossref  torch
+    mean  0.5224  0.5224   0.5224
+    """
+    def fmt(value) -> str:
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.ndim == 0:
+            return f"{arr:.{decimals}f}"
+        return "[" + " ".join(f"{v:.{decimals}f}" for v in arr.ravel()) + "]"
+
+    cells = [("case",) + tuple(columns)]
+    cells += [(str(label),) + tuple(fmt(v) for v in values) for label, values in rows.items()]
+    widths = [max(len(row[i]) for row in cells) + 2 for i in range(len(cells[0]))]
+    return "\n".join("".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells)

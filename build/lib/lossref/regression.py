@@ -1,0 +1,478 @@
+"""Regression losses: L1, MSE, smooth L1 and Huber (with their gradients).
+
+All four compare ``input`` and ``target`` element by element after broadcasting them
+against each other, as PyTorch does. When the two shapes differ PyTorch warns ("Using a
+target size ... that is different to the input size ...") and goes on: an ``(N, 1)``
+prediction against an ``(N,)`` target becomes an ``(N, N)`` table of errors. lossref
+emits the same ``UserWarning`` with the same text and returns the same (wrong) number.
+
+The functional forms of ``l1_loss``, ``mse_loss`` and ``huber_loss`` take a ``weight`` of
+the input's shape (the classes do not). Their means differ: l1 and mse divide Σ w·e by
+Σ w, huber takes the plain mean of w·e (divides by the number of elements).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _reduction
+from ._numerics import QUIET   # every computation after validation runs under it
+from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
+from ._validation import as_float, as_like, broadcast_shape
+
+__all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"]
+
+
+
+def _torch_size(shape: tuple) -> str:
+    return f"torch.Size({list(shape)})"
+
+
+def _warn_if_sizes_differ(x: np.ndarray, y: np.ndarray) -> None:
+    """PyTorch's warning, word for word, when target and input shapes differ.
+
+    Called as loss -> setup -> ``_pair`` -> here, so ``stacklevel=5`` names the loss's caller.
+    """
+    if x.shape != y.shape:
+        warnings.warn(
+            f"Using a target size ({_torch_size(y.shape)}) that is different to the input size "
+            f"({_torch_size(x.shape)}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            UserWarning, stacklevel=5)
+
+
+def _pair(input, target, fn: str) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Input and target as arrays of the input's dtype, the size warning, their broadcast shape."""
+    x = as_float(input, "input", fn)
+    y = as_like(target, x, "target", fn)
+    _warn_if_sizes_differ(x, y)
+    return x, y, broadcast_shape(fn, input=x, target=y)
+
+
+def _sample_weight(weight, x: np.ndarray, fn: str) -> np.ndarray | None:
+    """The functional ``weight=``: one weight per input element, exactly the input's shape."""
+    if weight is None:
+        return None
+    w = as_like(weight, x, "weight", fn)
+    if w.shape != x.shape:
+        raise ValueError(f"{fn}: Weights and input must have the same size: weight shape "
+                         f"{w.shape}, input shape {x.shape}")
+    return w
+
+
+def _weighted_reduction(reduction: str, fn: str) -> str:
+    """The weighted branch of torch's l1/mse/huber checks the reduction by hand.
+
+    So 'elementwise_mean' is refused there, with torch's message.
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{fn}: Invalid reduction mode: {reduction}. "
+                         "Expected one of 'none', 'mean', 'sum'.")
+    return reduction
+
+
+def _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn):
+    x, y, shape = _pair(input, target, fn)
+    if weight is None:
+        return x, y, None, resolve_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    w = _sample_weight(weight, x, fn)
+    return x, y, w, _weighted_reduction(reduction, fn)
+
+
+def _reduce_weighted(loss: np.ndarray, w: np.ndarray | None, reduction: str,
+                     mean_over_weights: bool):
+    """Multiply by ``w`` (if any) and reduce; the weighted mean divides by Σw or by the count."""
+    if w is None:
+        return _reduction.reduce(loss, reduction)
+    loss *= w
+    weight_sum = w.sum() if mean_over_weights else None
+    return _reduction.reduce(loss, reduction, weight_sum=weight_sum)
+
+
+def _upstream(grad_output, shape: tuple, dtype, reduction: str, w: np.ndarray | None,
+              mean_over_weights: bool) -> np.ndarray:
+    """d(Σ grad_output · loss) / d e_n for the per-element errors e_n (weights included)."""
+    weight_sum = w.sum() if (w is not None and mean_over_weights) else None
+    g = _reduction.reduce_grad(grad_output, shape, dtype, reduction, weight_sum=weight_sum)
+    return g if w is None else g * w
+
+
+def _sign(d: np.ndarray) -> np.ndarray:
+    """``sign(d)`` with torch's sgn: 0 at 0 and at NaN."""
+    s = np.sign(d)
+    return np.where(np.isnan(s), 0, s)
+
+
+# ---- L1 ----------------------------------------------------------------------------------------
+
+
+def l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+            reduce: bool | None = None, reduction: str = "mean", weight: ArrayLike | None = None):
+    r"""Mean absolute error between ``input`` and ``target``.
+
+    .. math::
+        l_n = w_n\, |x_n - y_n|
+
+    with :math:`w_n = 1` unless the functional ``weight`` is given. ``'mean'`` divides
+    :math:`\sum_n l_n` by :math:`\sum_n w_n` (the number of elements without weights).
+
+    Parameters
+    ----------
+    input : array_like, shape (*)
+        Predictions, floating point (float32 stays float32).
+    target : array_like, broadcastable with ``input``
+        Targets, cast to the input's dtype. A different shape warns as in PyTorch and
+        broadcasts (an ``(N, 1)`` input against an ``(N,)`` target gives ``(N, N)`` errors).
+    size_average, reduce : bool, optional
+        Deprecated; when either is given it overrides ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+    weight : array_like, optional
+        One weight per input element, of exactly the input's shape (functional only;
+        ``L1Loss`` has none). The weighted mean is :math:`\sum w_n e_n / \sum w_n`.
+
+    Returns
+    -------
+    numpy scalar, or ndarray of the broadcast shape when ``reduction='none'``
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not broadcast, ``weight`` not of the input's shape, unknown ``reduction``.
+    TypeError
+        ``input`` is not floating point.
+
+    Warns
+    -----
+    UserWarning
+        ``target`` and ``input`` shapes differ (PyTorch's message).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 4.0], dtype=np.float32)
+    >>> y = np.array([1.5, 2.0, 1.0], dtype=np.float32)
+    >>> l1_loss(x, y, reduction="none")
+    array([0.5, 0. , 3. ], dtype=float32)
+    >>> print(f"{l1_loss(x, y):.4f}  {l1_loss(x, y, weight=np.array([2.0, 1.0, 1.0])):.4f}")
+    1.1667  1.0000
+    """
+    fn = "l1_loss"
+    x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
+    with np.errstate(**QUIET):
+        loss = np.abs(x - y)
+        return _reduce_weighted(loss, w, reduction, mean_over_weights=True)
+
+
+def l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean",
+                 weight: ArrayLike | None = None, *, grad_output: ArrayLike | None = None):
+    r"""Gradient of :func:`l1_loss` with respect to ``input``.
+
+    .. math::
+        \frac{\partial l_n}{\partial x_n} = w_n\, \operatorname{sign}(x_n - y_n)
+
+    times the reduction's factor (1/N, or 1/Σw with ``weight``), summed over the positions an
+    input element was broadcast to. As in torch, sign(0) = 0, and sign(NaN) = 0 too.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> l1_loss_grad(np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 1.0]))
+    array([-0.33333333,  0.        ,  0.33333333])
+    """
+    fn = "l1_loss"
+    x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
+    with np.errstate(**QUIET):
+        d = x - y
+        g = _upstream(grad_output, d.shape, x.dtype, reduction, w, mean_over_weights=True)
+        return sum_to_shape(g * _sign(d), x.shape)
+
+
+# ---- MSE ---------------------------------------------------------------------------------------
+
+
+def mse_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+             reduce: bool | None = None, reduction: str = "mean", weight: ArrayLike | None = None):
+    r"""Mean squared error between ``input`` and ``target``.
+
+    .. math::
+        l_n = w_n\, (x_n - y_n)^2
+
+    with :math:`w_n = 1` unless the functional ``weight`` is given. ``'mean'`` divides
+    :math:`\sum_n l_n` by :math:`\sum_n w_n` (the number of elements without weights).
+
+    Parameters
+    ----------
+    input : array_like, shape (*)
+        Predictions, floating point.
+    target : array_like, broadcastable with ``input``
+        Targets, cast to the input's dtype. A different shape warns and broadcasts: the classic
+        ``(N, 1)`` prediction against an ``(N,)`` target averages an ``(N, N)`` table of every
+        prediction against every target.
+    size_average, reduce : bool, optional
+        Deprecated; when either is given it overrides ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+    weight : array_like, optional
+        One weight per input element, of exactly the input's shape (functional only).
+        The weighted mean is :math:`\sum w_n e_n / \sum w_n`.
+
+    Returns
+    -------
+    numpy scalar, or ndarray of the broadcast shape when ``reduction='none'``
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not broadcast, ``weight`` not of the input's shape, unknown ``reduction``.
+    TypeError
+        ``input`` is not floating point.
+
+    Warns
+    -----
+    UserWarning
+        ``target`` and ``input`` shapes differ (PyTorch's message).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 4.0], dtype=np.float32)
+    >>> y = np.array([1.5, 2.0, 1.0], dtype=np.float32)
+    >>> print(f"{mse_loss(x, y):.4f}")
+    3.0833
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True):
+    ...     warnings.simplefilter("always")
+    ...     print(f"{mse_loss(x[:, None], y):.4f}")   # (3, 1) against (3,): a (3, 3) table
+    2.4167
+    """
+    fn = "mse_loss"
+    x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
+    with np.errstate(**QUIET):
+        loss = np.square(x - y)
+        return _reduce_weighted(loss, w, reduction, mean_over_weights=True)
+
+
+def mse_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+                  reduce: bool | None = None, reduction: str = "mean",
+                  weight: ArrayLike | None = None, *, grad_output: ArrayLike | None = None):
+    r"""Gradient of :func:`mse_loss` with respect to ``input``.
+
+    .. math::
+        \frac{\partial l_n}{\partial x_n} = 2\, w_n\, (x_n - y_n)
+
+    times the reduction's factor (1/N, or 1/Σw with ``weight``), summed over broadcast copies.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mse_loss_grad(np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 1.0]), reduction="sum")
+    array([-1.,  0.,  6.])
+    """
+    fn = "mse_loss"
+    x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
+    with np.errstate(**QUIET):
+        d = x - y
+        g = _upstream(grad_output, d.shape, x.dtype, reduction, w, mean_over_weights=True)
+        return sum_to_shape(2 * d * g, x.shape)
+
+
+# ---- smooth L1 ---------------------------------------------------------------------------------
+
+
+def _smooth_l1_setup(input, target, size_average, reduce, reduction, beta, fn):
+    x, y, _ = _pair(input, target, fn)
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    beta = float(beta)
+    if not beta >= 0:
+        raise ValueError("smooth_l1_loss does not support negative values for beta, "
+                         f"got beta={beta!r} (expected beta >= 0)")
+    return x, y, reduction, beta
+
+
+def smooth_l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+                   reduce: bool | None = None, reduction: str = "mean", beta: float = 1.0):
+    r"""Smooth L1 loss: squared near zero, absolute beyond ``beta``.
+
+    .. math::
+        l_n = \begin{cases}
+            0.5\, (x_n - y_n)^2 / \beta, & |x_n - y_n| < \beta \\
+            |x_n - y_n| - 0.5\, \beta, & \text{otherwise}
+        \end{cases}
+
+    ``beta = 0`` is exactly :func:`l1_loss` (PyTorch calls it). ``huber_loss(δ) =
+    δ · smooth_l1_loss(β = δ)``: the two share their kink, the slopes differ by δ.
+
+    Parameters
+    ----------
+    input : array_like, shape (*)
+        Predictions, floating point.
+    target : array_like, broadcastable with ``input``
+        Targets; a different shape warns and broadcasts as in :func:`mse_loss`.
+    size_average, reduce : bool, optional
+        Deprecated; when either is given it overrides ``reduction``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+    beta : float, default 1.0
+        Where the square turns into the absolute value; must be >= 0.
+
+    Returns
+    -------
+    numpy scalar, or ndarray of the broadcast shape when ``reduction='none'``
+
+    Raises
+    ------
+    ValueError
+        ``beta < 0`` (or NaN), shapes that do not broadcast, unknown ``reduction``.
+    TypeError
+        ``input`` is not floating point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 4.0], dtype=np.float32)
+    >>> y = np.array([1.5, 2.0, 1.0], dtype=np.float32)
+    >>> smooth_l1_loss(x, y, reduction="none")
+    array([0.125, 0.   , 2.5  ], dtype=float32)
+    """
+    fn = "smooth_l1_loss"
+    x, y, reduction, beta = _smooth_l1_setup(input, target, size_average, reduce, reduction,
+                                             beta, fn)
+    with np.errstate(**QUIET):
+        z = np.abs(x - y)
+        if beta > 0.0:  # beta = 0: torch calls l1_loss, |x - y| itself
+            z = np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta)
+        return _reduction.reduce(z, reduction)
+
+
+def smooth_l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
+                        reduce: bool | None = None, reduction: str = "mean", beta: float = 1.0,
+                        *, grad_output: ArrayLike | None = None):
+    r"""Gradient of :func:`smooth_l1_loss` with respect to ``input``.
+
+    .. math::
+        \frac{\partial l_n}{\partial x_n} = \begin{cases}
+            (x_n - y_n) / \beta, & |x_n - y_n| < \beta \\
+            \operatorname{sign}(x_n - y_n), & \text{otherwise}
+        \end{cases}
+
+    ``beta = 0`` takes :func:`l1_loss_grad` (sign(0) = 0), as torch does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> smooth_l1_loss_grad(np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 1.0]),
+    ...                     reduction="sum")
+    array([-0.5,  0. ,  1. ])
+    """
+    fn = "smooth_l1_loss"
+    x, y, reduction, beta = _smooth_l1_setup(input, target, size_average, reduce, reduction,
+                                             beta, fn)
+    with np.errstate(**QUIET):
+        d = x - y
+        g = _reduction.reduce_grad(grad_output, d.shape, x.dtype, reduction)
+        slope = np.where(np.abs(d) < beta, d / beta, np.sign(d)) if beta > 0.0 else _sign(d)
+        return sum_to_shape(g * slope, x.shape)
+
+
+# ---- Huber -------------------------------------------------------------------------------------
+
+
+def _huber_setup(input, target, reduction, delta, weight, fn):
+    x, y, _ = _pair(input, target, fn)
+    delta = float(delta)
+    bad_delta = ValueError("huber_loss does not support non-positive values for delta, "
+                           f"got delta={delta!r} (expected delta > 0)")
+    if weight is None:  # torch: the reduction is checked first, then delta
+        reduction = resolve_reduction(None, None, reduction)
+        if not delta > 0:
+            raise bad_delta
+        return x, y, None, reduction, delta
+    w = _sample_weight(weight, x, fn)
+    if not delta > 0:  # torch: delta first (the unreduced kernel), then the reduction
+        raise bad_delta
+    return x, y, w, _weighted_reduction(reduction, fn), delta
+
+
+def huber_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0,
+               weight: ArrayLike | None = None):
+    r"""Huber loss: squared near zero, ``delta``-scaled absolute value beyond ``delta``.
+
+    .. math::
+        l_n = w_n \begin{cases}
+            0.5\, (x_n - y_n)^2, & |x_n - y_n| < \delta \\
+            \delta\, (|x_n - y_n| - 0.5\, \delta), & \text{otherwise}
+        \end{cases}
+
+    so ``huber_loss(δ) = δ · smooth_l1_loss(β = δ)``. With the functional ``weight`` the
+    ``'mean'`` is the plain mean of :math:`w_n e_n` (divided by the number of elements,
+    not by Σw as in :func:`l1_loss` and :func:`mse_loss`).
+
+    Parameters
+    ----------
+    input : array_like, shape (*)
+        Predictions, floating point.
+    target : array_like, broadcastable with ``input``
+        Targets; a different shape warns and broadcasts as in :func:`mse_loss`.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+    delta : float, default 1.0
+        Where the square turns into the straight line; must be > 0.
+    weight : array_like, optional
+        One weight per input element, of exactly the input's shape (functional only).
+
+    Returns
+    -------
+    numpy scalar, or ndarray of the broadcast shape when ``reduction='none'``
+
+    Raises
+    ------
+    ValueError
+        ``delta <= 0`` (or NaN), shapes that do not broadcast, ``weight`` not of the input's
+        shape, unknown ``reduction``.
+    TypeError
+        ``input`` is not floating point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 4.0], dtype=np.float32)
+    >>> y = np.array([1.5, 2.0, 1.0], dtype=np.float32)
+    >>> huber_loss(x, y, reduction="none", delta=2.0)
+    array([0.125, 0.   , 4.   ], dtype=float32)
+    >>> print(f"{huber_loss(x, y, weight=np.array([2.0, 1.0, 1.0])):.4f}")
+    0.9167
+    """
+    fn = "huber_loss"
+    x, y, w, reduction, delta = _huber_setup(input, target, reduction, delta, weight, fn)
+    with np.errstate(**QUIET):
+        z = np.abs(x - y)
+        loss = np.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+        return _reduce_weighted(loss, w, reduction, mean_over_weights=False)
+
+
+def huber_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean",
+                    delta: float = 1.0, weight: ArrayLike | None = None, *,
+                    grad_output: ArrayLike | None = None):
+    r"""Gradient of :func:`huber_loss` with respect to ``input``.
+
+    .. math::
+        \frac{\partial l_n}{\partial x_n} = w_n \operatorname{clip}(x_n - y_n, -\delta, \delta)
+
+    times the reduction's factor (1/N also with ``weight``), summed over broadcast copies.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> huber_loss_grad(np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 1.0]),
+    ...                 reduction="sum", delta=2.0)
+    array([-0.5,  0. ,  2. ])
+    """
+    fn = "huber_loss"
+    x, y, w, reduction, delta = _huber_setup(input, target, reduction, delta, weight, fn)
+    with np.errstate(**QUIET):
+        d = x - y
+        g = _upstream(grad_output, d.shape, x.dtype, reduction, w, mean_over_weights=False)
+        return sum_to_shape(g * np.clip(d, -delta, delta), x.shape)
