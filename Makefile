@@ -47,13 +47,13 @@ lab: $(STAMP)
 
 ## make pdf: _build/pdf/lossref-en.pdf and lossref-zh.pdf, printed from the site by chromium, then checked
 pdf: book browser pdf-fonts
-	$(PY) book/_ext/make_pdf.py
+	$(PY) book/_tools/make_pdf.py
 
 ## make pdf-check: only check the PDFs (pages, text in each language, fonts, images, bookmarks)
 pdf-check: $(STAMP)
-	$(PY) book/_ext/make_pdf.py --check-only
+	$(PY) book/_tools/make_pdf.py --check-only
 
-# The Chinese PDF needs a TrueType CJK font (see book/_ext/make_pdf.py): Debian's WenQuanYi Micro Hei.
+# The Chinese PDF needs a TrueType CJK font (see book/_tools/make_pdf.py): Debian's WenQuanYi Micro Hei.
 pdf-fonts:
 	@fc-list : family 2>/dev/null | grep -q "WenQuanYi Micro Hei" || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

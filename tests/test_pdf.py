@@ -6,15 +6,12 @@ site and a minute of chromium); here the checker is shown a missing file and a b
 
 from __future__ import annotations
 
-import importlib.util
-
 from pypdf import PdfWriter
 
-from book_toc import ROOT
+import book_toc  # noqa: F401  puts book/_tools on sys.path
 
-spec = importlib.util.spec_from_file_location("make_pdf", ROOT / "book" / "_ext" / "make_pdf.py")
-make_pdf = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(make_pdf)
+import make_pdf  # noqa: E402  book/_tools/make_pdf.py (book_toc puts book/_tools on sys.path)
+import pdf_check  # noqa: E402  book/_tools/pdf_check.py
 
 
 def fake_site(tmp_path, lang: str):
@@ -30,7 +27,7 @@ def fake_site(tmp_path, lang: str):
 
 
 def test_a_missing_pdf_fails_the_check(tmp_path):
-    problems = make_pdf.check(tmp_path / "lossref-en.pdf", "en", fake_site(tmp_path, "en"))
+    problems = pdf_check.check(tmp_path / "lossref-en.pdf", "en", fake_site(tmp_path, "en"))
     assert problems and "missing" in problems[0]
 
 
@@ -41,7 +38,7 @@ def test_a_blank_pdf_fails_every_content_check(tmp_path):
     pdf = tmp_path / "lossref-zh.pdf"
     with open(pdf, "wb") as out:
         writer.write(out)
-    problems = "\n".join(make_pdf.check(pdf, "zh", html))
+    problems = "\n".join(pdf_check.check(pdf, "zh", html))
     for expected in ("pages for", "not in the text", "has no bookmark", "code cells missing",
                      "no CJK font", "Chinese characters", "is not a top-level bookmark",
                      "(printed contents)"):
@@ -78,18 +75,18 @@ def test_the_check_requires_the_parts_as_bookmarks_holding_their_chapters(tmp_pa
 
         flat = outline_pdf(tmp_path / f"flat-{lang}.pdf",
                            [(None, [title[d] for _, names in parts for d in names])])
-        problems = part_problems(make_pdf.check(flat, lang, html))
+        problems = part_problems(pdf_check.check(flat, lang, html))
         assert sum("is not a top-level bookmark" in p for p in problems) == len(parts), problems
         assert sum("not in the text" in p for p in problems) == len(parts), problems
 
         shuffled = outline_pdf(tmp_path / f"shuffled-{lang}.pdf",
                                [(caption, [title[d] for d in reversed(names)])
                                 for caption, names in parts])
-        problems = part_problems(make_pdf.check(shuffled, lang, html))
+        problems = part_problems(pdf_check.check(shuffled, lang, html))
         assert any("under part" in p for p in problems), problems
 
         nested = outline_pdf(tmp_path / f"nested-{lang}.pdf",
                              [(caption, [title[d] for d in names]) for caption, names in parts])
-        problems = part_problems(make_pdf.check(nested, lang, html))
+        problems = part_problems(pdf_check.check(nested, lang, html))
         # only the printed contents are missing from this blank page: the bookmarks are right
         assert all("not in the text" in p for p in problems), problems

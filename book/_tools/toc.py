@@ -1,6 +1,6 @@
 """``_toc.yml`` read in one place: the pages in reading order, and the parts of each language.
 
-Used by ``make execute`` (book/_tools/execute.py), ``make pdf`` (book/_ext/make_pdf.py) and the
+Used by ``make execute`` (book/_tools/execute.py), ``make pdf`` (book/_tools/make_pdf.py) and the
 tests (tests/book_toc.py), so a new chapter in ``_toc.yml`` reaches all three at once.
 """
 
@@ -11,6 +11,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+#: the books: folder under book/ -> the page language (BCP 47), as the site marks it
+#: (book/_ext/lossref_site/languages.py keys the same tags by docname prefix)
+LANGUAGES = {"en": "en", "zh": "zh-CN"}
 
 
 def load() -> dict:

@@ -21,13 +21,13 @@ def legacy_reduction(size_average: bool | None, reduce: bool | None,
     This is the mapping of ``torch.nn._reduction.legacy_get_string``: a ``None``
     argument counts as ``True``; ``reduce=False`` wins over ``size_average``.
 
-    =============  ==========  ===========
-    size_average   reduce      reduction
-    =============  ==========  ===========
-    True / None    True / None ``'mean'``
-    False          True / None ``'sum'``
-    any            False       ``'none'``
-    =============  ==========  ===========
+    =============  ===========  ===========
+    size_average   reduce       reduction
+    =============  ===========  ===========
+    True / None    True / None  ``'mean'``
+    False          True / None  ``'sum'``
+    any            False        ``'none'``
+    =============  ===========  ===========
 
     Parameters
     ----------

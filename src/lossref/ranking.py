@@ -415,7 +415,7 @@ def triplet_margin_with_distance_loss_grad(anchor: ArrayLike, positive: ArrayLik
     r"""Gradients of :func:`triplet_margin_with_distance_loss`, for the default distance only.
 
     With ``distance_function=None`` (the pairwise distance, p = 2, eps = 1e-6) this is
-    :func:`triplet_margin_loss_grad` with those options: ``(d/d anchor, d/d positive,
+    :func:`lossref.grad.triplet_margin_loss` with those options: ``(d/d anchor, d/d positive,
     d/d negative)``. lossref cannot differentiate an arbitrary NumPy callable, so any other
     ``distance_function`` raises ``NotImplementedError``.
 

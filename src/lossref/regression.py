@@ -359,7 +359,7 @@ def smooth_l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool 
             \operatorname{sign}(x_n - y_n), & \text{otherwise}
         \end{cases}
 
-    ``beta = 0`` takes :func:`l1_loss_grad` (sign(0) = 0), as torch does.
+    ``beta = 0`` takes :func:`lossref.grad.l1_loss` (sign(0) = 0), as torch does.
 
     Examples
     --------

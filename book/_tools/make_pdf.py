@@ -1,6 +1,6 @@
 """``make pdf``: one PDF per language, printed from the built site by Debian's chromium.
 
-    python book/_ext/make_pdf.py [--html _build/html] [--out _build/pdf] [--check-only]
+    python book/_tools/make_pdf.py [--html _build/html] [--out _build/pdf] [--check-only]
 
 Why this route (STYLE §6 lists two): the site is already the typeset book — MathJax, figures,
 code cells with their outputs, the Chinese interface — and the browser tests already drive
@@ -49,11 +49,11 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "book" / "_tools"))
-import toc  # noqa: E402  book/_tools/toc.py: _toc.yml read in one place
+import toc  # book/_tools/toc.py, beside this script: _toc.yml and the languages in one place
+
+ROOT = toc.ROOT
 CHROMIUM = "/usr/bin/chromium"
-LANGS = {"en": "en", "zh": "zh-CN"}
+LANGS = toc.LANGUAGES
 WORDS = {
     "en": {"contents": "Contents", "subtitle": "Loss functions, exact to the last digit",
            "note": "Printed from the lossref book. Every number in it is computed in a cell."},
@@ -194,15 +194,15 @@ def print_document(html_dir: Path, lang: str, docnames: list[str]) -> tuple[str,
         bodies.append(f'<div class="lossref-chapter" id="{stems[stem]}">'
                       f"{article.decode_contents()}</div>")
 
-    head_html = "".join(head)
-    body = f"""<!DOCTYPE html>
+    document_head = f"""<!DOCTYPE html>
 <html lang="{LANGS[lang]}" data-theme="light"><head><meta charset="utf-8">
 <base href="__BASE__/book/{lang}/">
 <title>{html_lib.escape(site_title(lang))}</title>
-{head_html}
+{"".join(head)}
 <style>{PRINT_CSS}</style>
 </head><body>
-<main class="lossref-print"><article class="bd-article" role="main">
+"""
+    body = f"""{document_head}<main class="lossref-print"><article class="bd-article" role="main">
 {''.join(bodies)}
 </article></main></body></html>
 """
@@ -210,23 +210,16 @@ def print_document(html_dir: Path, lang: str, docnames: list[str]) -> tuple[str,
     # of ".bd-main .bd-content .bd-article" (it prints its own title block instead)
     words = WORDS[lang]
     first_of = {names[0]: caption for caption, names in parts(lang)}
-    toc = "".join(
+    contents = "".join(
         (f'<li class="lossref-toc-part">{html_lib.escape(first_of[d])}</li>'
          if d in first_of else "")
         + f'<li class="lossref-toc-chapter"><span class="lossref-toc-title">{html_lib.escape(t)}'
         f'</span><span class="lossref-dots"></span><span class="lossref-toc-page">00</span></li>'
         for d, t in zip(docnames, titles)
     )
-    front = f"""<!DOCTYPE html>
-<html lang="{LANGS[lang]}" data-theme="light"><head><meta charset="utf-8">
-<base href="__BASE__/book/{lang}/">
-<title>{html_lib.escape(site_title(lang))}</title>
-{head_html}
-<style>{PRINT_CSS}</style>
-</head><body>
-<div class="lossref-cover"><h1>lossref</h1><p>{html_lib.escape(words['subtitle'])}</p>
+    front = f"""{document_head}<div class="lossref-cover"><h1>lossref</h1><p>{html_lib.escape(words['subtitle'])}</p>
 <p class="lossref-note">{html_lib.escape(words['note'])}</p></div>
-<section class="lossref-toc"><h1>{words['contents']}</h1><ol>{toc}</ol></section>
+<section class="lossref-toc"><h1>{words['contents']}</h1><ol>{contents}</ol></section>
 </body></html>
 """
     return front, body, titles
@@ -503,114 +496,6 @@ def build(html_dir: Path, out_dir: Path, langs: list[str]) -> None:
         server.server_close()
 
 
-# --------------------------------------------------------------------------- the check
-
-
-RAW_TEX = re.compile(r"\\(frac|sum|begin\{|end\{|mathrm|text\{|ell|log|qquad|left|right)\b")
-HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
-def check(pdf: Path, lang: str, html_dir: Path) -> list[str]:
-    """Problems of one PDF (empty when it is complete)."""
-    if not pdf.exists():
-        return [f"{pdf}: missing (run 'make pdf')"]
-    from pypdf import PdfReader
-
-    problems: list[str] = []
-    try:
-        reader = PdfReader(str(pdf))
-        pages = reader.pages
-        text = "\n".join(p.extract_text() or "" for p in pages)
-    except Exception as exc:  # a broken file: say so instead of a traceback
-        return [f"{pdf}: cannot be read: {exc}"]
-    docnames = chapters(lang)
-    if not (html_dir / f"{docnames[0]}.html").exists():
-        return [f"{html_dir}: no built site to compare {pdf.name} with (run 'make book')"]
-    _, _, titles = print_document(html_dir, lang, docnames)
-    if len(pages) < 2 + 2 * len(docnames):
-        problems.append(f"{pdf.name}: {len(pages)} pages for {len(docnames)} chapters")
-    flat = normalize(text)
-    outline: list[str] = []
-
-    def walk(items) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item)
-            else:
-                outline.append(normalize(item.title))
-
-    walk(reader.outline)
-    for title in titles:
-        if normalize(title) not in flat:
-            problems.append(f"{pdf.name}: chapter {title!r} not in the text")
-        if normalize(title) not in outline:
-            problems.append(f"{pdf.name}: chapter {title!r} has no bookmark")
-    if len(outline) < len(docnames):
-        problems.append(f"{pdf.name}: {len(outline)} bookmarks for {len(docnames)} chapters")
-    # the parts of _toc.yml: in the printed contents, and as the top-level bookmarks with their
-    # chapters nested under them
-    top = [item for item in reader.outline if not isinstance(item, list)]
-    top_titles = [normalize(item.title) for item in top]
-    for caption, names in parts(lang):
-        if normalize(caption) not in flat:
-            problems.append(f"{pdf.name}: part {caption!r} not in the text (printed contents)")
-        if normalize(caption) not in top_titles:
-            problems.append(f"{pdf.name}: part {caption!r} is not a top-level bookmark")
-            continue
-        k = reader.outline.index(top[top_titles.index(normalize(caption))])
-        nested = reader.outline[k + 1] if k + 1 < len(reader.outline) else None
-        children = ([normalize(i.title) for i in nested if not isinstance(i, list)]
-                    if isinstance(nested, list) else [])
-        expected = [normalize(titles[docnames.index(n)]) for n in names]
-        if children != expected:
-            problems.append(f"{pdf.name}: the bookmarks under part {caption!r} are not its "
-                            f"{len(expected)} chapters in order ({len(children)} found)")
-    tex = sorted(set(RAW_TEX.findall(text)))
-    if tex:
-        problems.append(f"{pdf.name}: raw TeX in the text: {tex}")
-    if text.count("import lossref") < len(docnames):
-        problems.append(f"{pdf.name}: code cells missing ('import lossref' "
-                        f"{text.count('import lossref')} times for {len(docnames)} chapters)")
-
-    fonts, not_embedded, images = set(), set(), 0
-    for page in pages:
-        resources = page.get("/Resources") or {}
-        for font in (resources.get("/Font") or {}).values():
-            font = font.get_object()
-            name = str(font.get("/BaseFont", "?"))
-            fonts.add(name)
-            descriptors = [font.get("/FontDescriptor")]
-            for child in font.get("/DescendantFonts") or []:
-                descriptors.append(child.get_object().get("/FontDescriptor"))
-            embedded = any(d is not None and any(k in d.get_object() for k in
-                                                 ("/FontFile", "/FontFile2", "/FontFile3"))
-                           for d in descriptors)
-            if not embedded and str(font.get("/Subtype")) != "/Type3":
-                not_embedded.add(name)
-        for xobject in (resources.get("/XObject") or {}).values():
-            images += xobject.get_object().get("/Subtype") == "/Image"
-    if not_embedded:
-        problems.append(f"{pdf.name}: fonts not embedded: {sorted(not_embedded)}")
-    figures = figure_count(docnames)
-    if images < figures:
-        problems.append(f"{pdf.name}: {images} images for {figures} figures in the chapters")
-    han = len(HAN.findall(text))
-    radicals = len(re.findall(r"[\u2e80-\u2fdf]", text))
-    if radicals > 20:
-        problems.append(f"{pdf.name}: {radicals} characters extract as Kangxi/CJK radicals "
-                        f"(a CFF CJK font printed as Type 3; install fonts-wqy-microhei)")
-    if lang == "zh":
-        if not any(re.search(r"CJK|Han|SC|Hei|Song|WenQuanYi", f) for f in fonts):
-            problems.append(f"{pdf.name}: no CJK font embedded (fonts: {sorted(fonts)})")
-        if han < 300 * len(docnames):
-            problems.append(f"{pdf.name}: only {han} Chinese characters")
-    elif len(re.findall(r"\b(the|and|of)\b", text)) < 100 * len(docnames):
-        problems.append(f"{pdf.name}: too little English text")
-    print(f"check: {pdf.name}: {len(pages)} pages, {pdf.stat().st_size / 1e6:.1f} MB, "
-          f"{len(outline)} bookmarks, {images} images, {len(fonts)} fonts, {han} Han characters")
-    return problems
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
@@ -621,6 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     langs = args.lang or sorted(LANGS)
     if not args.check_only:
         build(args.html.resolve(), args.out.resolve(), langs)
+    from pdf_check import check  # book/_tools/pdf_check.py (it imports this module)
+
     failed = 0
     for lang in langs:
         problems = check(args.out / f"lossref-{lang}.pdf", lang, args.html)
