@@ -18,6 +18,7 @@ from .multilabel import multi_margin_loss, multilabel_margin_loss, multilabel_so
 from .ranking import margin_ranking_loss, triplet_margin_loss, triplet_margin_with_distance_loss
 from .sequence import ctc_loss
 from .vocabulary import linear_cross_entropy
+from .parallel import vocab_parallel_cross_entropy
 from .modules import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, CTCLoss,
                       GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
                       LinearCrossEntropyLoss, MarginRankingLoss, MSELoss, MultiLabelMarginLoss,
@@ -42,6 +43,8 @@ __all__ = [
     "margin_ranking_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
     # sequence.py, vocabulary.py
     "ctc_loss", "linear_cross_entropy",
+    # parallel.py: not a torch.nn loss; the vocabulary split over ranks (Megatron-LM)
+    "vocab_parallel_cross_entropy",
     # modules.py: the classes
     "BCELoss", "BCEWithLogitsLoss", "CosineEmbeddingLoss", "CrossEntropyLoss", "CTCLoss",
     "GaussianNLLLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss",

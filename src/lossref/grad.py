@@ -55,4 +55,7 @@ from .ranking import (triplet_margin_with_distance_loss_grad as
 from .sequence import ctc_loss_grad as ctc_loss
 from .vocabulary import linear_cross_entropy_grad as linear_cross_entropy
 
+# parallel.py: the vocabulary split over ranks (this rank's slice of the gradient)
+from .parallel import vocab_parallel_cross_entropy_grad as vocab_parallel_cross_entropy
+
 __all__ = sorted(name for name in dir() if not name.startswith("_"))
