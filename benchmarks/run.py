@@ -20,6 +20,10 @@ weight + label smoothing + ignore_index, cross-entropy with probability targets,
 * CTC at three (frames, sequences, classes, target length) shapes and linear_cross_entropy at a
   language-model head (2048 tokens, hidden 256, 32 000 classes), forward only; the latter's peak
   is per byte of the logits it never builds;
+* every loss of torch.nn (all 22) at one realistic size — 4·10⁶ elements, or (8192, 512)
+  logits, (8192, 256) triplets, CTC at T=100, N=32, C=40, S=30, linear cross-entropy 512 × 256
+  → 32000 — forward only and as loss + gradient (torch's forward + autograd backward against
+  lossref's forward + ``lossref.grad``), printed as one ratio table;
 * a few NumPy micro-measurements that chapter 18 quotes (a fresh vs a reused 40 MB array,
   ``np.exp`` per element, row sums with ``einsum`` vs ``sum``, ``np.minimum`` with a scalar vs an
   array, ``np.max`` over rows of 100 vs 1000), so no number in the chapter is typed in;
@@ -86,6 +90,22 @@ LOSSES = {
     "lce": "linear_cross_entropy",
 }
 SWEEP_LOSSES = ("bce", "bce_logits", "ce", "ce_w_ls_ii", "ce_probs", "nll")
+#: every loss of torch.nn at one realistic size (issue 29): 4·10⁶ elements, or the shape given;
+#: each timed forward only and as loss + gradient (torch: forward + autograd backward; lossref:
+#: the forward + lossref.grad, or one call where lossref.grad takes return_loss=True)
+ALL_SHAPES = {
+    "binary_cross_entropy": (4 * 10**6,), "binary_cross_entropy_with_logits": (4 * 10**6,),
+    "cross_entropy": (8192, 512), "nll_loss": (8192, 512),
+    "l1_loss": (4 * 10**6,), "mse_loss": (4 * 10**6,), "smooth_l1_loss": (4 * 10**6,),
+    "huber_loss": (4 * 10**6,), "kl_div": (8192, 512), "poisson_nll_loss": (4 * 10**6,),
+    "gaussian_nll_loss": (4 * 10**6,), "hinge_embedding_loss": (4 * 10**6,),
+    "soft_margin_loss": (4 * 10**6,), "cosine_embedding_loss": (8192, 512),
+    "margin_ranking_loss": (4 * 10**6,), "triplet_margin_loss": (8192, 256),
+    "triplet_margin_with_distance_loss": (8192, 256), "multi_margin_loss": (8192, 512),
+    "multilabel_margin_loss": (8192, 512), "multilabel_soft_margin_loss": (8192, 512),
+    "ctc_loss": (100, 32, 40, 30), "linear_cross_entropy": (512, 256, 32000),
+}
+LOSSES.update({name: name for name in ALL_SHAPES})
 #: CTC cases (T frames, N sequences, C classes, S target length) and linear_cross_entropy cases
 #: (tokens, hidden, vocabulary); their *peak* is per byte of log_probs / of the logits never built
 CTC_SHAPES = [(50, 16, 20, 30), (200, 32, 30, 50), (400, 8, 1000, 100)]
@@ -93,6 +113,93 @@ LCE_SHAPES = [(2048, 256, 32000)]
 
 
 # ----------------------------------------------------------------------------- the cases
+def all_arrays(loss: str, shape: tuple, dt, rng) -> tuple[list, tuple]:
+    """Positional NumPy arguments of one of the 22 losses, and which of them are differentiated."""
+    normal = lambda *s: (rng.standard_normal(s, dtype=np.float32) * 2).astype(dt)  # noqa: E731
+    sign = lambda *s: np.where(rng.random(s) < 0.5, 1.0, -1.0).astype(dt)       # noqa: E731
+    if loss == "binary_cross_entropy":
+        return [rng.uniform(0.01, 0.99, shape).astype(dt), (rng.random(shape) < .5).astype(dt)], (0,)
+    if loss in ("binary_cross_entropy_with_logits", "multilabel_soft_margin_loss"):
+        return [normal(*shape), (rng.random(shape) < 0.5).astype(dt)], (0,)
+    if loss in ("cross_entropy", "multi_margin_loss"):
+        return [normal(*shape), rng.integers(0, shape[1], shape[0])], (0,)
+    if loss == "nll_loss":
+        x = normal(*shape)
+        return [(x - np.log(np.exp(x).sum(1, keepdims=True))).astype(dt),
+                rng.integers(0, shape[1], shape[0])], (0,)
+    if loss in ("l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"):
+        return [normal(*shape), normal(*shape)], (0,)
+    if loss == "kl_div":
+        x, y = normal(*shape), normal(*shape)
+        logp = (x - np.log(np.exp(x).sum(1, keepdims=True))).astype(dt)
+        return [logp, (np.exp(y) / np.exp(y).sum(1, keepdims=True)).astype(dt)], (0,)
+    if loss == "poisson_nll_loss":
+        return [normal(*shape) / 2, rng.poisson(2.0, shape).astype(dt)], (0,)
+    if loss == "gaussian_nll_loss":
+        return [normal(*shape), normal(*shape), (np.abs(normal(*shape)) + 0.1).astype(dt)], (0, 2)
+    if loss == "hinge_embedding_loss":
+        return [np.abs(normal(*shape)), sign(*shape)], (0,)
+    if loss == "soft_margin_loss":
+        return [normal(*shape), sign(*shape)], (0,)
+    if loss == "cosine_embedding_loss":
+        return [normal(*shape), normal(*shape), sign(shape[0])], (0, 1)
+    if loss == "margin_ranking_loss":
+        return [normal(*shape), normal(*shape), sign(*shape)], (0, 1)
+    if loss.startswith("triplet"):
+        return [normal(*shape), normal(*shape), normal(*shape)], (0, 1, 2)
+    if loss == "multilabel_margin_loss":
+        n, c = shape
+        target = np.full(shape, -1, dtype=np.int64)
+        target[:, :5] = np.argsort(rng.random(shape), axis=1)[:, :5]
+        return [normal(*shape), target], (0,)
+    if loss == "ctc_loss":
+        T, N, C, S = shape
+        x = normal(T, N, C)
+        logp = (x - np.log(np.exp(x).sum(-1, keepdims=True))).astype(dt)
+        return [logp, rng.integers(1, C, (N, S)), np.full(N, T),
+                rng.integers(S // 2, S + 1, N)], (0,)
+    if loss == "linear_cross_entropy":
+        n, h, v = shape
+        return [normal(n, h), (normal(v, h) / h**0.5).astype(dt), rng.integers(0, v, n)], (0, 1)
+    raise ValueError(loss)
+
+
+def make_all_case(loss: str, shape: tuple, dtype: str, with_grad: bool, seed: int = 0):
+    """One of the 22 losses: ``(input array, lossref call, torch call)``, forward or with grad."""
+    import inspect
+
+    import torch
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(seed)
+    arrays, diff = all_arrays(loss, shape, np.dtype(dtype), rng)
+    tensors = [torch.from_numpy(a) for a in arrays]
+    ours, theirs = getattr(lossref, loss), getattr(F, loss)
+    x = arrays[0] if loss != "linear_cross_entropy" else types.SimpleNamespace(
+        nbytes=shape[0] * shape[2] * np.dtype(dtype).itemsize)   # per byte of the logits
+    if not with_grad:
+        return x, (lambda: ours(*arrays)), (lambda: theirs(*tensors))
+    grad_fn = getattr(lossref.grad, loss)
+    pair = "return_loss" in inspect.signature(grad_fn).parameters
+    leaves = [t.requires_grad_(True) if i in diff else t for i, t in enumerate(tensors)]
+
+    def torch_step():
+        for i in diff:
+            leaves[i].grad = None
+        out = theirs(*leaves)
+        out.backward()
+        return out.detach()
+
+    def lossref_step():
+        if pair:
+            return grad_fn(*arrays, return_loss=True)[0]
+        value = ours(*arrays)
+        grad_fn(*arrays)
+        return value
+
+    return x, lossref_step, torch_step
+
+
 def make_case(loss: str, shape: tuple, dtype: str, seed: int = 0):
     """Inputs for one case and the two calls: ``(x, lossref_call, torch_call)``."""
     import torch
@@ -178,6 +285,9 @@ def cases():
         out.append(("ctc", "ctc", shape, "float32"))
     for shape in LCE_SHAPES:
         out.append(("vocab", "lce", shape, "float32"))
+    for group in ("all", "all+grad"):
+        for loss, shape in ALL_SHAPES.items():
+            out.append((group, loss, shape, "float32"))
     return out
 
 
@@ -338,6 +448,26 @@ def print_table(rows) -> None:
               f"{r['ratio_1t']:>6.2f} {r['ratio_best']:>6.2f} {r['peak_per_input_byte']:>7.2f}")
 
 
+def ratio_table(rows) -> list[str]:
+    """The 22 losses (issue 29's table): lossref over torch's faster allocator state, per core,
+    forward and loss + gradient; and over torch on all its threads, for reference."""
+    by = {(r["group"], r["loss"]): r for r in rows if r["group"].startswith("all")}
+    if not by:
+        return []
+    lines = [f"{'loss':<34} {'shape':<14} {'forward':>8} {'+grad':>8} {'fwd vs Nt':>9} "
+             f"{'peak/in':>7}"]
+    for loss, shape in ALL_SHAPES.items():
+        f, g = by.get(("all", loss)), by.get(("all+grad", loss))
+        if not f and not g:
+            continue
+        cell = lambda r, k: f"{r[k]:.2f}" if r else "-"      # noqa: E731
+        lines.append(f"{loss:<34} {shape_text(shape):<14} {cell(f, 'ratio_best'):>8} "
+                     f"{cell(g, 'ratio_best'):>8} "
+                     f"{(f['lossref_best_s'] / f['torch_default_kept_s']) if f else float('nan'):>9.2f} "
+                     f"{cell(f, 'peak_per_input_byte'):>7}")
+    return lines
+
+
 def readme_table(data: dict) -> str:
     """README.md's Markdown tables: each loss and dtype at 1e6 and 1e7 elements; the LM shapes."""
     m = data["machine"]
@@ -422,12 +552,15 @@ def worker(state: str) -> None:
             sys.stdout.flush()
             continue
         group, loss, shape, dtype = todo[request["case"]]
-        x, ours, theirs = make_case(loss, shape, dtype)
+        if group.startswith("all"):
+            x, ours, theirs = make_all_case(loss, shape, dtype, with_grad=group == "all+grad")
+        else:
+            x, ours, theirs = make_case(loss, shape, dtype)
         big = math.prod(shape) > 2 * 10**7
         torch.set_num_threads(1)
         answer = {"rel_diff_vs_torch": relative_difference(ours(), theirs())}
         rounds = request["rounds"]
-        if group == "vocab":        # about a second per call: three rounds are enough
+        if group == "vocab" or loss == "linear_cross_entropy":   # ~a second per call
             rounds = min(rounds, 3)
         elif big:
             rounds = max(2, rounds - 2)
@@ -528,6 +661,10 @@ def run(only: str | None = None, rounds: int = ROUNDS, out: Path = RESULTS) -> d
             "micro": micro_results}
     print()
     print_table(rows)
+    if any(r["group"].startswith("all") for r in rows):
+        print("\nEvery loss, per core: lossref / torch's faster allocator state "
+              "(forward; loss + gradient):")
+        print("\n".join(ratio_table(rows)))
     print("\nNumPy micro-measurements (seconds per call, default / kept allocator):")
     for name in micro_results["default"]:
         print(f"  {name:<24} {fmt_time(micro_results['default'][name]):>10} "
