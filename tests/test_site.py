@@ -480,7 +480,8 @@ def test_build_is_clean(site):
     print(f"\nsite: {'incremental' if site.incremental else 'full'} build in {site.seconds:.0f} s, "
           f"{len(DOCNAMES)} toc pages, "
           f"_build/html = {size / 1e6:.1f} MB")
-    assert (site.html / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not bundled"
+    for part in ("startup.js", "core.js", "input/tex.js", "output/chtml.js"):
+        assert (site.html / "_static" / "mathjax" / part).is_file(), f"MathJax {part} is not bundled"
     assert (site.html / "_static" / "favicon.svg").is_file(), "no favicon"
     for docname in DOCNAMES:
         assert (site.html / f"{docname}.html").is_file(), f"{docname} is in _toc.yml but was not built"
@@ -894,3 +895,53 @@ def test_search_form_sends_the_readers_language(site, visit):
         "#pst-primary-sidebar nav.bd-docs-nav a.reference", "as => as.map(a => a.href)")}
     assert sidebar - {DOCNAMES[0]} == {d for d in CHAPTERS if d.startswith("book/zh/")}, \
         f"search page sidebar for a Chinese reader: {sorted(sidebar)}"
+
+
+# --------------------------------------------------------------------------- weight
+
+
+#: what a first visit to any page may transfer (issue 26: 4.2 MB before; Font Awesome's 1.5 MB
+#: bundle, MathJax's menu and the search index on every page are gone)
+FIRST_VISIT_LIMIT = 2_000_000
+
+
+def static_weight(site: Site, docname: str) -> int:
+    """The page and its images, in bytes: which pages are the heaviest to load."""
+    page = site.html / f"{docname}.html"
+    text = page.read_text(encoding="utf-8")
+    images = {page.parent / src for src in re.findall(r'<img[^>]+src="([^"#?]+)"', text)}
+    return page.stat().st_size + sum(p.stat().st_size for p in images if p.is_file())
+
+
+def heaviest_pages(site: Site) -> list[str]:
+    """The landing page and the two heaviest pages of each language."""
+    chosen = [DOCNAMES[0]]
+    for prefix in LANG_OF:
+        pages = [d for d in CHAPTERS if d.startswith(prefix)]
+        chosen += sorted(pages, key=lambda d: static_weight(site, d), reverse=True)[:2]
+    return chosen
+
+
+def test_first_visit_weight(site, browser):
+    """A first visit (empty cache) to the heaviest pages, MathJax typeset, stays under 2 MB."""
+    weights = {}
+    for docname in heaviest_pages(site):
+        context = browser.new_context(viewport=DESKTOP, service_workers="block")  # empty cache
+        try:
+            page = context.new_page()
+            responses: list = []
+            page.on("response", responses.append)
+            page.goto(site.url(docname), wait_until="load", timeout=TIMEOUT_MS)
+            typeset_math(Visit(page, 200, [], [], []), docname)
+            page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+            sizes = {r.url: len(r.body()) for r in responses
+                     if r.status == 200 and r.request.method == "GET"}
+        finally:
+            context.close()
+        weights[docname] = total = sum(sizes.values())
+        biggest = sorted(sizes.items(), key=lambda kv: -kv[1])[:5]
+        assert total <= FIRST_VISIT_LIMIT, (
+            f"{docname}: a first visit transfers {total / 1e6:.2f} MB; the largest: "
+            + ", ".join(f"{urlsplit(u).path.rsplit('/', 1)[-1]} {n / 1e3:.0f} KB"
+                        for u, n in biggest))
+    print("\nfirst visits: " + ", ".join(f"{d} {n / 1e6:.2f} MB" for d, n in weights.items()))

@@ -1,7 +1,10 @@
 """What the site serves itself: offline MathJax, the site's CSS and script, the favicon.
 
 * MathJax 3 is served from ``_static/mathjax`` (files of the PyPI package
-  ``sphinx-mathjax-offline``), never from a CDN. Only what ``tex-chtml.js`` can load is copied.
+  ``sphinx-mathjax-offline``), never from a CDN. Not the combined ``tex-chtml.js`` (1.16 MB, of
+  which 426 KB is the right-click menu): ``startup.js`` loads the TeX input, the CommonHTML
+  output, its font and the assistive MathML for screen readers (about 760 KB); TeX extensions
+  still autoload. Only what that can load is copied.
 * ``lossref-site.css``: the Chinese base font (only the base font: code, outputs and MathJax keep
   theirs), wide math and tables scrolling inside their column on a phone with a visible cue,
   wrapped solutions.
@@ -28,9 +31,12 @@ from sphinx.errors import ExtensionError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
-#: What tex-chtml.js can load at run time: its input/output components, TeX extensions
-#: (autoload), fonts, the menu and its accessibility tools (speech rule engine maps).
-MATHJAX_KEEP = ["tex-chtml.js", "input", "output/chtml", "ui", "a11y", "sre"]
+#: MathJax's components for the book's pages: what the combined tex-chtml.js holds, less the
+#: menu (ui/menu.js, 426 KB, and the speech tools it would load on demand)
+MATHJAX_LOAD = ["input/tex", "output/chtml", "a11y/assistive-mml"]
+#: what those can load at run time: the loader, the components, TeX extensions (autoload), fonts
+MATHJAX_KEEP = ["startup.js", "core.js", "input", "output/chtml.js", "output/chtml",
+                "a11y/assistive-mml.js"]
 
 
 def mathjax_source() -> Path:
@@ -46,9 +52,14 @@ def mathjax_source() -> Path:
 def configure(app: Sphinx, config: Any) -> None:
     """``config-inited``: local MathJax and our static files (the favicon is set in _config.yml)."""
     source = mathjax_source()
-    if not (source / "tex-chtml.js").is_file():
-        raise ExtensionError(f"lossref_site: no tex-chtml.js under {source}")
-    config.mathjax_path = "mathjax/tex-chtml.js"
+    if not (source / "startup.js").is_file():
+        raise ExtensionError(f"lossref_site: no startup.js under {source}")
+    config.mathjax_path = "mathjax/startup.js"
+    mathjax = dict(config.mathjax3_config or {})
+    mathjax["loader"] = {**mathjax.get("loader", {}), "load": MATHJAX_LOAD}
+    mathjax["options"] = {"enableMenu": False, "enableAssistiveMml": True,
+                          **mathjax.get("options", {})}
+    config.mathjax3_config = mathjax
     config.html_static_path = list(config.html_static_path) + [str(STATIC)]
     app.add_css_file("lossref-site.css")
     app.add_js_file("lossref-site.js", loading_method="defer")

@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import re
+
 import logging
 from pathlib import Path
 from typing import Any
@@ -84,7 +86,30 @@ def search_page_script(app: Sphinx, pagename: str, templatename: str, context: d
         app.add_js_file("lossref-search.js", loading_method="defer")
 
 
+#: pydata-sphinx-theme puts Sphinx's search tools and the whole index (about 300 KB) on every
+#: page, for its search-as-you-type field; with that option off (the default, and ours) the
+#: header's search form just opens search.html, and only that page needs them.
+SEARCH_SCRIPTS = re.compile(r'\s*<script src="[^"]*(?:_static/searchtools\.js|'
+                            r'_static/language_data\.js|searchindex\.js)[^"]*"></script>')
+
+
+def index_on_search_page_only(app: Sphinx, exc: Exception | None) -> None:
+    """``build-finished``: drop the search tools and index from every page but search.html."""
+    if exc is not None or app.builder.format != "html":
+        return
+    if app.config.html_theme_options.get("search_as_you_type"):
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        if page.name == "search.html" and page.parent == Path(app.outdir):
+            continue
+        text = page.read_text(encoding="utf-8")
+        lean = SEARCH_SCRIPTS.sub("", text)
+        if lean != text:
+            page.write_text(lean, encoding="utf-8")
+
+
 def setup(app: Sphinx) -> None:
     app.connect("config-inited", configure)
     app.add_search_language(SearchChineseBook)
     app.connect("html-page-context", search_page_script)
+    app.connect("build-finished", index_on_search_page_only)
