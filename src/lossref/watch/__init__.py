@@ -68,6 +68,7 @@ import math
 import os
 import sys
 import types
+import warnings
 from collections import Counter
 from typing import Any, TextIO
 
@@ -89,6 +90,15 @@ _RANK = {"error": 0, "warning": 1, "info": 2}
 _TROUBLE = "book/en/15_troubleshooting"
 
 _running: Watch | None = None          # the one watch whose wrappers are installed
+
+
+def _call(original: Any, args: tuple, kwargs: dict) -> Any:
+    # Every wrapped call runs on this one line: a warning torch raises with stacklevel=2
+    # (mse_loss's size mismatch, ...) lands here, and _show_warning moves it to the reader's line.
+    return original(*args, **kwargs)
+
+
+_CALL_LINE = _call.__code__.co_firstlineno + 3
 
 
 class WatchError(RuntimeError):
@@ -160,6 +170,8 @@ class Watch:
         self._nonfinite: set = set()           # sites whose first non-finite loss was reported
         self._skip: dict[str, bool] = {}       # co_filename -> inside torch or lossref
         self._busy = False
+        self._site = ("", 0, "")               # the site of the loss call running now
+        self._rank_seen = ""                   # ' [rank r]' in a process group, at the last report
 
     # -- starting and stopping ---------------------------------------------------------------
 
@@ -180,6 +192,8 @@ class Watch:
             if original is not None:
                 self._originals[name] = original
                 setattr(F, name, self._wrap(name, original))
+        self._showwarning = warnings.showwarning
+        warnings.showwarning = self._show_warning
         _running, self.active = self, True
         atexit.register(self.stop)
         return self
@@ -194,6 +208,8 @@ class Watch:
         for name, original in self._originals.items():
             setattr(F, name, original)
         self._originals.clear()
+        if warnings.showwarning == self._show_warning:
+            warnings.showwarning = self._showwarning
         _running, self.active = None, False
         atexit.unregister(self.stop)
         self._print_summary()
@@ -214,7 +230,7 @@ class Watch:
     def _wrap(self, name: str, original: Any) -> Any:
         calls, skip, getframe = self.calls, self._skip, sys._getframe
         is_compiling, tensor, isfinite = self._is_compiling, self._tensor, math.isfinite
-        max_calls, inside = self.max_calls, self._inside
+        max_calls, inside, call = self.max_calls, self._inside, _call
 
         def watched(*args: Any, **kwargs: Any) -> Any:
             if self._busy or is_compiling():
@@ -232,9 +248,9 @@ class Watch:
             n = calls[site] = calls[site] + 1
             if n <= max_calls:
                 return self._examine(name, original, site, n, args, kwargs)
-            self._busy = True
+            self._busy, self._site = True, site
             try:
-                loss = original(*args, **kwargs)
+                loss = call(original, args, kwargs)
             except Exception:
                 self._busy = False
                 self._report(site, self._diagnose(name, args, kwargs), n)
@@ -256,6 +272,13 @@ class Watch:
         watched.__wrapped__ = original
         return watched
 
+    def _show_warning(self, message: Any, category: Any, filename: str, lineno: int,
+                      file: Any = None, line: str | None = None) -> None:
+        """Show a warning torch pointed at the wrapper (stacklevel=2) at the reader's line."""
+        if lineno == _CALL_LINE and filename == __file__ and self._site[0]:
+            filename, lineno, line = self._site[0], self._site[1], None
+        self._showwarning(message, category, filename, lineno, file, line)
+
     def _inside(self, path: str) -> bool:
         return os.path.abspath(path).startswith(self._dirs)
 
@@ -268,9 +291,9 @@ class Watch:
     def _examine(self, name: str, original: Any, site: tuple, n: int, args: tuple,
                  kwargs: dict) -> Any:
         findings = self._diagnose(name, args, kwargs)
-        self._busy = True
+        self._busy, self._site = True, site
         try:
-            loss = original(*args, **kwargs)
+            loss = _call(original, args, kwargs)
         except Exception:
             self._busy = False
             self._report(site, findings, n, strict=False)
@@ -346,7 +369,7 @@ class Watch:
 
     def _report(self, site: tuple, findings: list[Finding], n: int, strict: bool = True) -> None:
         where, stream = self._where(site), self.file or sys.stderr
-        rank = self._rank()
+        rank = self._rank_seen = self._rank()
         first_bad = None
         for f in findings:
             if _RANK[f.severity] > _RANK[self.level]:
@@ -387,9 +410,9 @@ class Watch:
             head = (f"lossref.watch summary: {_n(len(self.findings), 'code')} at "
                     f"{_n(len(sites), 'call site')} ({_n(total, 'loss call')} watched at "
                     f"{_n(len(self.calls), 'site')})")
-        lines = [head]
+        lines = [head + self._rank_seen]
         for code, entry in sorted(self.findings.items(),
-                                  key=lambda kv: (_RANK[kv[1]["finding"].severity], kv[0])):
+                                  key=lambda kv: _RANK[kv[1]["finding"].severity]):
             f = entry["finding"]
             chapter = f.chapter_zh if zh else f.chapter
             lines.append(f"  {f.severity} {code} -> {chapter}")
