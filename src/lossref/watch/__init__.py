@@ -164,13 +164,14 @@ class Watch:
         self._reset()
 
     def _reset(self) -> None:
-        self.calls: Counter = Counter()        # (path, line, loss) -> calls so far
+        self.calls: dict = {}                  # (id(code), instruction, loss) -> calls so far
         self.findings: dict[str, dict] = {}    # code -> {"finding", "sites": Counter}
         self._printed: set = set()             # (path, line, code) already reported
         self._nonfinite: set = set()           # sites whose first non-finite loss was reported
         self._skip: dict[str, bool] = {}       # co_filename -> inside torch or lossref
         self._busy = False
-        self._site = ("", 0, "")               # the site of the loss call running now
+        self._frame: Any = False               # the reader's frame of the loss call running now
+        self._codes: dict = {}                 # id -> code object of every call site
         self._rank_seen = ""                   # ' [rank r]' in a process group, at the last report
 
     # -- starting and stopping ---------------------------------------------------------------
@@ -228,40 +229,48 @@ class Watch:
     # -- the wrapper ---------------------------------------------------------------------------
 
     def _wrap(self, name: str, original: Any) -> Any:
-        calls, skip, getframe = self.calls, self._skip, sys._getframe
+        calls, skip, codes, getframe = self.calls, self._skip, self._codes, sys._getframe
         is_compiling, tensor, isfinite = self._is_compiling, self._tensor, math.isfinite
         max_calls, inside, call = self.max_calls, self._inside, _call
 
         def watched(*args: Any, **kwargs: Any) -> Any:
             if self._busy or is_compiling():
                 return original(*args, **kwargs)
-            frame = getframe(1)
-            while frame is not None:
-                path = frame.f_code.co_filename
+            frame = getframe(1)                    # up to the reader's frame
+            while True:
+                code = frame.f_code
+                path = code.co_filename
                 library = skip.get(path)
                 if library is None:
                     library = skip[path] = inside(path)
                 if not library:
                     break
-                frame = frame.f_back
-            site = (path, frame.f_lineno if frame is not None else 0, name)
-            n = calls[site] = calls[site] + 1
+                back = frame.f_back
+                if back is None:
+                    break
+                frame = back
+            # The call site as (code, instruction): reading f_lineno costs ~1 us, so the line
+            # is looked up only when something is reported. `codes` keeps each code alive.
+            key = (id(code), frame.f_lasti, name)
+            n = calls[key] = calls.get(key, 0) + 1
             if n <= max_calls:
-                return self._examine(name, original, site, n, args, kwargs)
-            self._busy, self._site = True, site
+                codes[key[0]] = code
+                return self._examine(name, original, frame, n, args, kwargs)
+            self._busy, self._frame = True, frame
             try:
                 loss = call(original, args, kwargs)
             except Exception:
-                self._busy = False
-                self._report(site, self._diagnose(name, args, kwargs), n)
+                self._busy = self._frame = False
+                self._report(self._site_of(frame, name), self._diagnose(name, args, kwargs), n)
                 raise
-            self._busy = False
+            self._busy = self._frame = False
             if type(loss) is tensor:
-                if loss.dim() == 0:
+                try:
                     finite = isfinite(loss.item())
-                else:
+                except RuntimeError:               # reduction='none': not a scalar
                     finite = bool(loss.isfinite().all())
                 if not finite:
+                    site = self._site_of(frame, name)
                     self._report(site, self._nonfinite_findings(name, site, n, loss, args,
                                                                 kwargs), n)
             return loss
@@ -275,8 +284,9 @@ class Watch:
     def _show_warning(self, message: Any, category: Any, filename: str, lineno: int,
                       file: Any = None, line: str | None = None) -> None:
         """Show a warning torch pointed at the wrapper (stacklevel=2) at the reader's line."""
-        if lineno == _CALL_LINE and filename == __file__ and self._site[0]:
-            filename, lineno, line = self._site[0], self._site[1], None
+        frame = self._frame
+        if frame and lineno == _CALL_LINE and filename == __file__:
+            filename, lineno, line = frame.f_code.co_filename, frame.f_lineno, None
         self._showwarning(message, category, filename, lineno, file, line)
 
     def _inside(self, path: str) -> bool:
@@ -288,17 +298,22 @@ class Watch:
         except Exception:          # the watch never breaks the reader's program
             return []
 
-    def _examine(self, name: str, original: Any, site: tuple, n: int, args: tuple,
+    @staticmethod
+    def _site_of(frame: Any, name: str) -> tuple:
+        return (frame.f_code.co_filename, frame.f_lineno, name)
+
+    def _examine(self, name: str, original: Any, frame: Any, n: int, args: tuple,
                  kwargs: dict) -> Any:
+        site = self._site_of(frame, name)
         findings = self._diagnose(name, args, kwargs)
-        self._busy, self._site = True, site
+        self._busy, self._frame = True, frame
         try:
             loss = _call(original, args, kwargs)
         except Exception:
-            self._busy = False
+            self._busy = self._frame = False
             self._report(site, findings, n, strict=False)
             raise
-        self._busy = False
+        self._busy = self._frame = False
         if type(loss) is self._tensor and not bool(loss.detach().isfinite().all()):
             findings = self._nonfinite_findings(name, site, n, loss, args, kwargs, findings)
         self._report(site, findings, n)
