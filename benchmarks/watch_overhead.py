@@ -12,8 +12,9 @@ machine's load hits every variant alike:
 * ``TorchFunctionMode``: an empty ``TorchFunctionMode`` that only forwards every torch call, the
   other way to intercept losses, for comparison.
 
-Each variant's time per step is the median over rounds of the mean of ``STEPS`` steps; the
-overhead is the median of the per-round ratios (each round times the variants back to back). It
+Each round times ``off, watch, TorchFunctionMode, watch, off`` back to back, ``--steps`` steps
+each; a variant's time per step is the median over rounds, the overhead the median of the
+per-round ratios. It
 also prints the cost of one loss call alone, with and without the watch (best of 5 rounds).
 
 Times are the CPU time of the training thread (``time.thread_time``; torch runs on that one
@@ -75,6 +76,13 @@ def time_steps(step, n: int) -> float:
     return (clock() - start) / n
 
 
+def watched_steps(step, n: int) -> float:
+    with lossref.watch():
+        for _ in range(5):                                      # the diagnosed first calls
+            step()
+        return time_steps(step, n)
+
+
 def measure(rounds: int, steps: int) -> dict:
     step = make_step()
     for _ in range(200):                                        # warm-up
@@ -82,14 +90,13 @@ def measure(rounds: int, steps: int) -> dict:
     times = {"off": [], "watch": [], "TorchFunctionMode": []}
     ratios = {"watch": [], "TorchFunctionMode": []}
     for _ in range(rounds):
-        off = time_steps(step, steps)
-        with lossref.watch():
-            for _ in range(5):                                  # the diagnosed first calls
-                step()
-            watched = time_steps(step, steps)
+        # off, watch, mode, watch, off: each variant sits on both sides of the round
+        first = time_steps(step, steps)
+        watched = watched_steps(step, steps)
         with Forward():
             mode = time_steps(step, steps)
-        off = min(off, time_steps(step, steps))                 # off on both sides of the round
+        watched = (watched + watched_steps(step, steps)) / 2
+        off = (first + time_steps(step, steps)) / 2
         for name, value in (("off", off), ("watch", watched), ("TorchFunctionMode", mode)):
             times[name].append(value)
         ratios["watch"].append(watched / off)
