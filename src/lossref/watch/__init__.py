@@ -149,8 +149,8 @@ class Watch:
 
     def __init__(self, *, max_calls: int = 3, strict: bool = False, lang: str | None = None,
                  level: str = "warning", file: TextIO | None = None) -> None:
-        if lang is None:
-            lang = os.environ.get("LOSSREF_LANG", "en") or "en"
+        if lang is None:     # the environment is read leniently: zh, zh_CN, zh-Hans ... are 'zh'
+            lang = "zh" if os.environ.get("LOSSREF_LANG", "").lower().startswith("zh") else "en"
         if lang not in ("en", "zh"):
             raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
         if level not in LEVELS:
@@ -259,9 +259,11 @@ class Watch:
             self._busy, self._frame = True, frame
             try:
                 loss = call(original, args, kwargs)
-            except Exception:
+            except BaseException as error:
                 self._busy = self._frame = False
-                self._report(self._site_of(frame, name), self._diagnose(name, args, kwargs), n)
+                if isinstance(error, Exception):
+                    self._report(self._site_of(frame, name), self._diagnose(name, args, kwargs),
+                                 n)
                 raise
             self._busy = self._frame = False
             if type(loss) is tensor:
@@ -309,9 +311,10 @@ class Watch:
         self._busy, self._frame = True, frame
         try:
             loss = _call(original, args, kwargs)
-        except Exception:
+        except BaseException as error:
             self._busy = self._frame = False
-            self._report(site, findings, n, strict=False)
+            if isinstance(error, Exception):
+                self._report(site, findings, n, strict=False)
             raise
         self._busy = self._frame = False
         if type(loss) is self._tensor and not bool(loss.detach().isfinite().all()):
