@@ -2,6 +2,7 @@
 
 import sys
 
-from lossref.watch import main
+if __name__ == "__main__":      # not when a doctest collector imports this module
+    from lossref.watch import main
 
-sys.exit(main())
+    sys.exit(main())
