@@ -435,7 +435,7 @@ class Watch:
         for code, entry in sorted(self.findings.items(),
                                   key=lambda kv: _RANK[kv[1]["finding"].severity]):
             f = entry["finding"]
-            chapter = f.chapter_zh if zh else f.chapter
+            chapter = f.chapter.replace("book/en/", "book/zh/", 1) if zh else f.chapter
             lines.append(f"  {f.severity} {code} -> {chapter}")
             for where, count in entry["sites"].items():
                 lines.append(f"    {where}  " + (f"{count} 次调用" if zh else _n(count, "call")))
