@@ -69,8 +69,11 @@ pdf-fonts:
 	    echo "!!   sudo apt-get install -y fonts-wqy-microhei"; \
 	  fi; }
 
+## make bench: lossref vs torch (speed, memory) into benchmarks/results.json, then what
+## lossref.watch costs a small training step
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/watch_overhead.py
 
 # Browser tests drive Debian's chromium (Playwright's own browser download does not work offline).
 browser:
