@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lossref
-from lossref.diagnose import LOSSES, SEVERITIES, Finding, _resolve, diagnose
+from lossref.diagnosis import CODES, LOSSES, SEVERITIES, Finding, diagnose
+from lossref.diagnosis.signatures import resolve as _resolve
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -100,7 +101,7 @@ CASES = [
      call("mse_loss", Z, T1), call("mse_loss", Z, T)),
     ("float-class-indices", "error",
      call("cross_entropy", Z, Y.float()), call("cross_entropy", Z, Y)),
-    ("float-class-indices", "error",
+    ("regression-target", "error",
      call("nll_loss", LSM, Y.float() + 0.5), call("nll_loss", LSM, Y)),
     ("non-long-class-indices", "error",
      call("cross_entropy", Z, Y.int()), call("cross_entropy", Z, Y.to(torch.uint8))),
@@ -145,7 +146,7 @@ CASES = [
      call("cross_entropy", torch.tensor([[-INF, 0.0, 1.0], [0.0, 1.0, 2.0]]), torch.tensor([2, 1]))),
     ("nonfinite-input", "warning",
      call("cross_entropy", torch.tensor([[-INF, -INF], [0.0, 1.0]]), torch.tensor([0, 1])),
-     call("cross_entropy", torch.tensor([[-INF, -INF], [0.0, 1.0]]), torch.tensor([-100, 1]))),
+     call("cross_entropy", torch.tensor([[-3.4e38, -3.4e38], [0.0, 1.0]]), torch.tensor([0, 1]))),
     ("nonfinite-input", "warning",
      call("cross_entropy", torch.tensor([[-INF, 0.0, 1.0], [0.0, 1.0, 2.0]]), torch.tensor([2, 1]),
           label_smoothing=0.1),
@@ -283,26 +284,26 @@ CASES = [
      call("ctc_loss", LP, torch.tensor([[1, 3, 2], [3, 4, 7]]), IL, TL)),
     ("ctc-lengths", "error",
      call("ctc_loss", LP, CT, torch.tensor([9, 8]), TL), call("ctc_loss", LP, CT, IL, TL)),
-    ("ctc-lengths", "error",
+    ("ctc-targets-shape", "error",
      call("ctc_loss", LP, CT, IL, torch.tensor([4, 2])), call("ctc_loss", LP, CT, IL, TL)),
     ("ctc-lengths", "error",
      call("ctc_loss", LP, CT, IL, torch.tensor([-1, 2])), call("ctc_loss", LP, CT, IL, TL)),
-    ("ctc-lengths", "error",                           # batch-first log_probs (N, T, C)
+    ("ctc-batch-first", "error",                       # batch-first log_probs (N, T, C)
      call("ctc_loss", LP.transpose(0, 1), CT, IL, TL), call("ctc_loss", LP, CT, IL, TL)),
     ("ctc-lengths", "error",
      call("ctc_loss", LP, CT, IL.float(), TL), call("ctc_loss", LP, CT, IL.tolist(), TL.tolist())),
     ("ctc-lengths", "error",                           # a list and a tensor: torch refuses
      call("ctc_loss", LP, CT, IL.tolist(), TL), call("ctc_loss", LP, CT, IL, TL)),
-    ("ctc-lengths", "error",                           # concatenated targets: one label short
+    ("ctc-targets-shape", "error",                     # concatenated targets: one label short
      call("ctc_loss", LP, torch.tensor([1, 2, 2, 3]), IL, TL),
      call("ctc_loss", LP, torch.tensor([1, 2, 2, 3, 4]), IL, TL)),
     ("ctc-blank-range", "error",
      call("ctc_loss", LP, CT, IL, TL, blank=5), call("ctc_loss", LP, CT, IL, TL, blank=0)),
-    ("float16-not-supported", "error",
+    ("half-not-implemented", "error",
      call("ctc_loss", LP.half(), CT, IL, TL), call("ctc_loss", LP.double(), CT, IL, TL)),
-    ("float16-not-supported", "error",
+    ("half-not-implemented", "error",
      call("multi_margin_loss", Z.half(), Y), call("multi_margin_loss", Z, Y)),
-    ("float16-not-supported", "error",
+    ("half-not-implemented", "error",
      call("multilabel_margin_loss", Z.half(), torch.tensor([[3, 0, -1, -1]] * 6)),
      call("multilabel_margin_loss", Z, torch.tensor([[3, 0, -1, -1]] * 6))),
     ("missing-argument", "error",
@@ -385,6 +386,25 @@ def codes(findings, severity=None):
 
 def serious(findings):
     return [f for f in findings if f.severity in ("error", "warning")]
+
+
+def quiet(findings, loss, args, options):
+    """No error or warning, but for a half-precision overflow torch really shows.
+
+    A random call in float16 can overflow (exp(12) > 65504): then torch's value must be
+    inf or nan, or off from float64's by more than 5 %, for 'half-overflow' to be right.
+    """
+    rest = [f for f in serious(findings) if f.code != "half-overflow"]
+    if rest:
+        return False
+    if len(rest) < len(serious(findings)):
+        fn = loss if isinstance(loss, nn.Module) else functools.partial(
+            getattr(F, loss) if isinstance(loss, str) else loss, **options)
+        low = fn(*args).double()
+        high = fn(*[a.double() if a.is_floating_point() else a for a in args])
+        off = (~torch.isfinite(low)) | ((low - high).abs() > 0.05 * high.abs() + 1e-2)
+        return bool(off.any())
+    return True
 
 
 def test_every_issue_code_has_a_case():
@@ -489,11 +509,11 @@ def test_unknown_loss_and_unreadable_arrays_raise():
 
 
 def test_losses_table_matches_torch_signatures():
-    arrays = {"margin_ranking_loss": 3, "cosine_embedding_loss": 3, "triplet_margin_loss": 3,
-              "triplet_margin_with_distance_loss": 3}
+    """The table is read from lossref's signatures: it must be torch's, for all 22 losses."""
+    assert len(LOSSES) == 22
     for name, options in LOSSES.items():
         params = list(inspect.signature(getattr(F, name)).parameters)
-        assert tuple(params[arrays.get(name, 2):]) == options, name
+        assert tuple(params[2:]) == options, name
         assert getattr(F, name).__name__ == name
 
 
@@ -513,12 +533,14 @@ def test_finding_is_frozen_and_readable():
     with pytest.raises(AttributeError):
         f.code = "other"                                          # type: ignore[misc]
     assert str(f).startswith("warning all-targets-ignored: ")
-    assert str(f).endswith("-> book/en/03_weights_ignore_smoothing")
-    assert f.describe("zh").endswith("-> book/zh/03_weights_ignore_smoothing")
+    assert str(f).endswith("-> en/03_weights_ignore_smoothing.html"
+                           "#weights-ignore-smoothing-all-ignored")
+    assert f.describe("zh").endswith("-> zh/03_weights_ignore_smoothing.html"
+                                     "#weights-ignore-smoothing-all-ignored")
     assert repr(f).startswith("Finding(warning all-targets-ignored: ")
     assert "0x" not in repr(f)
     with pytest.raises(ValueError, match="severity"):
-        Finding("x", "fatal", "m", "m", "book/en/01_loss_cost_objective")
+        Finding("x", "fatal", "m", "m", "en/01_loss_cost_objective.html")
 
 
 def test_findings_sorted_errors_first():
@@ -530,7 +552,8 @@ def test_findings_sorted_errors_first():
 PLANNED = {"01_loss_cost_objective", "02_softmax_cross_entropy", "03_weights_ignore_smoothing",
            "04_nll_loss", "05_binary_cross_entropy", "06_bce_with_logits", "07_reductions_legacy",
            "08_gradients", "09_regression", "10_distributions", "11_margins_rankings",
-           "12_multi_margins", "13_ctc", "14_vocabulary_scale", "15_troubleshooting"}
+           "12_multi_margins", "13_ctc", "14_vocabulary_scale", "15_troubleshooting",
+           "17_cheat_sheet_glossary"}
 # STYLE §7: the variants a Chinese reader must not meet
 FORBIDDEN_ZH = ("二分类交叉熵", "类别下标", "小批量", "对数几率", "屏蔽", "得分", "概率标签",
                 "种子文章", "滑动平均")
@@ -549,8 +572,8 @@ def test_messages_in_both_languages_with_the_book_terms():
         assert re.search(r"[\u4e00-\u9fff]", f.message_zh), f.code
         bad = [term for term in FORBIDDEN_ZH if term in f.message_zh]
         assert not bad, f"{f.code}: {bad}"
-        assert re.fullmatch(r"book/en/\d\d_[a-z_]+", f.chapter)
-        assert f.chapter.split("/")[-1] in PLANNED, f.chapter
+        assert re.fullmatch(r"en/\d\d_[a-z_]+\.html(#[a-z0-9-]+)?", f.chapter), f.chapter
+        assert f.chapter.split("/")[-1].split(".")[0] in PLANNED, f.chapter
     assert len(seen) >= 30
 
 
@@ -695,7 +718,7 @@ def test_float16_threshold_in_the_clamp_message():
     grid = torch.arange(6.0, 12.0, 2.0 ** -8).half().unique()
     first_one = grid[torch.sigmoid(grid) == 1][0].item()
     found = diagnose("binary_cross_entropy", torch.sigmoid(grid), torch.zeros_like(grid))
-    assert codes(found) == ["bce-log-clamped"]
+    assert codes(found, "warning") == ["bce-log-clamped"]
     assert f"about {first_one:.1f}" in found[0].message and f"{first_one:.1f}" in found[0].message_zh
 
 
@@ -723,7 +746,8 @@ def test_zero_target_terms_are_what_the_messages_say():
                                                      reduction="none"), torch.full((6,), 0.3))
     torch.testing.assert_close(F.cosine_embedding_loss(Z, Z.flip(0), zeros, margin=-0.5,
                                                        reduction="none"), torch.zeros(6))
-    for name, args in [("soft_margin_loss", (x, zeros)), ("hinge_embedding_loss", (x, zeros)),
+    for name, args in [("soft_margin_loss", (x, zeros)),
+                       ("hinge_embedding_loss", (x.abs(), zeros)),
                        ("margin_ranking_loss", (X1, X2, zeros)),
                        ("cosine_embedding_loss", (Z, Z.flip(0), zeros))]:
         assert codes(diagnose(name, *args)) == ["zero-one-target"], name
@@ -801,9 +825,9 @@ def test_random_poisson_calls_are_quiet(case, reduction, log_input, scale):
     given_input = (rates.log() if log_input else rates).to(dtype)
     if dtype == torch.float16 and not log_input:
         given_input = given_input.clamp_max(60000)
-    found = diagnose(nn.PoissonNLLLoss(log_input=log_input, reduction=reduction),
-                     given_input, counts)
-    assert not serious(found), found
+    loss = nn.PoissonNLLLoss(log_input=log_input, reduction=reduction)
+    found = diagnose(loss, given_input, counts)
+    assert quiet(found, loss, (given_input, counts), {}), found
 
 
 @given(elementwise(), st.sampled_from(["margin_ranking_loss", "cosine_embedding_loss",
@@ -822,7 +846,7 @@ def test_random_pm_one_calls_are_quiet(case, name, reduction):
     else:
         args = (x.abs() if name == "hinge_embedding_loss" else x, pm)
     found = diagnose(name, *args, reduction=reduction)
-    assert not serious(found), found
+    assert quiet(found, name, args, {"reduction": reduction}), found
     assert not torch_call(name, args, {"reduction": reduction})
 
 

@@ -1,0 +1,49 @@
+"""hinge_embedding_loss, soft_margin_loss, cosine_embedding_loss: ±1 targets, distances."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import Arr, Report, fmt, read, same_shape, zero_one_target
+
+__all__ = ["CHECKS"]
+
+
+def _signed_target(r: Report, name: str, x: Arr, y: Arr, options: dict,
+                   reduction: str) -> None:
+    """hinge_embedding_loss, soft_margin_loss: targets are 1 or -1."""
+    zero_one_target(r, name, y)
+    same_shape(r, name, x, y, name != "hinge_embedding_loss", reduction)
+
+
+def _hinge_embedding(r: Report, name: str, x: Arr, y: Arr, options: dict,
+                     reduction: str) -> None:
+    """hinge_embedding_loss reads its input as a distance (>= 0)."""
+    _signed_target(r, name, x, y, options, reduction)
+    a = x.a[np.isfinite(x.a)].astype(np.float64)
+    if not a.size:
+        return
+    # a distance such as 1 - cos can round a little below 0: allow a few rounding units
+    negative = a < -8 * max(x.eps, 1e-12) * max(1.0, float(np.abs(a).max()))
+    if negative.any():
+        r.add("signed-input-to-hinge-embedding", "warning",
+              f"{int(negative.sum())} of the {a.size} input values are negative (down to "
+              f"{fmt(a.min())}): hinge_embedding_loss expects distances (>= 0), e.g. "
+              f"pairwise_distance or 1 - cosine_similarity. For a target of 1 the term is the "
+              f"input itself, so a negative score gives a negative loss, and minimising it "
+              f"pushes the score to -inf. Pass a distance; for signed scores with ±1 labels "
+              f"use soft_margin_loss.",
+              f"{a.size} 个输入值中有 {int(negative.sum())} 个是负数（最小到 {fmt(a.min())}）："
+              f"hinge_embedding_loss 要求输入是距离（>= 0），例如 pairwise_distance 或 "
+              f"1 - cosine_similarity。目标为 1 时这一项就是输入本身，所以负的分数给出负的损失，"
+              f"最小化它会把分数推向 -inf。请传距离；对带 ±1 标签的有符号分数请用 "
+              f"soft_margin_loss。")
+
+
+def _cosine(r: Report, name: str, x: Arr, y: Arr, options: dict, reduction: str) -> None:
+    """cosine_embedding_loss: the third tensor holds 1 or -1."""
+    zero_one_target(r, name, read(options["target"], "target"))
+
+
+CHECKS = {"hinge_embedding_loss": _hinge_embedding, "soft_margin_loss": _signed_target,
+          "cosine_embedding_loss": _cosine}
