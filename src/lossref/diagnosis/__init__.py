@@ -44,15 +44,42 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import (binary, classification, distributions, half, margin, multilabel, ranking,
-               regression, sequence, vocabulary)
-from ._common import (BCE, BCEL, CHEAT_SHEET, CTC, DISTRIBUTIONS, MARGINS, MULTI_MARGINS, NLL,
-                      REDUCTIONS, REGRESSION, SOFTMAX, TROUBLE, VOCABULARY, WEIGHTS, Arr,
-                      Report, is_float, read)
+from . import (
+    binary,
+    classification,
+    distributions,
+    half,
+    margin,
+    multilabel,
+    ranking,
+    regression,
+    sequence,
+    vocabulary,
+)
+from ._common import (
+    BCE,
+    BCEL,
+    CHEAT_SHEET,
+    CTC,
+    DISTRIBUTIONS,
+    MARGINS,
+    MULTI_MARGINS,
+    NLL,
+    REDUCTIONS,
+    REGRESSION,
+    SOFTMAX,
+    TROUBLE,
+    VOCABULARY,
+    WEIGHTS,
+    Arr,
+    Report,
+    is_float,
+    read,
+)
 from .finding import SEVERITIES, Finding, wrap
 from .signatures import LOSSES, REQUIRED, check_options, positional, resolve
 
-__all__ = ["CODES", "Code", "Finding", "LOSSES", "SEVERITIES", "diagnose", "wrap"]
+__all__ = ["CODES", "LOSSES", "SEVERITIES", "Code", "Finding", "diagnose", "wrap"]
 
 
 class Code(NamedTuple):

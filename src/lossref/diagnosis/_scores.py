@@ -11,7 +11,7 @@ import numpy as np
 
 from ._common import Arr, Report, fmt, logsumexp_rows, rows_of
 
-__all__ = ["looks_like_probabilities", "log_probability_rows", "class_input"]
+__all__ = ["class_input", "log_probability_rows", "looks_like_probabilities"]
 
 _MANY = 16
 """Values it takes before a pattern is no coincidence: 16 standard-normal logits all fall in
@@ -140,6 +140,7 @@ def _sigmoid_rows(rows: np.ndarray) -> bool:
     if rows.shape[-1] < 2 or not np.isfinite(rows).all():
         return False
     return bool(rows.min() >= 0 and rows.max() <= 1
+                and (rows.max(axis=-1) > rows.min(axis=-1)).any()     # not constant rows
                 and (np.abs(rows.sum(axis=-1) - 1) > 1e-2).any())
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Report, Arr, elementwise_weight, fmt, is_float, same_shape, torch_type
+from ._common import (
+    Arr,
+    Report,
+    elementwise_weight,
+    fmt,
+    is_float,
+    same_shape,
+    torch_type,
+)
 
 __all__ = ["CHECKS"]
 

@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import (Arr, Report, counts_en, counts_zh, fmt, is_float, option_array, rows_of,
-                      torch_type)
+from ._common import (
+    Arr,
+    Report,
+    counts_en,
+    counts_zh,
+    fmt,
+    is_float,
+    option_array,
+    rows_of,
+    torch_type,
+)
 from ._scores import class_input
 
-__all__ = ["check", "CHECKS"]
+__all__ = ["CHECKS", "check"]
 
 
 def check(r: Report, name: str, x: Arr, y: Arr, options: dict, reduction: str,

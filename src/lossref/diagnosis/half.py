@@ -12,10 +12,18 @@ import warnings
 
 import numpy as np
 
-from .. import (binary, classification, distributions, margin, multilabel, ranking, regression)
+from .. import (
+    binary,
+    classification,
+    distributions,
+    margin,
+    multilabel,
+    ranking,
+    regression,
+)
 from ._common import Arr, Report, fmt, read
 
-__all__ = ["NOT_IMPLEMENTED", "not_implemented", "check"]
+__all__ = ["NOT_IMPLEMENTED", "check", "not_implemented"]
 
 NOT_IMPLEMENTED = {"ctc_loss": "ctc_loss_cpu",
                    "multi_margin_loss": "multi_margin_loss_cpu_kernel",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._common import Arr, Report, same_shape
 
 __all__ = ["CHECKS"]

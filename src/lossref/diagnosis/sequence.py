@@ -21,7 +21,7 @@ def _ctc(r: Report, name: str, x: Arr, y: Arr, options: dict, reduction: str) ->
         return
     batched = lp.ndim == 3
     lp3 = lp if batched else lp[:, None, :]
-    n_frames, batch, n_classes = lp3.shape
+    n_classes = lp3.shape[2]
     blank = options.get("blank", 0)
     if not 0 <= blank < n_classes:
         r.add("ctc-blank-range", "error",

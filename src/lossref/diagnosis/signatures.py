@@ -14,13 +14,30 @@ from typing import Any
 
 import numpy as np
 
-from .. import (binary, classification, distributions, margin, multilabel, ranking, regression,
-                sequence, vocabulary)
+from .. import (
+    binary,
+    classification,
+    distributions,
+    margin,
+    multilabel,
+    ranking,
+    regression,
+    sequence,
+    vocabulary,
+)
 from .._reduction import legacy_reduction
 from ._common import Report
 
-__all__ = ["LOSSES", "CLASSES", "TENSORS", "REQUIRED", "POSITIONAL", "resolve", "positional",
-           "check_options"]
+__all__ = [
+    "CLASSES",
+    "LOSSES",
+    "POSITIONAL",
+    "REQUIRED",
+    "TENSORS",
+    "check_options",
+    "positional",
+    "resolve",
+]
 
 _FAMILIES = (binary, classification, regression, distributions, margin, multilabel, ranking,
              sequence, vocabulary)

@@ -24,10 +24,10 @@ def _linear_cross_entropy(r: Report, name: str, x: Arr, w: Arr, options: dict,
     if features is None or weight.ndim < 2 or weight.shape[-1] != features:
         transposed = (features is not None and weight.ndim == 2
                       and weight.shape[0] == features)
-        hint_en = (f" It looks transposed, (in_features, C): pass linear_weight.T (an "
-                   f"nn.Linear's weight is already (C, in_features))." if transposed else "")
-        hint_zh = (f"它看起来是转置的 (in_features, C)：请传 linear_weight.T（nn.Linear 的 weight "
-                   f"本来就是 (C, in_features)）。" if transposed else "")
+        hint_en = (" It looks transposed, (in_features, C): pass linear_weight.T (an "
+                   "nn.Linear's weight is already (C, in_features))." if transposed else "")
+        hint_zh = ("它看起来是转置的 (in_features, C)：请传 linear_weight.T（nn.Linear 的 weight "
+                   "本来就是 (C, in_features)）。" if transposed else "")
         r.add("linear-weight-shape", "error",
               f"input shape {a.shape} with linear_weight shape {weight.shape}: "
               f"linear_cross_entropy needs input (N, in_features) or (in_features,) and "
