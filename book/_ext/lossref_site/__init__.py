@@ -10,6 +10,7 @@ One module per concern:
 * ``chapter_lists``: the ``{chapter-list}`` directive of the landing page.
 * ``assets``: offline MathJax, the site's CSS/JS, favicon, deduplicated inline scripts.
 * ``search``: Chinese tokenization, query splitting, ranking and snippets.
+* ``codes``: the ``{diagnose-codes}`` table of every ``lossref.diagnose`` code.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from . import assets, chapter_lists, chinese_ui, cjk_lines, languages, search
+from . import assets, chapter_lists, chinese_ui, cjk_lines, codes, languages, search
 
 __version__ = "2.0"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    for module in (languages, chinese_ui, cjk_lines, chapter_lists, assets, search):
+    for module in (languages, chinese_ui, cjk_lines, chapter_lists, codes, assets, search):
         module.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
