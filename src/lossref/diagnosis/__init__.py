@@ -176,7 +176,7 @@ CODES: dict[str, Code] = {
                                   WEIGHTS + "#weights-ignore-smoothing-label-smoothing"),
     "ignore-index-with-probabilities": Code(
         E, "ignore_index together with probability targets.", "概率目标配上了 ignore_index。",
-        WEIGHTS + "#weights-ignore-smoothing-ignore-index-probability-targets"),
+        WEIGHTS + "#weights-ignore-smoothing-probability-targets"),
     "probability-target-not-normalised": Code(
         W, "Probability targets whose rows do not sum to 1 (multi-label?).",
         "概率目标的行之和不为 1（多标签？）。",

@@ -135,8 +135,7 @@ class Finding:
         """
         message, chapter = ((self.message_zh, self.chapter_zh) if lang == "zh"
                             else (self.message, self.chapter))
-        return (wrap(f"{self.severity} {self.code}: {message}", width, "  ")
-                + "\n" + wrap(f"  -> {chapter}", width, "     "))
+        return wrap(f"{self.severity} {self.code}: {message}", width, "  ") + f"\n  -> {chapter}"
 
     def __str__(self) -> str:
         return self.describe("en")
