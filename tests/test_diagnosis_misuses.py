@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from diagnosis_cases import (LP, LSM, NEW_CASES, NEW_IDS, SIG, CT, IL, TL, T, Y, Z, codes,
+from diagnosis_cases import (CT, IL, K3, K3_T, LP, NEW_CASES, NEW_IDS, SIG, TL, T, Y, Z, codes,
                              serious, torch_call, torch_refusal)
 
 from lossref import diagnose
@@ -40,3 +40,128 @@ def test_corrected_call_is_quiet(case):
     assert code not in codes(found)
     assert not serious(found), f"corrected call still gives {found}"
     assert not torch_call(*good)
+
+
+# --- What the messages claim, computed by torch ------------------------------------------------
+
+def test_shape_mismatch_counts_are_what_torch_averages():
+    p1, t1 = SIG[:, :1], T[:, 0]                                  # (6, 1) against (6,)
+    found = diagnose("mse_loss", p1, t1)
+    assert codes(found) == ["target-shape-mismatch"] and found[0].severity == "warning"
+    assert "averages 36 differences" in found[0].message and "instead of 6 pairs" in found[0].message
+    with pytest.warns(UserWarning):
+        value = F.mse_loss(p1, t1)
+    torch.testing.assert_close(value, ((p1 - t1[None, :]) ** 2).mean())        # 36 terms
+    # the same values in other shapes: torch's number is right, and the finding says so
+    found = diagnose("mse_loss", Z[:1, 0], T[0, 0])
+    assert found[0].severity == "info" and "the value is right" in found[0].message
+    with pytest.warns(UserWarning):
+        torch.testing.assert_close(F.mse_loss(Z[:1, 0], T[0, 0]), F.mse_loss(Z[0, 0], T[0, 0]))
+
+
+def test_bce_clamp_message_counts_only_the_clamped_terms():
+    x = torch.tensor([0.0, 1.0, 0.0, 0.3, 1.0])
+    y = torch.tensor([1.0, 0.0, 0.5, 1.0, 1.0])                   # two terms of 100, one of 50
+    found = diagnose("binary_cross_entropy", x, y)
+    terms = F.binary_cross_entropy(x, y, reduction="none")
+    clamped = terms[:3]
+    assert clamped.tolist() == [100.0, 100.0, 50.0]
+    f = found[0]
+    assert f.code == "bce-log-clamped"
+    assert "3 of the 5" in f.message and "(2 of them exactly 100)" in f.message
+    assert f"add {clamped.sum().item():.4g} to the sum" in f.message
+    assert f"{clamped.sum().item() / 5:.4g} to the mean" in f.message
+
+
+def test_label_smoothing_floor_is_torchs_minimum():
+    eps, c = 0.1, 4
+    q = torch.full((c,), eps / c)
+    q[2] += 1 - eps
+    floor = F.cross_entropy(q.log()[None], torch.tensor([2]), label_smoothing=eps)
+    # nudging the logits away from log q only raises it
+    assert F.cross_entropy(q.log()[None] + torch.tensor([[0.0, 0.0, 0.1, 0.0]]),
+                           torch.tensor([2]), label_smoothing=eps) > floor
+    found = diagnose("cross_entropy", Z, Y, label_smoothing=eps)
+    assert f"cannot go below {floor.item():.4g}" in found[0].message
+
+
+def test_sigmoid_floor_is_torchs_minimum():
+    best = F.cross_entropy(torch.tensor([[1.0, 0.0, 0.0, 0.0]]), torch.tensor([0]))
+    found = diagnose("cross_entropy", SIG, Y)
+    assert f"= {best.item():.4g} for C = 4" in found[0].message
+    grid = torch.rand(2000, 4, generator=torch.Generator().manual_seed(1))
+    assert F.cross_entropy(grid, torch.zeros(2000, dtype=torch.long), reduction="none").min() \
+        >= best
+
+
+def test_constant_logits_give_log_c_and_no_signal():
+    found = diagnose("cross_entropy", torch.zeros(6, 4), Y)
+    assert F.cross_entropy(torch.zeros(6, 4), Y).item() == pytest.approx(np.log(4))
+    assert f"log C = {np.log(4):.4g}" in found[0].message
+
+
+def test_masked_row_gradient_is_nan_and_the_fill_fixes_it():
+    for fill in (-float("inf"), torch.finfo(torch.float32).min):
+        z = torch.tensor([[fill] * 3, [0.0, 1.0, 2.0]], requires_grad=True)
+        loss = F.cross_entropy(z, torch.tensor([-100, 1]))
+        loss.backward()
+        assert loss.isfinite()
+        assert z.grad.isnan().any() == (fill == -float("inf"))
+
+
+def test_class_axis_last_fix_is_the_loss_meant():
+    flat = F.cross_entropy(K3.reshape(-1, 4), K3_T.reshape(-1))
+    torch.testing.assert_close(F.cross_entropy(K3.transpose(1, 2), K3_T), flat)
+    found = diagnose("cross_entropy", K3, K3_T)
+    assert "input.transpose(1, 2)" in found[0].message and "input.transpose(1, 2)" in \
+        found[0].message_zh
+
+
+def test_ignore_index_class_count():
+    found = diagnose("cross_entropy", Z, Y, ignore_index=0)
+    assert f"{int((Y == 0).sum())} of the 6 targets are 0" in found[0].message
+    # those targets are skipped: the same as dropping them
+    torch.testing.assert_close(F.cross_entropy(Z, Y, ignore_index=0),
+                               F.cross_entropy(Z[Y != 0], Y[Y != 0]))
+
+
+def test_ctc_mean_divides_by_clamped_target_lengths():
+    tl = torch.tensor([3, 0])
+    targets = torch.tensor([1, 2, 2])
+    none = F.ctc_loss(LP, targets, IL, tl, reduction="none")
+    torch.testing.assert_close(F.ctc_loss(LP, targets, IL, tl),
+                               (none / tl.clamp_min(1)).mean())
+    found = diagnose("ctc_loss", LP, CT, IL, TL)
+    assert "(3, 2)" in found[-1].message and found[-1].code == "ctc-mean-per-target-length"
+
+
+def test_negative_nll_value_is_torchs():
+    var = torch.full((6, 4), 0.01)
+    found = diagnose("gaussian_nll_loss", Z, Z + 0.01, var)
+    value = F.gaussian_nll_loss(Z, Z + 0.01, var)
+    assert value < 0 and f"({value.item():.4g})" in found[0].message
+
+
+def test_half_loss_step_is_the_dtypes_spacing():
+    g = torch.Generator().manual_seed(0)
+    x = torch.zeros(64, 1000).normal_(generator=g)
+    y = torch.arange(64)
+    found = diagnose("cross_entropy", x.bfloat16(), y)
+    f = next(f for f in found if f.code == "half-loss-step")
+    value = torch.tensor(F.cross_entropy(x.double(), y).item(), dtype=torch.bfloat16)
+    step = (torch.nextafter(value, torch.tensor(float("inf"), dtype=torch.bfloat16))
+            - value).item()
+    assert f"steps of {step:g}" in f.message
+    # torch's bfloat16 loss is a multiple of that step
+    assert (F.cross_entropy(x.bfloat16(), y).item() / step).is_integer()
+
+
+def test_half_overflow_is_what_torch_shows():
+    """Each half-overflow case: torch's half result is inf or far from float32's."""
+    for code, _, bad, good in NEW_CASES:
+        if code != "half-overflow":
+            continue
+        fn = getattr(F, bad[0])
+        low = fn(*bad[1], **bad[2]).double()
+        high = fn(*[a.double() for a in bad[1]], **bad[2])
+        assert not low.isfinite() or abs(low - high) > 0.05 * abs(high), bad[0]

@@ -149,9 +149,11 @@ def check(r: Report, name: str, x: Arr, y: Arr, options: dict, reduction: str) -
     if step >= 0.01:
         r.add("half-loss-step", "info",
               f"the loss is about {fmt(value)}, and {x.half} stores numbers of that size in "
-              f"steps of {step:g}: the printed loss is rounded to that step (float32's step "
-              f"there is {_step(value, 'float16') / 2 ** 13:.3g}), so changes smaller than it "
-              f"do not show. Print or log the loss in float32: loss.float().",
-              f"损失约为 {fmt(value)}，而 {x.half} 在这个大小上的步长是 {step:g}：打印出的损失被"
-              f"舍入到这个步长（float32 在这里的步长是 {_step(value, 'float16') / 2 ** 13:.3g}），"
-              f"比它小的变化看不出来。请用 float32 打印或记录损失：loss.float()。")
+              f"steps of {step:g} (float32: {_step(value, 'float16') / 2 ** 13:.3g}): the loss "
+              f"torch returns is a multiple of that step, so changes smaller than it do not "
+              f"show, and the rounding of the inputs and of each operation adds to the error. "
+              f"To compare or log losses, compute them in float32: loss(input.float(), ...).",
+              f"损失约为 {fmt(value)}，而 {x.half} 在这个大小上的步长是 {step:g}（float32 是 "
+              f"{_step(value, 'float16') / 2 ** 13:.3g}）：torch 返回的损失是这个步长的整数倍，"
+              f"比它小的变化看不出来，输入和每一步运算的舍入还会带来更多误差。要比较或记录损失，"
+              f"请在 float32 中计算：loss(input.float(), ...)。")
