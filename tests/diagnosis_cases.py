@@ -386,6 +386,8 @@ def quiet(findings, loss, args, options):
     if len(rest) < len(serious(findings)):
         fn = loss if isinstance(loss, nn.Module) else functools.partial(
             getattr(F, loss) if isinstance(loss, str) else loss, **options)
+        if not torch.is_tensor(args[-1]):
+            args = (*args[:-1], torch.tensor(args[-1]))
         low = fn(*args).double()
         high = fn(*[a.double() if a.is_floating_point() else a for a in args])
         off = (~torch.isfinite(low)) | ((low - high).abs() > 0.05 * high.abs() + 1e-2)

@@ -16,6 +16,9 @@ import torch.nn.functional as F
 from diagnosis_cases import (CT, IL, K3, K3_T, LP, NEW_CASES, NEW_IDS, SIG, TL, T, Y, Z, codes,
                              serious, torch_call, torch_refusal)
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from lossref import diagnose
 
 
@@ -165,3 +168,52 @@ def test_half_overflow_is_what_torch_shows():
         low = fn(*bad[1], **bad[2]).double()
         high = fn(*[a.double() for a in bad[1]], **bad[2])
         assert not low.isfinite() or abs(low - high) > 0.05 * abs(high), bad[0]
+
+
+# --- Random correct calls of what is new: no error, no warning ---------------------------------
+
+SETTINGS = settings(max_examples=30, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(2, 7), st.integers(0, 2**31 - 1),
+       st.sampled_from(["mean", "sum", "none"]), st.booleans(), st.booleans())
+@SETTINGS
+def test_random_linear_cross_entropy_calls_are_quiet(n, d, c, seed, reduction, bias, ignore):
+    g = torch.Generator().manual_seed(seed)
+    hidden, weight = torch.randn(n, d, generator=g), torch.randn(c, d, generator=g)
+    target = torch.randint(0, c, (n,), generator=g)
+    options = {"reduction": reduction}
+    if bias:
+        options["linear_bias"] = torch.randn(c, generator=g)
+    if ignore and n > 1:
+        target[0] = -100
+    found = diagnose("linear_cross_entropy", hidden, weight, target, **options)
+    assert not serious(found), found
+    assert not torch_call("linear_cross_entropy", (hidden, weight, target), options)
+
+
+@given(st.integers(1, 4), st.integers(2, 6), st.sampled_from([(3,), (2, 3)]),
+       st.integers(0, 2**31 - 1), st.sampled_from([torch.float32, torch.float64]))
+@SETTINGS
+def test_random_channels_first_calls_are_quiet(n, c, extra, seed, dtype):
+    """Segmentation-like (N, C, d1, ...) logits in the right layout never read as class-last."""
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn((n, c) + extra, generator=g, dtype=dtype)
+    target = torch.randint(0, c, (n,) + extra, generator=g)
+    for name, x in (("cross_entropy", logits), ("nll_loss", logits.log_softmax(1))):
+        found = diagnose(name, x, target)
+        assert not serious(found), found
+        assert not torch_call(name, (x, target), {})
+
+
+@given(st.integers(2, 8), st.integers(1, 6), st.integers(0, 2**31 - 1),
+       st.sampled_from([0.5, 1.0, 2.0]))
+@SETTINGS
+def test_random_hinge_embedding_distances_are_quiet(n, d, seed, margin):
+    g = torch.Generator().manual_seed(seed)
+    a, b = torch.randn(n, d, generator=g), torch.randn(n, d, generator=g)
+    labels = torch.randint(0, 2, (n,), generator=g) * 2 - 1
+    for distance in (F.pairwise_distance(a, b), 1 - F.cosine_similarity(a, b)):
+        found = diagnose("hinge_embedding_loss", distance, labels.float(), margin=margin)
+        assert not serious(found), found
