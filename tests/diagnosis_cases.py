@@ -532,4 +532,14 @@ NEW_CASES = [
      call("mse_loss", torch.full((40,), 2.0).half(), torch.zeros(40).half(), reduction="sum"),
      call("mse_loss", torch.full((40,), 2.0).half(), torch.zeros(40).half())),
 ]
+# found by a sweep of target dtypes against torch: a bool target is subtracted
+NEW_CASES += [
+    ("target-dtype-mismatch", "error",
+     call("l1_loss", SIG, T.bool()), call("l1_loss", SIG, T.bool().float())),
+    ("target-dtype-mismatch", "error",
+     call("multilabel_soft_margin_loss", Z, T.bool()),
+     call("multilabel_soft_margin_loss", Z, T.bool().float())),
+    ("class-index-out-of-range", "error",                # 1-based labels
+     call("cross_entropy", Z, Y + 1), call("cross_entropy", Z, Y + 1 - 1)),
+]
 NEW_IDS = [f"{i}-{case[0]}" for i, case in enumerate(NEW_CASES)]

@@ -86,7 +86,7 @@ def notebook_labels(path: Path) -> set[str]:
     labels = set()
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
         if cell["cell_type"] == "markdown":
-            labels |= set(re.findall(r"^\(([a-z0-9-]+)\)=\s*$", "".join(cell["source"]), re.M))
+            labels |= set(re.findall(r"^\(([a-z0-9-]+)\)=\s*$", "".join(cell["source"]), re.MULTILINE))
     return labels
 
 

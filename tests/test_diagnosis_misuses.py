@@ -13,9 +13,25 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from diagnosis_cases import (CT, IL, K3, K3_T, LP, NEW_CASES, NEW_IDS, SIG, TL, T, Y, Z, codes,
-                             serious, torch_call, torch_refusal)
-
+from diagnosis_cases import (
+    CT,
+    IL,
+    K3,
+    K3_T,
+    LP,
+    NEW_CASES,
+    NEW_IDS,
+    SIG,
+    SM,
+    TL,
+    T,
+    Y,
+    Z,
+    codes,
+    serious,
+    torch_call,
+    torch_refusal,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -217,3 +233,27 @@ def test_random_hinge_embedding_distances_are_quiet(n, d, seed, margin):
     for distance in (F.pairwise_distance(a, b), 1 - F.cosine_similarity(a, b)):
         found = diagnose("hinge_embedding_loss", distance, labels.float(), margin=margin)
         assert not serious(found), found
+
+
+def test_one_based_labels_are_named():
+    found = diagnose("cross_entropy", Z, Y + 1)
+    assert "pass target - 1" in found[0].message and "target - 1" in found[0].message_zh
+
+
+def test_half_precision_arrays_are_no_error():
+    """float16 and ml_dtypes.bfloat16 arrays are read; only the dtype's real trouble is named."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    logits, labels = Z.numpy(), Y.numpy()
+    for dtype in (np.float16, ml_dtypes.bfloat16):
+        assert not serious(diagnose("cross_entropy", logits.astype(dtype), labels))
+        assert not serious(diagnose("mse_loss", logits.astype(dtype), logits.astype(dtype)))
+        probs = SIG.numpy()
+        found = diagnose("binary_cross_entropy", probs.astype(dtype), T.numpy().astype(dtype))
+        assert not serious(found), found
+    found = diagnose("cross_entropy", SM.numpy().astype(ml_dtypes.bfloat16), labels)
+    assert codes(found) == ["softmax-before-cross-entropy"]
+    found = diagnose("multi_margin_loss", logits.astype(ml_dtypes.bfloat16), labels)
+    assert codes(found) == ["half-not-implemented"] and "BFloat16" in found[0].message
+    found = diagnose("poisson_nll_loss", np.array([12.0, 1.0], ml_dtypes.bfloat16),
+                     np.array([3.0, 1.0], ml_dtypes.bfloat16))
+    assert "half-overflow" not in codes(found)        # exp(12) is far below bfloat16's max

@@ -31,7 +31,7 @@ class Row(NamedTuple):
 
 def code_rows(language: str) -> list[Row]:
     """One row per code of ``lossref.diagnosis.CODES``, in the catalogue's order."""
-    from lossref.diagnosis import CODES        # the package, imported when the page is read
+    from lossref.diagnosis import CODES  # the package, imported when the page is read
 
     if language not in HEADERS:
         raise ValueError(f"unknown language {language!r}: use one of {', '.join(HEADERS)}")

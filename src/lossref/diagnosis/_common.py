@@ -234,3 +234,16 @@ def zero_one_target(r: Report, name: str, y: Arr) -> None:
               f"without complaint, and {en}. Map with 2 * target - 1.",
               f"target 是 0 和 1，而 {name} 要求 1 和 -1：torch 照样接受 0，而{zh}。"
               f"用 2 * target - 1 转换。")
+
+
+def bool_target(r: Report, name: str, y: Arr) -> bool:
+    """l1_loss and multilabel_soft_margin_loss subtract the target: torch refuses a bool one."""
+    if not (y.typed and y.a.dtype == np.bool_):
+        return False
+    said = "Subtraction, the `-` operator, with a bool tensor is not supported"
+    r.add("target-dtype-mismatch", "error",
+          f"target is boolean: {name} subtracts it, and torch refuses (\"{said}\"). Use "
+          f"target.float().",
+          f"target 是布尔型：{name} 要对它做减法，torch 会拒绝（\"{said}\"）。"
+          f"用 target.float() 转换。")
+    return True

@@ -242,13 +242,19 @@ def _index_values(r: Report, name: str, t: np.ndarray, n_classes: int, ignore_in
     bad = ((t < 0) | (t >= n_classes)) & ~ignored
     if bad.any():
         value = int(t[bad][0])
+        kept = t[~ignored]
+        one_based = bool((kept >= 1).all() and (kept <= n_classes).all())
+        hint_en = (f" The labels run from 1 to {n_classes}: they look 1-based; class indices "
+                   f"start at 0, so pass target - 1." if one_based else "")
+        hint_zh = (f"标签从 1 到 {n_classes}：看起来是从 1 开始编号的；类别索引从 0 开始，"
+                   f"请传 target - 1。" if one_based else "")
         r.add("class-index-out-of-range", "error",
               f"target {value} is outside [0, {n_classes - 1}] and is not "
               f"ignore_index={ignore_index}: torch raises \"Target {value} is out of "
-              f"bounds.\" ({int(bad.sum())} such target(s)).",
+              f"bounds.\" ({int(bad.sum())} such target(s)).{hint_en}",
               f"目标 {value} 不在 [0, {n_classes - 1}] 内，也不等于 ignore_index="
               f"{ignore_index}：torch 报错 \"Target {value} is out of bounds.\""
-              f"（共 {int(bad.sum())} 个这样的目标）。")
+              f"（共 {int(bad.sum())} 个这样的目标）。{hint_zh}")
         return
     if t.size == 0:
         if reduction == "mean":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Arr, Report, fmt, is_float, same_shape, torch_type
+from ._common import Arr, Report, bool_target, fmt, is_float, same_shape, torch_type
 
 __all__ = ["CHECKS"]
 
@@ -28,6 +28,8 @@ def _multilabel_margin(r: Report, name: str, x: Arr, y: Arr, options: dict,
 
 def _multilabel_soft_margin(r: Report, name: str, x: Arr, y: Arr, options: dict,
                             reduction: str) -> None:
+    if bool_target(r, name, y):
+        return
     t = y.a.astype(np.float64)
     bad = ~((t >= 0) & (t <= 1))
     if bad.any():

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from ._common import Arr, Report, same_shape
+from ._common import Arr, Report, bool_target, same_shape
 
 __all__ = ["CHECKS"]
 
 
 def _regression(r: Report, name: str, x: Arr, y: Arr, options: dict,
                 reduction: str) -> None:
+    if name == "l1_loss":
+        bool_target(r, name, y)
     same_shape(r, name, x, y, False, reduction)
     if name == "smooth_l1_loss" and options.get("beta", 1.0) < 0:
         r.add("negative-beta", "error",
