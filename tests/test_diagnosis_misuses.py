@@ -7,7 +7,9 @@ messages print, each computed by torch.
 
 from __future__ import annotations
 
+import itertools
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -257,3 +259,63 @@ def test_half_precision_arrays_are_no_error():
     found = diagnose("poisson_nll_loss", np.array([12.0, 1.0], ml_dtypes.bfloat16),
                      np.array([3.0, 1.0], ml_dtypes.bfloat16))
     assert "half-overflow" not in codes(found)        # exp(12) is far below bfloat16's max
+
+
+# --- Sweeps: 'error' exactly when torch refuses, over shapes and target dtypes ------------------
+
+SWEEP_SHAPES = [(3,), (3, 1), (1, 3), (2, 3), (), (0,)]
+ELEMENTWISE = ["mse_loss", "l1_loss", "huber_loss", "soft_margin_loss", "hinge_embedding_loss",
+               "multilabel_soft_margin_loss", "kl_div", "poisson_nll_loss",
+               "binary_cross_entropy", "binary_cross_entropy_with_logits", "multi_margin_loss",
+               "multilabel_margin_loss"]
+
+
+def refused(fn, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fn(*args)
+        except Exception:                                   # noqa: BLE001 - any refusal
+            return True
+    return False
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_shape_sweep_errors_exactly_where_torch_refuses(name):
+    g = torch.Generator().manual_seed(0)
+    for xs, ts in itertools.product(SWEEP_SHAPES, SWEEP_SHAPES):
+        x = torch.rand(xs, generator=g) * 0.8 + 0.1
+        if name in ("multi_margin_loss", "multilabel_margin_loss"):
+            t = torch.zeros(ts, dtype=torch.long)
+        elif name in ("soft_margin_loss", "hinge_embedding_loss"):
+            t = torch.randint(0, 2, ts, generator=g).float() * 2 - 1
+        else:
+            t = torch.rand(ts, generator=g)
+        errors = [f for f in diagnose(name, x, t) if f.severity == "error"]
+        assert bool(errors) == refused(getattr(F, name), x, t), (xs, ts, errors)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_class_index_sweep_errors_exactly_where_torch_refuses(name):
+    g = torch.Generator().manual_seed(0)
+    inputs = [(4,), (3, 4), (3, 4, 2), (3, 2, 4), (2, 4, 2, 2)]
+    targets = [(), (3,), (3, 2), (3, 1), (3, 4), (4,), (3, 2, 4), (2, 2, 2), (2, 1, 2, 2)]
+    dtypes = [torch.int64, torch.uint8, torch.int32, torch.float32]
+    for xs, ts, dtype in itertools.product(inputs, targets, dtypes):
+        x = torch.randn(xs, generator=g)
+        x = x.log_softmax(1 if x.ndim > 1 else 0) if name == "nll_loss" else x
+        t = torch.rand(ts, generator=g) if dtype == torch.float32 else \
+            torch.randint(0, 2, ts, generator=g).to(dtype)
+        errors = [f for f in diagnose(name, x, t) if f.severity == "error"]
+        assert bool(errors) == refused(getattr(F, name), x, t), (xs, ts, dtype, errors)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "soft_margin_loss",
+                                  "multilabel_soft_margin_loss", "kl_div",
+                                  "binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_target_dtype_sweep_errors_exactly_where_torch_refuses(name):
+    x = torch.rand(4, 3) * 0.8 + 0.1
+    for t in (torch.randint(0, 2, (4, 3)), torch.rand(4, 3).double(), torch.rand(4, 3) > 0.5,
+              torch.randint(0, 2, (4, 3), dtype=torch.int32), torch.rand(4, 3).half()):
+        errors = [f for f in diagnose(name, x, t) if f.severity == "error"]
+        assert bool(errors) == refused(getattr(F, name), x, t), (t.dtype, errors)

@@ -142,8 +142,14 @@ def counts_zh(n_nan, n_inf) -> str:
                     if n)
 
 
-def same_shape(r: Report, name: str, x: Arr, y: Arr, refuses: bool, reduction: str) -> bool:
-    """Input and target shapes; False when they differ (an error, or what broadcasting does)."""
+def same_shape(r: Report, name: str, x: Arr, y: Arr, refuses: bool | str,
+               reduction: str) -> bool:
+    """Input and target shapes; False when they differ (an error, or what broadcasting does).
+
+    ``refuses``: True when torch refuses any difference, False when it broadcasts, ``"grow"``
+    when it broadcasts only a target that does not grow the input (the result is written
+    into an array of the input's shape).
+    """
     xs, ys = x.a.shape, y.a.shape
     if xs == ys:
         return True
@@ -151,6 +157,8 @@ def same_shape(r: Report, name: str, x: Arr, y: Arr, refuses: bool, reduction: s
         grown = np.broadcast_shapes(xs, ys)
     except ValueError:
         grown = None
+    if refuses == "grow":
+        refuses = grown != xs
     hint_en = hint_zh = ""
     if len(xs) == len(ys) + 1 and xs[-1] == 1 and xs[:-1] == ys:
         hint_en, hint_zh = " Use input.squeeze(-1).", "用 input.squeeze(-1) 对齐。"

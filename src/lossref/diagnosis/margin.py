@@ -13,7 +13,7 @@ def _signed_target(r: Report, name: str, x: Arr, y: Arr, options: dict,
                    reduction: str) -> None:
     """hinge_embedding_loss, soft_margin_loss: targets are 1 or -1."""
     zero_one_target(r, name, y)
-    same_shape(r, name, x, y, name != "hinge_embedding_loss", reduction)
+    same_shape(r, name, x, y, "grow" if name == "soft_margin_loss" else False, reduction)
 
 
 def _hinge_embedding(r: Report, name: str, x: Arr, y: Arr, options: dict,

@@ -9,8 +9,37 @@ from ._common import Arr, Report, bool_target, fmt, is_float, same_shape, torch_
 __all__ = ["CHECKS"]
 
 
+def _shape_error(r: Report, name: str, xs: tuple, ts: tuple, input_en: str,
+                 target_en: str) -> None:
+    r.add("index-target-shape", "error",
+          f"input shape {xs} with target shape {ts}: {name} takes input {input_en} and a "
+          f"target of shape {target_en} (torch refuses).",
+          f"input 形状为 {xs}，target 形状为 {ts}：{name} 的 input 应为 {input_en}，target "
+          f"的形状应为 {target_en}（torch 会拒绝）。")
+
+
+def _empty_classes(r: Report, name: str, a) -> bool:
+    """torch: "Expected non-empty vector or matrix with optional 0-dim batch size"."""
+    if not ((a.ndim == 1 and a.size == 0) or (a.ndim == 2 and a.shape[1] == 0)):
+        return False
+    said = "Expected non-empty vector or matrix with optional 0-dim batch size"
+    r.add("input-shape", "error",
+          f"input of shape {a.shape} has no classes: torch refuses (\"{said}\").",
+          f"input 的形状是 {a.shape}，没有任何类别：torch 会拒绝（\"{said}\"）。")
+    return True
+
+
 def _multilabel_margin(r: Report, name: str, x: Arr, y: Arr, options: dict,
                        reduction: str) -> None:
+    if _empty_classes(r, name, x.a):
+        return
+    a, t = x.a, y.a
+    same = t.shape == a.shape if a.ndim == 2 else (t.ndim <= 1 and t.size == a.size)
+    if a.ndim > 2 or not same:
+        _shape_error(r, name, x.a.shape, y.a.shape, "(C,) or (N, C)",
+                     f"the input's, {x.a.shape}: class indices padded with -1"
+                     if x.a.ndim in (1, 2) else "the input's")
+        return
     t = y.a
     n_classes = x.a.shape[-1] if x.a.ndim else 0
     if t.shape == x.a.shape and n_classes >= 3 and t.size and np.isin(t, (0, 1)).all():
@@ -28,6 +57,11 @@ def _multilabel_margin(r: Report, name: str, x: Arr, y: Arr, options: dict,
 
 def _multilabel_soft_margin(r: Report, name: str, x: Arr, y: Arr, options: dict,
                             reduction: str) -> None:
+    if x.a.ndim == 0:
+        r.add("input-shape", "error",
+              f"input is a 0-d array: {name} needs (C,) or (N, C) (torch refuses).",
+              f"input 是 0 维数组：{name} 需要形状 (C,) 或 (N, C)（torch 会拒绝）。")
+        return
     if bool_target(r, name, y):
         return
     t = y.a.astype(np.float64)
@@ -38,7 +72,7 @@ def _multilabel_soft_margin(r: Report, name: str, x: Arr, y: Arr, options: dict,
               f"multilabel_soft_margin_loss is a sigmoid cross-entropy and wants 0/1 targets.",
               f"有 {int(bad.sum())} 个目标值不在 [0, 1] 内（例如 {fmt(t[bad].flat[0])}）："
               f"multilabel_soft_margin_loss 是基于 sigmoid 的交叉熵，目标应为 0/1。")
-    same_shape(r, name, x, y, True, reduction)
+    same_shape(r, name, x, y, False, reduction)
 
 
 def _multi_margin(r: Report, name: str, x: Arr, y: Arr, options: dict,
@@ -51,12 +85,17 @@ def _multi_margin(r: Report, name: str, x: Arr, y: Arr, options: dict,
               f"p={p!r}：torch 报错 \"only p == 1 and p == 2 supported\"（p 是每个铰链项的"
               f"幂次，不是范数）。")
     a, t = x.a, y.a
-    if a.ndim not in (1, 2) or a.size == 0:
+    if _empty_classes(r, name, a):
+        return
+    # torch: input (), (C,) or (N, C); a target of at most one dimension, one index per sample
+    samples = a.shape[0] if a.ndim == 2 else 1
+    if a.ndim > 2 or t.ndim > 1 or t.size != samples:
+        _shape_error(r, name, a.shape, t.shape, "(C,) or (N, C)",
+                     f"({samples},): one class index per sample")
+        return
+    if a.size == 0 or a.ndim == 0:
         return
     n_classes = a.shape[-1]
-    expected = (a.shape[0],) if a.ndim == 2 else ((), (1,))
-    if (a.ndim == 2 and t.shape != expected) or (a.ndim == 1 and t.shape not in expected):
-        return                                   # torch's shape message; lossref names it
     if is_float(y) or (y.typed and y.a.dtype != np.int64):
         if y.typed:
             r.add("non-long-class-indices", "error",
