@@ -542,4 +542,29 @@ NEW_CASES += [
     ("class-index-out-of-range", "error",                # 1-based labels
      call("cross_entropy", Z, Y + 1), call("cross_entropy", Z, Y + 1 - 1)),
 ]
+# found by sweeping shapes against torch
+NEW_CASES += [
+    ("inputs-shape-mismatch", "error",                   # one dimension short
+     call("margin_ranking_loss", X1, X2[:, None], PM), call("margin_ranking_loss", X1, X2, PM)),
+    ("inputs-shape-mismatch", "error",
+     call("cosine_embedding_loss", Z, Z.flip(0), PM[:, None]),
+     call("cosine_embedding_loss", Z, Z.flip(0), PM)),
+    ("inputs-shape-mismatch", "error",
+     call("triplet_margin_loss", Z, Z.flip(0), Z[0]),
+     call("triplet_margin_loss", Z, Z.flip(0), Z[:1])),
+    ("target-shape-mismatch", "error",                   # soft_margin writes into the input
+     call("soft_margin_loss", Z[:, 0], PM[:, None]), call("soft_margin_loss", Z[:, :1], PM[:, None])),
+    ("target-shape-mismatch", "warning",
+     call("hinge_embedding_loss", Z[:, :1].abs(), PM), call("hinge_embedding_loss", Z[:, 0].abs(), PM)),
+    ("index-target-shape", "error",
+     call("multi_margin_loss", Z, Y[:, None]), call("multi_margin_loss", Z, Y)),
+    ("index-target-shape", "error",
+     call(nn.MultiLabelMarginLoss(), Z, torch.tensor([[3, 0, -1, -1]] * 5)),
+     call(nn.MultiLabelMarginLoss(), Z[:5], torch.tensor([[3, 0, -1, -1]] * 5))),
+    ("input-shape", "error",
+     call("multilabel_soft_margin_loss", Z[0, 0], T[0, 0]),
+     call("multilabel_soft_margin_loss", Z[0], T[0])),
+    ("input-shape", "error",
+     call("multi_margin_loss", Z[:, :0], Y), call("multi_margin_loss", Z[:0], Y[:0])),
+]
 NEW_IDS = [f"{i}-{case[0]}" for i, case in enumerate(NEW_CASES)]

@@ -7,6 +7,7 @@ messages print, each computed by torch.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import warnings
@@ -319,3 +320,20 @@ def test_target_dtype_sweep_errors_exactly_where_torch_refuses(name):
               torch.randint(0, 2, (4, 3), dtype=torch.int32), torch.rand(4, 3).half()):
         errors = [f for f in diagnose(name, x, t) if f.severity == "error"]
         assert bool(errors) == refused(getattr(F, name), x, t), (t.dtype, errors)
+
+
+@pytest.mark.parametrize("name", ["margin_ranking_loss", "cosine_embedding_loss",
+                                  "triplet_margin_loss", "triplet_margin_with_distance_loss"])
+def test_three_tensor_shape_sweep_errors_exactly_where_torch_refuses(name):
+    g = torch.Generator().manual_seed(0)
+    shapes = [(3,), (3, 1), (2, 3), (), (0,)]
+    pm = name in ("margin_ranking_loss", "cosine_embedding_loss")
+    for s1, s2, s3 in itertools.product(shapes, shapes, [(3,), (3, 1), (), (2,)] if pm
+                                        else shapes):
+        a, b = torch.randn(s1, generator=g), torch.randn(s2, generator=g)
+        c = (torch.randint(0, 2, s3, generator=g) * 2 - 1).float() if pm else \
+            torch.randn(s3, generator=g)
+        for options in ({}, {"swap": True}) if not pm else ({},):
+            errors = [f for f in diagnose(name, a, b, c, **options) if f.severity == "error"]
+            assert bool(errors) == refused(functools.partial(getattr(F, name), **options),
+                                           a, b, c), (s1, s2, s3, options, errors)

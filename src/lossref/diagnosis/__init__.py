@@ -263,6 +263,8 @@ CODES: dict[str, Code] = {
     "signed-input-to-hinge-embedding": Code(
         W, "Signed scores given to hinge_embedding_loss, which expects distances.",
         "把有符号分数交给了要求距离的 hinge_embedding_loss。", MARGINS),
+    "inputs-shape-mismatch": Code(E, "The tensors of a pair or triplet loss do not fit.",
+                                  "成对或三元组损失的张量形状不匹配。", MARGINS),
     "non-positive-margin": Code(E, "A triplet loss with margin <= 0.",
                                 "三元组损失的 margin <= 0。", MARGINS),
     "multi-hot-to-multilabel-margin": Code(W, "A 0/1 multi-hot target to multilabel_margin_loss.",

@@ -41,8 +41,23 @@ def _hinge_embedding(r: Report, name: str, x: Arr, y: Arr, options: dict,
 
 
 def _cosine(r: Report, name: str, x: Arr, y: Arr, options: dict, reduction: str) -> None:
-    """cosine_embedding_loss: the third tensor holds 1 or -1."""
-    zero_one_target(r, name, read(options["target"], "target"))
+    """cosine_embedding_loss: (N, D) pairs with (N,) targets, or (D,) with a 0-d target."""
+    t = read(options["target"], "target")
+    xs, ys, ts = x.a.shape, y.a.shape, t.a.shape
+    try:
+        pairs = np.broadcast_shapes(xs, ys)
+        fits = len(ts) in (0, 1) and len(xs) == len(ys) == len(ts) + 1 \
+            and np.broadcast_shapes(ts, pairs[:-1]) is not None
+    except ValueError:
+        fits = False
+    if not fits:
+        r.add("inputs-shape-mismatch", "error",
+              f"input1 {xs}, input2 {ys}, target {ts}: cosine_embedding_loss takes pairs "
+              f"(N, D) with targets (N,), or one pair (D,) with a 0-d target (torch refuses).",
+              f"input1 {xs}、input2 {ys}、target {ts}：cosine_embedding_loss 接受 (N, D) 的"
+              f"向量对配 (N,) 的目标，或一对 (D,) 的向量配 0 维目标（torch 会拒绝）。")
+        return
+    zero_one_target(r, name, t)
 
 
 CHECKS = {"hinge_embedding_loss": _hinge_embedding, "soft_margin_loss": _signed_target,
