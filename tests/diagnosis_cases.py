@@ -544,6 +544,11 @@ NEW_CASES += [
 ]
 # found by sweeping shapes against torch
 NEW_CASES += [
+    ("ctc-targets-shape", "error",                       # unbatched: 1-D targets are concatenated
+     call("ctc_loss", LP[:, 0], torch.tensor([1, 2, 2, 3]), IL[:1], TL[:1]),
+     call("ctc_loss", LP[:, 0], torch.tensor([1, 2, 2]), IL[:1], TL[:1])),
+    ("ctc-lengths", "error",                             # a Python int is no length tensor
+     call("ctc_loss", LP[:, 0], CT[0], 8, 3), call("ctc_loss", LP[:, 0], CT[0], (8,), (3,))),
     ("inputs-shape-mismatch", "error",                   # one dimension short
      call("margin_ranking_loss", X1, X2[:, None], PM), call("margin_ranking_loss", X1, X2, PM)),
     ("inputs-shape-mismatch", "error",

@@ -337,3 +337,18 @@ def test_three_tensor_shape_sweep_errors_exactly_where_torch_refuses(name):
             errors = [f for f in diagnose(name, a, b, c, **options) if f.severity == "error"]
             assert bool(errors) == refused(functools.partial(getattr(F, name), **options),
                                            a, b, c), (s1, s2, s3, options, errors)
+
+
+def test_ctc_sweep_errors_exactly_where_torch_refuses():
+    g = torch.Generator().manual_seed(0)
+    log_probs = [torch.randn(6, 2, 5, generator=g).log_softmax(2),
+                 torch.randn(6, 5, generator=g).log_softmax(1),
+                 torch.randn(2, 6, 5, generator=g).log_softmax(2)]
+    targets = [torch.tensor([[1, 2], [3, 4]]), torch.tensor([1, 2, 3, 4]), torch.tensor([1, 2]),
+               torch.tensor([[1, 2]]).float(), torch.tensor([[1, 9], [3, 4]])]
+    input_lengths = [torch.tensor([6, 6]), torch.tensor(6), [6, 6], torch.tensor([7, 6]), 6, (6,)]
+    target_lengths = [torch.tensor([2, 2]), torch.tensor(2), [2, 2], torch.tensor([3, 2]), 2,
+                      (2,)]
+    for lp, t, il, tl in itertools.product(log_probs, targets, input_lengths, target_lengths):
+        errors = [f for f in diagnose("ctc_loss", lp, t, il, tl) if f.severity == "error"]
+        assert bool(errors) == refused(F.ctc_loss, lp, t, il, tl), (lp.shape, t, il, tl, errors)

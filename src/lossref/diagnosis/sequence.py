@@ -104,6 +104,13 @@ def _ctc(r: Report, name: str, x: Arr, y: Arr, options: dict, reduction: str) ->
 def _ctc_lengths(r: Report, lp3: np.ndarray, y: Arr, options: dict, batched: bool):
     """(input_lengths, target_lengths, label sequences), or None after an error finding."""
     n_frames, batch, _ = lp3.shape
+    for key in ("input_lengths", "target_lengths"):
+        if isinstance(options[key], (bool, int, float, np.number)):
+            _ctc_error(r, f"{key} is a Python number", f"{key} 是一个 Python 数",
+                       None, " Lengths are a tensor or a tuple of ints, one per sequence "
+                       "(also for one sequence: (T,)).",
+                       "长度应是张量或整数元组，每个序列一个（只有一个序列时也是如此：(T,)）。")
+            return None
     listed = [isinstance(options[k], (list, tuple)) for k in ("input_lengths", "target_lengths")]
     if listed[0] != listed[1]:
         _ctc_error(r, "one of input_lengths and target_lengths is a list, the other an array",
@@ -151,8 +158,7 @@ def _ctc_lengths(r: Report, lp3: np.ndarray, y: Arr, options: dict, batched: boo
         found[key] = values
     il, tl = found["input_lengths"], found["target_lengths"]
     tg = y.a
-    if not batched and tg.ndim == 1:
-        tg = tg[None, :]
+    # an unbatched call's 1-D targets are read as concatenated: their size is the length
     if tg.ndim == 2:
         longest = int(tl.max()) if tl.size else 0
         if tg.shape[0] != batch or tg.shape[1] < longest:
