@@ -544,6 +544,13 @@ NEW_CASES += [
 ]
 # found by sweeping shapes against torch
 NEW_CASES += [
+    ("class-indices-to-regression", "warning",           # MSE for a classification
+     call("mse_loss", Z, Y), call("cross_entropy", Z, Y)),
+    ("class-indices-to-regression", "warning",
+     call(nn.L1Loss(), Z, Y.float()), call(nn.L1Loss(), Z, F.one_hot(Y, 4).float())),
+    ("class-index-out-of-range", "error",                # -1 padding, default ignore_index
+     call("cross_entropy", Z, torch.tensor([0, -1, 1, -1, 3, 2])),
+     call("cross_entropy", Z, torch.tensor([0, -1, 1, -1, 3, 2]), ignore_index=-1)),
     ("ctc-targets-shape", "error",                       # unbatched: 1-D targets are concatenated
      call("ctc_loss", LP[:, 0], torch.tensor([1, 2, 2, 3]), IL[:1], TL[:1]),
      call("ctc_loss", LP[:, 0], torch.tensor([1, 2, 2]), IL[:1], TL[:1])),

@@ -165,3 +165,17 @@ def test_diagnose_is_the_function_and_torch_stays_out():
     for path in PACKAGE.glob("*.py"):
         assert len(path.read_text(encoding="utf-8").splitlines()) <= 420, path.name
         assert "import torch" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_findings_in_chinese_use_the_books_terms():
+    for f in FINDINGS:
+        assert re.search(r"[\u4e00-\u9fff]", f.message_zh), f.code
+        assert not [t for t in FORBIDDEN_ZH if t in f.message_zh], f.code
+        assert "「" not in f.message_zh and "」" not in f.message_zh, f.code
+
+
+def test_padding_hint():
+    import torch
+    found = diagnose("cross_entropy", torch.zeros(3, 4) + torch.arange(4.0),
+                     torch.tensor([0, -1, 2]))
+    assert "pass ignore_index=-1" in found[0].message

@@ -235,6 +235,9 @@ CODES: dict[str, Code] = {
                              "pos_weight 无法广播到 input。",
                              BCEL + "#bce-with-logits-pos-weight-per-class"),
     # --- regression, distributions
+    "class-indices-to-regression": Code(W, "Class indices and class scores given to a "
+                                        "regression loss.", "把类别索引和类别分数交给了回归损失。",
+                                        CHEAT_SHEET + "#cheat-sheet-glossary-one-of-c"),
     "negative-beta": Code(E, "smooth_l1_loss with a negative beta.", "smooth_l1_loss 的 beta 为负。",
                           REGRESSION + "#regression-beta-delta"),
     "non-positive-delta": Code(E, "huber_loss with delta <= 0.", "huber_loss 的 delta <= 0。",

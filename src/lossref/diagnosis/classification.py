@@ -248,6 +248,9 @@ def _index_values(r: Report, name: str, t: np.ndarray, n_classes: int, ignore_in
                    f"start at 0, so pass target - 1." if one_based else "")
         hint_zh = (f"标签从 1 到 {n_classes}：看起来是从 1 开始编号的；类别索引从 0 开始，"
                    f"请传 target - 1。" if one_based else "")
+        if not one_based and (t[bad] == value).all() and value < 0:
+            hint_en = f" If {value} marks padding, pass ignore_index={value}."
+            hint_zh = f"如果 {value} 表示填充，请传 ignore_index={value}。"
         r.add("class-index-out-of-range", "error",
               f"target {value} is outside [0, {n_classes - 1}] and is not "
               f"ignore_index={ignore_index}: torch raises \"Target {value} is out of "
