@@ -22,11 +22,13 @@ from diagnosis_cases import (
     K3,
     K3_T,
     LP,
+    LW,
     NEW_CASES,
     NEW_IDS,
     SIG,
     SM,
     TL,
+    H,
     T,
     Y,
     Z,
@@ -352,3 +354,16 @@ def test_ctc_sweep_errors_exactly_where_torch_refuses():
     for lp, t, il, tl in itertools.product(log_probs, targets, input_lengths, target_lengths):
         errors = [f for f in diagnose("ctc_loss", lp, t, il, tl) if f.severity == "error"]
         assert bool(errors) == refused(F.ctc_loss, lp, t, il, tl), (lp.shape, t, il, tl, errors)
+
+
+def test_linear_cross_entropy_modules_read_their_layer():
+    import lossref
+    torch_module = torch.nn.LinearCrossEntropyLoss(3, 4)
+    lossref_module = lossref.LinearCrossEntropyLoss(LW)
+    for module in (torch_module, lossref_module):
+        assert not serious(diagnose(module, H, Y.clamp_max(3)))
+        found = diagnose(module, H, torch.tensor([0, 4, 1, 2, 1, 0]))
+        assert codes(found) == ["class-index-out-of-range"]
+        assert codes(diagnose(module, H[:, :2], Y.clamp_max(3))) == ["linear-weight-shape"]
+    with pytest.raises(Exception, match="Target 4 is out of bounds"):
+        torch_module(H, torch.tensor([0, 4, 1, 2, 1, 0]))
