@@ -255,3 +255,28 @@ def bool_target(r: Report, name: str, y: Arr) -> bool:
           f"target 是布尔型：{name} 要对它做减法，torch 会拒绝（\"{said}\"）。"
           f"用 target.float() 转换。")
     return True
+
+
+def integer_input(r: Report, name: str, x: Arr, y: Arr) -> None:
+    """Integer input: predicted labels (argmax, round) where the scores should be."""
+    labels = x.a.shape == y.a.shape and x.a.size and np.issubdtype(x.a.dtype, np.integer) \
+        and name in ("cross_entropy", "nll_loss", "multi_margin_loss", "binary_cross_entropy",
+                     "binary_cross_entropy_with_logits")
+    if labels:
+        r.add("integer-input", "error",
+              f"input has dtype {x.dtype} and the target's shape {x.a.shape}: these look like "
+              f"predicted labels (the output of argmax or round), and {name} is not "
+              f"implemented for integer input (torch raises). Converting them to float would "
+              f"not help: argmax has no gradient. Pass the model's raw output (the logits), "
+              f"before the argmax.",
+              f"input 的 dtype 是 {x.dtype}，形状与 target 相同 {x.a.shape}：看起来是预测的"
+              f"标签（argmax 或 round 的输出），而 {name} 不支持整数输入（torch 会报错）。转成"
+              f"浮点数也没有用：argmax 没有梯度。请传模型的原始输出（logits），即 argmax 之前的值。")
+        return
+    r.add("integer-input", "error",
+          f"input has dtype {x.dtype}: {name} is not implemented for integer or boolean "
+          f"input (torch raises). If it holds scores or probabilities, make it floating "
+          f"point, e.g. input.float(); if it holds predicted labels, pass the logits instead.",
+          f"input 的 dtype 是 {x.dtype}：{name} 不支持整数或布尔型的输入（torch 会报错）。"
+          f"如果它存的是分数或概率，先转成浮点数，例如 input.float()；如果是预测的标签，"
+          f"请改传 logits（未归一化的分数）。")
