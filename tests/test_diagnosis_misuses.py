@@ -367,3 +367,45 @@ def test_linear_cross_entropy_modules_read_their_layer():
         assert codes(diagnose(module, H[:, :2], Y.clamp_max(3))) == ["linear-weight-shape"]
     with pytest.raises(Exception, match="Target 4 is out of bounds"):
         torch_module(H, torch.tensor([0, 4, 1, 2, 1, 0]))
+
+
+HALF_LOSSES = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "kl_div",
+               "mse_loss", "l1_loss", "huber_loss", "poisson_nll_loss", "soft_margin_loss",
+               "cosine_embedding_loss", "margin_ranking_loss"]
+
+
+def half_args(name, scale, g, n=64, c=8):
+    x = torch.randn(n, c, generator=g) * scale
+    pm = (torch.randint(0, 2, (n,), generator=g) * 2 - 1).float()
+    return {
+        "cross_entropy": (x, torch.randint(0, c, (n,), generator=g)),
+        "nll_loss": (x.log_softmax(1), torch.randint(0, c, (n,), generator=g)),
+        "binary_cross_entropy_with_logits": (x, torch.randint(0, 2, (n, c), generator=g).float()),
+        "kl_div": (x.log_softmax(1), (torch.randn(n, c, generator=g) * scale).softmax(1)),
+        "poisson_nll_loss": (x, torch.poisson(torch.rand(n, c, generator=g) * 5)),
+        "soft_margin_loss": (x, pm[:, None].expand(n, c)),
+        "cosine_embedding_loss": (x, torch.randn(n, c, generator=g) * scale, pm),
+        "margin_ranking_loss": (x[:, 0], x[:, 1], pm),
+    }.get(name, (x, torch.randn(n, c, generator=g) * scale))
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")
+@pytest.mark.parametrize("name", HALF_LOSSES)
+def test_half_overflow_exactly_where_torchs_half_result_breaks(name):
+    """float16 and bfloat16, moderate to huge values: 'half-overflow' when, and only when,
+    torch's half-precision result is inf or nan, or some term is off by more than 5 %."""
+    g = torch.Generator().manual_seed(0)
+    for scale, dtype, reduction in itertools.product([1, 100, 1000],
+                                                     [torch.float16, torch.bfloat16],
+                                                     ["mean", "sum"]):
+        args = half_args(name, scale, g)
+        low = [a.to(dtype) if a.is_floating_point() else a for a in args]
+        high = [a.to(dtype).double() if a.is_floating_point() else a for a in args]
+        fn = getattr(F, name)
+        value, exact = fn(*low, reduction=reduction).double(), fn(*high, reduction=reduction)
+        terms = fn(*low, reduction="none").double() if name != "kl_div" else None
+        exact_terms = fn(*high, reduction="none") if name != "kl_div" else None
+        broken = not value.isfinite() or (terms is not None and bool(
+            ((terms - exact_terms).abs() > 0.05 * exact_terms.abs() + 0.05).any()))
+        flagged = "half-overflow" in codes(diagnose(name, *low, reduction=reduction))
+        assert flagged == broken, (scale, dtype, reduction, value.item(), exact.item())

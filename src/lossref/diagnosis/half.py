@@ -36,6 +36,7 @@ _BITS = {"float16": 10, "bfloat16": 7}                   # stored significand bi
 _FUNCTIONS = {name: getattr(module, name)
               for module in (binary, classification, distributions, margin, multilabel,
                              ranking, regression) for name in module.__all__}
+_SUM_KEPT = ("cross_entropy", "nll_loss")
 _ARRAYS = ("weight", "pos_weight", "var", "target", "negative")
 _LEGACY = ("size_average", "reduce")
 
@@ -94,8 +95,11 @@ def _intermediate(r: Report, name: str, x: Arr, y: Arr, options: dict) -> bool:
             n1, n2 = (a * a).sum(axis), (t * t).sum(axis)
             worst = float(np.nanmax(np.abs(np.stack([n1, n2, n1 * n2, (a * t).sum(axis)]))))
             if worst > big:
-                _overflow(r, f"the squared norms (their product reaches {fmt(worst)})",
-                          f"平方范数（其乘积达到 {fmt(worst)}）", x.half)
+                _overflow(r, f"the squared norms (their product reaches {fmt(worst)}; the "
+                          f"cosine then comes out 0, so a pair's loss is 1 for target 1 and 0 "
+                          f"for target -1, whatever the vectors)",
+                          f"平方范数（其乘积达到 {fmt(worst)}；余弦随之变成 0，于是不论向量是什么，"
+                          f"目标为 1 的一对损失是 1，目标为 -1 的是 0）", x.half)
                 return True
         if name == "gaussian_nll_loss" and a.shape == t.shape and a.size:
             worst = float(np.nanmax((a - t) ** 2))
@@ -139,7 +143,9 @@ def check(r: Report, name: str, x: Arr, y: Arr, options: dict, reduction: str) -
         _overflow(r, f"a term of the loss ({fmt(worst)})", f"损失中的某一项（{fmt(worst)}）",
                   x.half)
         return
-    if reduction == "sum" and abs(total) > big:
+    # the nll kernels (cross_entropy, nll_loss) keep their 'mean''s sum in the dtype too
+    summed = reduction == "sum" or (reduction == "mean" and name in _SUM_KEPT)
+    if summed and abs(total) > big:
         _overflow(r, f"the sum of the terms ({fmt(total)})", f"各项之和（{fmt(total)}）", x.half)
         return
     if reduction == "none":
