@@ -82,7 +82,7 @@ def check(r: Report, name: str, x: Arr, y: Arr, options: dict, reduction: str,
             t = t.reshape(-1)
             _index_values(r, name, t, n_classes, ignore_index, weight, reduction)
             _nonfinite_classification(r, name, rows, t, ignore_index, smoothing, n_classes)
-            if smoothing > 0 and weight is None:
+            if smoothing > 0 and weight is None and n_classes > 0:
                 _smoothing_floor(r, smoothing, n_classes)
     if scores:
         class_input(r, name, x, rows, n_classes)

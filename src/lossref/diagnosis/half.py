@@ -77,7 +77,8 @@ def _intermediate(r: Report, name: str, x: Arr, y: Arr, options: dict) -> bool:
     """An exp or a square inside the kernel that overflows although the loss would not."""
     big = _MAX[x.half]
     a, t = x.a.astype(np.float64), y.a.astype(np.float64)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")                  # nanmax of an all-nan slice
         if name == "poisson_nll_loss" and options.get("log_input", True) and a.size \
                 and np.nanmax(np.where(np.isfinite(a), a, -np.inf)) > np.log(big):
             _overflow(r, f"exp(input) (input up to {fmt(np.nanmax(a))}, exp overflows above "
@@ -90,7 +91,8 @@ def _intermediate(r: Report, name: str, x: Arr, y: Arr, options: dict) -> bool:
                 _overflow(r, f"exp(-target · input) (up to exp({fmt(worst)}))",
                           f"exp(-target · input)（最大到 exp({fmt(worst)})）", x.half)
                 return True
-        if name == "cosine_embedding_loss" and a.shape == t.shape and a.ndim in (1, 2):
+        if name == "cosine_embedding_loss" and a.shape == t.shape and a.ndim in (1, 2) \
+                and a.size:
             axis = a.ndim - 1
             n1, n2 = (a * a).sum(axis), (t * t).sum(axis)
             worst = float(np.nanmax(np.abs(np.stack([n1, n2, n1 * n2, (a * t).sum(axis)]))))

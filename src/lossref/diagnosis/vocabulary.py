@@ -40,7 +40,8 @@ def _linear_cross_entropy(r: Report, name: str, x: Arr, w: Arr, options: dict,
         return
     target = read(options["target"], "target")
     n = a.shape[0] if a.ndim == 2 else 1
-    if n * weight.size > _MAX_LOGITS or not np.issubdtype(a.dtype, np.floating):
+    if n * weight.size > _MAX_LOGITS or not weight.size or not features \
+            or not np.issubdtype(a.dtype, np.floating):
         return
     flat = weight.reshape(-1, features).astype(np.float64)
     with np.errstate(all="ignore"):
