@@ -303,7 +303,7 @@ def test_class_index_sweep_errors_exactly_where_torch_refuses(name):
     g = torch.Generator().manual_seed(0)
     inputs = [(4,), (3, 4), (3, 4, 2), (3, 2, 4), (2, 4, 2, 2)]
     targets = [(), (3,), (3, 2), (3, 1), (3, 4), (4,), (3, 2, 4), (2, 2, 2), (2, 1, 2, 2)]
-    dtypes = [torch.int64, torch.uint8, torch.int32, torch.float32]
+    dtypes = [torch.int64, torch.uint8, torch.float32]
     for xs, ts, dtype in itertools.product(inputs, targets, dtypes):
         x = torch.randn(xs, generator=g)
         x = x.log_softmax(1 if x.ndim > 1 else 0) if name == "nll_loss" else x
@@ -395,7 +395,7 @@ def test_half_overflow_exactly_where_torchs_half_result_breaks(name):
     """float16 and bfloat16, moderate to huge values: 'half-overflow' when, and only when,
     torch's half-precision result is inf or nan, or some term is off by more than 5 %."""
     g = torch.Generator().manual_seed(0)
-    for scale, dtype, reduction in itertools.product([1, 100, 1000],
+    for scale, dtype, reduction in itertools.product([1, 1000],
                                                      [torch.float16, torch.bfloat16],
                                                      ["mean", "sum"]):
         args = half_args(name, scale, g)
