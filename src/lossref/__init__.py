@@ -25,7 +25,7 @@ from .modules import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntr
                       MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss,
                       SmoothL1Loss, SoftMarginLoss, TripletMarginLoss,
                       TripletMarginWithDistanceLoss)
-from .diagnose import Finding, diagnose
+from .diagnosis import Finding, diagnose
 
 __version__ = "0.2.0"
 
