@@ -65,7 +65,7 @@ def _bce(r: Report, name: str, x: Arr, y: Arr, options: dict, reduction: str) ->
               + (" (in float16 the sigmoid already rounds to exactly 1 above a logit of "
                  "about 8.3)." if half else "."),
               f"{a.size} 个输入值中有 {k} 个恰好是 0 或 1，且站在目标的另一侧：log 0 被截断为 "
-              f"-100，所以每一项都是 100 × |target - input|（其中 {full} 项恰好是 100）；它们给"
+              f"-100，这样的每一项都是 100 × |target - input|（其中 {full} 项恰好是 100）；它们给"
               f"总和贡献 {fmt(total)}，给均值贡献 {fmt(total / a.size)}{before_zh}，梯度也没有"
               f"用处。请用 binary_cross_entropy_with_logits 直接从 logits 计算"
               + ("（在 float16 中，logit 大约超过 8.3 时 sigmoid 就已经舍入成 1）。"

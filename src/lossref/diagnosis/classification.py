@@ -292,7 +292,7 @@ def _index_values(r: Report, name: str, t: np.ndarray, n_classes: int, ignore_in
                   f"with class weights, 'mean' divides the weighted sum by the weights of the "
                   f"targets, Σ w[y] = {fmt(w_t.sum())}, not by the {kept} target(s): it is "
                   f"not the mean of reduction='none'.",
-                  f"有类别权重时，'mean' 用目标的权重之和 Σ w[y] = {fmt(w_t.sum())} 去除加权和，"
+                  f"有类别权重时，'mean' 把加权和除以目标的权重之和 Σ w[y] = {fmt(w_t.sum())}，"
                   f"而不是除以目标个数 {kept}：它不等于 reduction='none' 结果的均值。")
 
 
