@@ -354,4 +354,4 @@ def test_label_and_table_checks_catch_what_they_should():
     assert not misaligned(["  值  torch", "0.25  0.5224"])          # right-aligned
     code = '# 原始得分\nprint("种子文章：", x)  # ok\nf"{x}个屏蔽值"'
     assert [v.split("'")[1] for text in comments_and_strings(code) for v in violations(text)] \
-        == ["得分", "种子文章", "屏蔽值"]
+        == ["得分", "种子文章", "个屏蔽"]
