@@ -274,6 +274,20 @@ def english_labels(line: str) -> list[str]:
     return [w for w in WORD.findall(line) if w.lower() not in CODE_WORDS]
 
 
+def label_lines(lines: list[str]) -> list[str]:
+    """Output lines without the continuation lines of a wrapped message: after a line that
+    quotes an exception or warning, lines indented deeper than where the message starts."""
+    kept, indent = [], None
+    for line in lines:
+        depth = len(line) - len(line.lstrip())
+        if indent is not None and line.strip() and depth >= indent:
+            continue
+        match = re.search(r"\b[A-Z]\w*(?:Error|Warning|Exception)\b", line)
+        indent = (match.start() if match and match.start() > 0 else 1) if match else None
+        kept.append(line)
+    return kept
+
+
 def table_blocks(lines: list[str]) -> list[list[str]]:
     """Runs of two or more lines that split into the same number (≥ 3) of cells at 2+ spaces."""
     blocks, run, width = [], [], None
@@ -322,7 +336,7 @@ def test_zh_page_prints_chinese_labels(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     bad = [f"cell {i}: {words} in {line.strip()[:100]!r}"
            for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code"
-           for line in output_lines(cell) if (words := english_labels(line))]
+           for line in label_lines(output_lines(cell)) if (words := english_labels(line))]
     assert not bad, f"{path.name}: English labels on a Chinese page:\n  " + "\n  ".join(bad)
 
 
@@ -348,6 +362,9 @@ def test_label_and_table_checks_catch_what_they_should():
     assert english_labels("<Figure size 640x380 with 1 Axes>") == []
     assert english_labels("Note that this case is equivalent to applying a LogSoftmax") == []
     assert english_labels("weight=mask 的均值：0.4128   epoch 均值 nan") == ["epoch"]
+    assert label_lines(["  torch: TypeError: argument 'margin' must be", "           float, not str",
+                        "next label"]) == ["  torch: TypeError: argument 'margin' must be",
+                                           "next label"]
     assert table_blocks(["a  bb  c", "dd  e  f", "", "x"]) == [["a  bb  c", "dd  e  f"]]
     assert misaligned(["情形  手算  torch", "mean  0.5224  0.5224"])
     assert not misaligned(["情形  手算    torch", "均值  0.5224  0.5224"])
