@@ -43,19 +43,25 @@ def display_width(text: str) -> int:
 
 def agreement_table(rows: dict, decimals: int = 4,
                     columns: tuple[str, ...] = ("hand", "lossref", "torch"),
-                    case: str = "case") -> str:
+                    case: str = "case", max_values: int | None = None) -> str:
     """Format ``{label: (value_by_hand, value_by_lossref, value_by_torch)}`` as a text table.
 
     Values are rounded to ``decimals`` places (as the seed posts print them); arrays are
     flattened into one cell. Torch tensors are accepted through ``np.asarray``. ``case`` heads
     the label column and ``columns`` the value columns (a Chinese page passes Chinese ones);
-    columns are padded by display width, so Chinese labels line up.
+    columns are padded by display width, so Chinese labels line up. With ``max_values``, an
+    array longer than that is split over several rows labelled ``label[i:j]`` (flat indices), so
+    the table stays narrow.
 
     Examples
     --------
     >>> print(agreement_table({"mean": (0.52237, 0.52237, 0.52237)}))
     case  hand    lossref  torch
     mean  0.5224  0.5224   0.5224
+    >>> print(agreement_table({"none": ([1, 2, 3], [1, 2, 3], [1, 2, 3])}, decimals=1, max_values=2))
+    case       hand       lossref    torch
+    none[0:2]  [1.0 2.0]  [1.0 2.0]  [1.0 2.0]
+    none[2:3]  [3.0]      [3.0]      [3.0]
     >>> print(agreement_table({"均值": (0.52237, 0.52237, 0.52237)},
     ...                       columns=("手算", "lossref", "torch"), case="情形"))
     情形  手算    lossref  torch
@@ -70,7 +76,16 @@ def agreement_table(rows: dict, decimals: int = 4,
     def pad(text: str, width: int) -> str:
         return text + " " * (width - display_width(text))
 
+    def split(label, values):
+        flat = [np.ravel(np.asarray(v, dtype=np.float64)) for v in values]
+        if max_values is None or np.ndim(np.asarray(values[0])) == 0 or flat[0].size <= max_values:
+            return [(str(label), values)]
+        return [(f"{label}[{i}:{min(i + max_values, flat[0].size)}]",
+                 tuple(f[i:i + max_values] for f in flat))
+                for i in range(0, flat[0].size, max_values)]
+
     cells = [(case,) + tuple(columns)]
-    cells += [(str(label),) + tuple(fmt(v) for v in values) for label, values in rows.items()]
+    cells += [(lab,) + tuple(fmt(v) for v in vals)
+              for label, values in rows.items() for lab, vals in split(label, values)]
     widths = [max(display_width(row[i]) for row in cells) + 2 for i in range(len(cells[0]))]
     return "\n".join("".join(pad(c, w) for c, w in zip(row, widths)).rstrip() for row in cells)
