@@ -189,7 +189,8 @@ def test_rules_catch_refused_variants_and_spare_the_rest(text, refused):
 #    line quotes a message (it starts with an exception or warning class name, or with a
 #    finding code of lossref.diagnose);
 # 3. tables that mix Han and Latin text line up by display width (a Han character is two
-#    columns): the columns of every row start at the same display column.
+#    columns): the columns of every row start at the same display column;
+# 4. a Chinese label ends in a full-width colon (：), not a half-width one.
 # ---------------------------------------------------------------------------------------------
 
 CHECKED = ("01", "02", "03", "04", "05", "06", "07", "08")
@@ -372,3 +373,23 @@ def test_label_and_table_checks_catch_what_they_should():
     code = '# 原始得分\nprint("种子文章：", x)  # ok\nf"{x}个屏蔽值"'
     assert [v.split("'")[1] for text in comments_and_strings(code) for v in violations(text)] \
         == ["得分", "种子文章", "个屏蔽"]
+
+
+HALF_WIDTH_COLON = re.compile(r"[\u3400-\u9fff）] ?:(?!:)")
+
+
+@pytest.mark.parametrize("path", CHECKED_NOTEBOOKS, ids=[p.name for p in CHECKED_NOTEBOOKS])
+def test_zh_labels_use_full_width_colons(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    bad = [f"cell {i}: {line.strip()[:100]!r}"
+           for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code"
+           for line in label_lines(output_lines(cell))
+           if HALF_WIDTH_COLON.search(MESSAGE.sub(" ", line))]
+    assert not bad, f"{path.name}: a Chinese label ends in a half-width colon:\n  " + \
+        "\n  ".join(bad)
+
+
+def test_full_width_colon_check():
+    assert HALF_WIDTH_COLON.search("形状: (2, 3)")
+    assert not HALF_WIDTH_COLON.search("形状：(2, 3)")
+    assert not HALF_WIDTH_COLON.search("torch: tensor(0.5224)")
