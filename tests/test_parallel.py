@@ -10,6 +10,7 @@ hang the run), several cases per group because starting the processes is what co
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import numpy as np
@@ -18,10 +19,10 @@ import torch
 import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from torch_ref import TOL, assert_matches_torch, t
 
 import lossref
 from lossref.ranks import launch, vocab_parallel_worker
-from torch_ref import TOL, assert_matches_torch, t
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -80,7 +81,7 @@ def torch_reference(logits, target, grad_output, **kw):
 
 
 def split(logits, cuts):
-    return [np.ascontiguousarray(logits[:, a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+    return [np.ascontiguousarray(logits[:, a:b]) for a, b in itertools.pairwise(cuts)]
 
 
 @st.composite
@@ -103,7 +104,7 @@ def cases(draw):
     smoothing = draw(st.sampled_from([0.0, 0.1, 1.0, float(rng.random())]))
     grad_output = (rng.standard_normal(n) if reduction == "none"
                    else rng.standard_normal(())).astype(dtype)
-    options = dict(ignore_index=ignore_index, reduction=reduction, label_smoothing=smoothing)
+    options = {"ignore_index": ignore_index, "reduction": reduction, "label_smoothing": smoothing}
     return logits, target, cuts, options, grad_output
 
 
@@ -152,23 +153,23 @@ def single(array, op):
 
 
 @pytest.mark.parametrize("call, error, words", [
-    (dict(reduction="avg"), ValueError, "avg is not a valid value for reduction"),
-    (dict(label_smoothing=1.5), ValueError, "label_smoothing"),
-    (dict(label_smoothing=-0.1), ValueError, "label_smoothing"),
-    (dict(target=np.array([0, 4])), IndexError, "4"),
-    (dict(target=np.array([0, -3])), IndexError, "-3"),
-    (dict(target=np.array([0])), ValueError, "target"),
-    (dict(target=np.array([0.0, 1.0])), TypeError, ""),
-    (dict(local_logits=np.zeros((2, 4), dtype=np.int64)), TypeError, ""),
-    (dict(local_logits=np.zeros((2, 4, 1))), ValueError, "local_logits"),
-    (dict(vocab_start=-1), ValueError, "vocab_start"),
-    (dict(vocab_start=1.5), TypeError, "vocab_start"),
-    (dict(all_reduce=None), TypeError, "all_reduce"),
-    (dict(ignore_index=1.5), TypeError, "ignore_index"),
+    ({"reduction": "avg"}, ValueError, "avg is not a valid value for reduction"),
+    ({"label_smoothing": 1.5}, ValueError, "label_smoothing"),
+    ({"label_smoothing": -0.1}, ValueError, "label_smoothing"),
+    ({"target": np.array([0, 4])}, IndexError, "4"),
+    ({"target": np.array([0, -3])}, IndexError, "-3"),
+    ({"target": np.array([0])}, ValueError, "target"),
+    ({"target": np.array([0.0, 1.0])}, TypeError, ""),
+    ({"local_logits": np.zeros((2, 4), dtype=np.int64)}, TypeError, ""),
+    ({"local_logits": np.zeros((2, 4, 1))}, ValueError, "local_logits"),
+    ({"vocab_start": -1}, ValueError, "vocab_start"),
+    ({"vocab_start": 1.5}, TypeError, "vocab_start"),
+    ({"all_reduce": None}, TypeError, "all_reduce"),
+    ({"ignore_index": 1.5}, TypeError, "ignore_index"),
 ])
 def test_bad_input_is_refused(call, error, words):
-    args = dict(local_logits=np.zeros((2, 4)), target=np.array([0, 3]), vocab_start=0,
-                all_reduce=single) | call
+    args = {"local_logits": np.zeros((2, 4)), "target": np.array([0, 3]), "vocab_start": 0,
+                "all_reduce": single} | call
     for fn in (lossref.vocab_parallel_cross_entropy, lossref.grad.vocab_parallel_cross_entropy):
         with pytest.raises(error) as info:
             fn(**args)
@@ -186,7 +187,7 @@ def test_reduction_error_is_torchs():
 
 # --- real gloo groups ---------------------------------------------------------------------
 
-GLOO_OPTIONS = [dict(reduction=r, label_smoothing=s)
+GLOO_OPTIONS = [{"reduction": r, "label_smoothing": s}
                 for r in ("mean", "sum", "none") for s in (0.0, 0.2)]
 
 

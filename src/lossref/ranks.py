@@ -13,16 +13,21 @@ Every launch joins its processes with a time-out and kills what is left, and eve
 
 from __future__ import annotations
 
-import os
 import queue as queue_module
 import socket
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-__all__ = ["launch", "free_port", "torch_all_reduce", "vocab_parallel_worker",
-           "data_parallel_worker"]
+__all__ = [
+    "data_parallel_worker",
+    "free_port",
+    "launch",
+    "torch_all_reduce",
+    "vocab_parallel_worker",
+]
 
 
 #: "forkserver": one clean server process imports torch once, then forks every rank from it
@@ -49,7 +54,7 @@ def _run_rank(rank: int, world_size: int, port: int, worker: Callable, args: tup
                             world_size=world_size)
     try:
         results.put((rank, "ok", worker(rank, world_size, *args)))
-    except BaseException:               # report it to the launcher, which raises
+    except BaseException:  # noqa: BLE001 - reported to the launcher, which raises
         results.put((rank, "error", traceback.format_exc()))
     finally:
         dist.destroy_process_group()
