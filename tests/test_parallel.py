@@ -87,7 +87,7 @@ def split(logits, cuts):
 @st.composite
 def cases(draw):
     dtype = draw(st.sampled_from([np.float32, np.float64]))
-    n = draw(st.integers(1, 6))
+    n = draw(st.integers(0, 6))                    # 0: the empty batch (mean nan, sum 0)
     classes = draw(st.integers(1, 12))
     world = draw(st.integers(1, 4))
     inner = sorted(draw(st.lists(st.integers(0, classes), min_size=world - 1,
@@ -224,5 +224,22 @@ def test_a_failing_rank_raises_and_leaves_no_process():
     before = set(multiprocessing.active_children())
     with pytest.raises(RuntimeError, match="rank 1 gives up"):
         launch(failing_worker, 2, timeout=120)
+    left = [p for p in multiprocessing.active_children() if p not in before]
+    assert not left, f"processes still running: {left}"
+
+
+def hanging_worker(rank, world_size):
+    if rank == 1:
+        import time
+        time.sleep(600)
+    return rank
+
+
+def test_a_hanging_rank_times_out_and_is_killed():
+    import multiprocessing
+
+    before = set(multiprocessing.active_children())
+    with pytest.raises(TimeoutError, match="did not answer"):
+        launch(hanging_worker, 2, timeout=3)
     left = [p for p in multiprocessing.active_children() if p not in before]
     assert not left, f"processes still running: {left}"
