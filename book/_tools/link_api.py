@@ -48,6 +48,9 @@ CHAPTER_FUNCTIONS = {
     "13": ["ctc_loss"],
     "14": ["linear_cross_entropy"],
     "15": ["diagnose", "Finding"],
+    "19": ["cross_entropy"],
+    "20": ["cross_entropy"],
+    "21": ["vocab_parallel_cross_entropy"],
 }
 CLASS_OF = {
     "binary_cross_entropy": "BCELoss", "binary_cross_entropy_with_logits": "BCEWithLogitsLoss",
