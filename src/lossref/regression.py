@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
-from ._validation import as_float, as_like, broadcast_shape
+from ._validation import as_float, as_like, broadcast_shape, check_option
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"]
 
@@ -52,8 +52,12 @@ def _pair(input, target, fn: str) -> tuple[np.ndarray, np.ndarray, tuple]:
     return x, y, broadcast_shape(fn, input=x, target=y)
 
 
-def _sample_weight(weight, x: np.ndarray, fn: str) -> np.ndarray | None:
-    """The functional ``weight=``: one weight per input element, exactly the input's shape."""
+def _input_shaped_weight(weight, x: np.ndarray, fn: str) -> np.ndarray | None:
+    """The functional ``weight=``: one weight per input element, exactly the input's shape.
+
+    (Not broadcast: torch compares ``weight.size()`` with ``input.size()``; binary.py's
+    ``pos_weight``-style weights broadcast instead, hence the different name.)
+    """
     if weight is None:
         return None
     w = as_like(weight, x, "weight", fn)
@@ -80,7 +84,7 @@ def _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn):
         return x, y, None, resolve_reduction(size_average, reduce, reduction)
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    w = _sample_weight(weight, x, fn)
+    w = _input_shaped_weight(weight, x, fn)
     return x, y, w, _weighted_reduction(reduction, fn)
 
 
@@ -287,7 +291,8 @@ def mse_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None
 def _smooth_l1_setup(input, target, size_average, reduce, reduction, beta, fn):
     x, y, _ = _pair(input, target, fn)
     reduction = resolve_reduction(size_average, reduce, reduction)
-    beta = float(beta)
+    # torch tests ``beta == 0.0`` in Python before its parser sees beta: 0j and False are L1
+    beta = 0.0 if beta == 0.0 else float(check_option(beta, "beta", fn, "float"))
     if not beta >= 0:
         raise ValueError("smooth_l1_loss does not support negative values for beta, "
                          f"got beta={beta!r} (expected beta >= 0)")
@@ -328,7 +333,8 @@ def smooth_l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | Non
     ValueError
         ``beta < 0`` (or NaN), shapes that do not broadcast, unknown ``reduction``.
     TypeError
-        ``input`` is not floating point.
+        ``input`` is not floating point; ``beta`` is not a real number (torch's
+        parser; a beta equal to 0, even ``0j``, is :func:`l1_loss` before that check).
 
     Examples
     --------
@@ -381,19 +387,22 @@ def smooth_l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool 
 # ---- Huber -------------------------------------------------------------------------------------
 
 
+def _check_delta(delta, fn: str) -> float:
+    """torch's parser (delta is a ``float``), then its kernel's ``delta > 0`` (NaN refused)."""
+    delta = float(check_option(delta, "delta", fn, "float"))
+    if not delta > 0:
+        raise ValueError("huber_loss does not support non-positive values for delta, "
+                         f"got delta={delta!r} (expected delta > 0)")
+    return delta
+
+
 def _huber_setup(input, target, reduction, delta, weight, fn):
     x, y, _ = _pair(input, target, fn)
-    delta = float(delta)
-    bad_delta = ValueError("huber_loss does not support non-positive values for delta, "
-                           f"got delta={delta!r} (expected delta > 0)")
     if weight is None:  # torch: the reduction is checked first, then delta
         reduction = resolve_reduction(None, None, reduction)
-        if not delta > 0:
-            raise bad_delta
-        return x, y, None, reduction, delta
-    w = _sample_weight(weight, x, fn)
-    if not delta > 0:  # torch: delta first (the unreduced kernel), then the reduction
-        raise bad_delta
+        return x, y, None, reduction, _check_delta(delta, fn)
+    w = _input_shaped_weight(weight, x, fn)
+    delta = _check_delta(delta, fn)  # torch: delta first (the unreduced kernel), then reduction
     return x, y, w, _weighted_reduction(reduction, fn), delta
 
 
@@ -433,7 +442,8 @@ def huber_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", del
         ``delta <= 0`` (or NaN), shapes that do not broadcast, ``weight`` not of the input's
         shape, unknown ``reduction``.
     TypeError
-        ``input`` is not floating point.
+        ``input`` is not floating point; ``delta`` is not a real number (``HuberLoss``
+        refuses it at construction, as torch does).
 
     Examples
     --------
