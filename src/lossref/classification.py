@@ -9,7 +9,7 @@ from . import _reduction
 from ._numerics import _blocks, as_samples, log_softmax_sums
 from ._reduction import resolve_reduction
 from ._validation import (asarray, as_class_index, as_float, as_like, check_class_range,
-                          check_class_weight, check_label_smoothing)
+                          check_class_weight, check_label_smoothing, check_option)
 
 __all__ = ["cross_entropy", "nll_loss"]
 
@@ -169,6 +169,7 @@ def _per_target(loss: np.ndarray, shape: tuple):
 
 def _nll_inputs(input, target, weight, ignore_index: int, fn: str):
     """Input, class-index target and class weight of ``nll_loss``, checked in PyTorch's order."""
+    check_option(ignore_index, "ignore_index", fn, "int")
     x = as_float(input, "input", fn)
     axis = _class_axis(x, fn)
     t = _check_index_target(x, as_class_index(target, fn), fn)
@@ -178,12 +179,15 @@ def _nll_inputs(input, target, weight, ignore_index: int, fn: str):
     return x, t, w
 
 
-def _cross_entropy_inputs(input, target, weight, label_smoothing: float, fn: str):
+def _cross_entropy_inputs(input, target, weight, ignore_index: int, label_smoothing: float,
+                          fn: str):
     """Input, class axis, C, smoothing, class weight and the raw target of ``cross_entropy``.
 
     The target is only read here: its shape decides whether it holds class indices or class
     probabilities, and each branch checks it.
     """
+    check_option(ignore_index, "ignore_index", fn, "int")         # torch's parser, first
+    check_option(label_smoothing, "label_smoothing", fn, "float")
     x = as_float(input, "input", fn)
     axis = _class_axis(x, fn)
     eps = check_label_smoothing(label_smoothing, fn)
@@ -363,7 +367,7 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     fn = "cross_entropy"
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, axis, n_classes, eps, w, target = _cross_entropy_inputs(input, target, weight,
-                                                               label_smoothing, fn)
+                                                               ignore_index, label_smoothing, fn)
     if target.shape == x.shape:
         return _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps)
 
@@ -490,7 +494,7 @@ def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | 
     fn = "cross_entropy"
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, axis, n_classes, eps, w, target = _cross_entropy_inputs(input, target, weight,
-                                                               label_smoothing, fn)
+                                                               ignore_index, label_smoothing, fn)
     if target.shape == x.shape:
         y = _probability_target(x, target, axis, ignore_index, eps)
         return _probability_target_grad(x, y, w, axis, reduction, grad_output)

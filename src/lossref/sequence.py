@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 
 from . import _reduction
 from ._reduction import resolve_reduction
-from ._validation import as_float, asarray
+from ._validation import as_float, asarray, check_option
 
 __all__ = ["ctc_loss"]
 
@@ -75,9 +75,12 @@ def _padded_targets(targets, target_lengths: np.ndarray, n_classes: int) -> np.n
     return padded
 
 
-def _prepare(log_probs, targets, input_lengths, target_lengths, blank: int):
+def _prepare(log_probs, targets, input_lengths, target_lengths, blank: int,
+             zero_infinity: bool):
     """Validated (T, N, C) log-probabilities, padded targets, lengths and whether it was batched."""
     fn = "ctc_loss"
+    check_option(blank, "blank", fn, "int")                     # torch's parser, first
+    check_option(zero_infinity, "zero_infinity", fn, "bool")
     lp = as_float(log_probs, "log_probs", fn)
     if lp.dtype == np.float16:
         raise TypeError("ctc_loss: float16 log_probs are not supported (PyTorch: \"ctc_loss_cpu\" "
@@ -237,7 +240,7 @@ def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
     """
     reduction = resolve_reduction(None, None, reduction)
     lp, padded, il, tl, batched = _prepare(log_probs, targets, input_lengths, target_lengths,
-                                           blank)
+                                           blank, zero_infinity)
     nll, _ = _forward(lp, padded, il, tl, blank)
     return _reduce(nll, tl, reduction, zero_infinity, batched)
 
@@ -308,7 +311,7 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
     """
     reduction = resolve_reduction(None, None, reduction)
     lp, padded, il, tl, batched = _prepare(log_probs, targets, input_lengths, target_lengths,
-                                           blank)
+                                           blank, zero_infinity)
     nll, (ext, skip, lp_ext, alpha) = _forward(lp, padded, il, tl, blank)
     n_frames, batch, n_classes = lp.shape
     dtype = lp.dtype

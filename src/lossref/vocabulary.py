@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._reduction import resolve_reduction
 from ._validation import (as_class_index, as_float, as_like, asarray, check_class_range,
-                          check_class_weight, check_label_smoothing)
+                          check_class_weight, check_label_smoothing, check_option)
 from .classification import (_check_index_target, _class_axis, _negative_log_likelihood,
                              _per_target, _targets)
 
@@ -37,6 +37,8 @@ class _Problem:
 
     def __init__(self, input, linear_weight, target, linear_bias, weight, ignore_index,
                  label_smoothing, options, fn):
+        check_option(ignore_index, "ignore_index", fn, "int?")   # torch's parser, first
+        check_option(label_smoothing, "label_smoothing", fn, "float")
         x = as_float(input, "input", fn)
         if x.ndim not in (1, 2):
             raise ValueError(f"{fn}: expected input with dimensionality 1 or 2, (in_features,) "
