@@ -6,7 +6,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._reduction import resolve_reduction
+from ._numerics import QUIET
+from ._reduction import Reduction, resolve_reduction
 from ._validation import as_float, asarray, check_option
 
 __all__ = ["ctc_loss"]
@@ -124,7 +125,7 @@ def _logsumexp3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """``log(e^a + e^b + e^c)`` elementwise in PyTorch's order: max first (-inf counts as 0)."""
     m = np.maximum(np.maximum(a, b), c)
     m[np.isneginf(m)] = 0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(**QUIET):
         return np.log(np.exp(a - m) + np.exp(b - m) + np.exp(c - m)) + m
 
 
@@ -180,7 +181,7 @@ def _reduce(nll: np.ndarray, tl: np.ndarray, reduction: str, zero_infinity: bool
 
 
 def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
-             target_lengths: ArrayLike, blank: int = 0, reduction: str = "mean",
+             target_lengths: ArrayLike, blank: int = 0, reduction: Reduction = "mean",
              zero_infinity: bool = False):
     r"""Connectionist temporal classification loss: -log of the probability of a label sequence,
     summed over every alignment of it to the frames.
@@ -272,7 +273,7 @@ def _beta(lp_ext: np.ndarray, skip: np.ndarray, il: np.ndarray, tl: np.ndarray) 
 
 
 def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
-                  target_lengths: ArrayLike, blank: int = 0, reduction: str = "mean",
+                  target_lengths: ArrayLike, blank: int = 0, reduction: Reduction = "mean",
                   zero_infinity: bool = False, *, grad_output: ArrayLike | None = None
                   ) -> np.ndarray:
     r"""Gradient of :func:`ctc_loss` with respect to ``log_probs``, as PyTorch defines it.
@@ -324,7 +325,7 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
         g[infinite] = 0
 
     beta = _beta(lp_ext, skip, il, tl)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         # γ per extended position: α β / y / p, in log space (nll = -log p)
         gamma_s = np.exp(alpha + beta - lp_ext + nll[None, :, None])
         gamma_s[:, np.arange(ext.shape[1]) > 2 * tl[:, None]] = 0
