@@ -8,7 +8,7 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._classes import (check_index_target, class_axis, flat_index, kept_weights,
                        negative_log_likelihood, per_target, pick, safe_targets)
-from ._numerics import QUIET, _blocks, as_samples, log_softmax_sums
+from ._numerics import QUIET, _blocks, as_samples, log_softmax_sums, softmax_into
 from ._reduction import Reduction, resolve_reduction
 from ._validation import (asarray, as_class_index, as_float, as_like, check_class_range,
                           check_class_weight, check_label_smoothing, check_option)
@@ -17,8 +17,9 @@ __all__ = ["cross_entropy", "nll_loss"]
 
 
 def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignore_index: int,
-                       reduction: str, grad_output, eps: float, softmax: bool) -> np.ndarray:
-    """d(Σ grad_output · loss)/d input for class-index targets, of the input's shape.
+                       reduction: str, grad_output, eps: float, softmax: bool):
+    """d(Σ grad_output · loss)/d input for class-index targets, of the input's shape, and the
+    softmax's ``(m, log_norm)`` (``None`` for ``nll_loss``), from which the loss comes cheap.
 
     ``softmax=False`` is ``nll_loss``: ``-g_n w[t_n]`` at each target entry, 0 elsewhere.
     ``softmax=True`` is ``cross_entropy`` with smoothing ``eps``, per sample
@@ -47,24 +48,22 @@ def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignor
         if not softmax:
             grad = np.zeros(x3.shape, x.dtype)
             grad.reshape(-1)[index] = -at_target
-            return grad.reshape(x.shape)
+            return grad.reshape(x.shape), None
 
-        m, log_norm, _ = log_softmax_sums(x3)
-        grad = np.subtract(x3, m, out=np.empty(x3.shape, x.dtype))  # C order: flat view below
-        grad -= log_norm
-        np.exp(grad, out=grad)                               # p = exp(log_softmax(x))
-        flat = grad.reshape(-1)
-        if eps == 0.0:
-            grad *= g_t[:, None, :]                          # p_c · w[t_n] g_n
-            flat[index] -= at_target                         # - w[t_n] g_n at the target
-            return grad.reshape(x.shape)
         # With smoothing, d loss / d log p_c = -b_c, b_c = (1-eps) w[t] g 1{c=t} + eps/C w_c g,
-        # and the gradient is p_c Σ_k b_k - b_c: the target's b_c is formed as one number, as
-        # PyTorch's backward forms it, so that a lone class (C = 1) gets exactly 0.
+        # and the gradient is p_c Σ_k b_k - b_c (Σ_k b_k = w[t] g without smoothing)
         keep = dtype(1 - eps)
         sg = dtype(eps / c) * g                              # eps/C · g_n
         total_w = dtype(c) if w is None else w.sum(dtype=x.dtype)
-        grad *= (keep * g_t + sg * total_w)[:, None, :]
+        scale = g_t if eps == 0.0 else keep * g_t + sg * total_w
+        grad = np.empty(x3.shape, x.dtype)                   # C order: the flat view below
+        stats = softmax_into(x3, scale[:, None, :], grad)    # p_c Σ_k b_k, in one pass
+        flat = grad.reshape(-1)
+        if eps == 0.0:
+            flat[index] -= at_target                         # - w[t_n] g_n at the target
+            return grad.reshape(x.shape), stats
+        # the target's b_c is formed as one number, as PyTorch's backward forms it, so that a
+        # lone class (C = 1) gets exactly 0
         sg_t = sg if ignored is None else sg[~ignored]
         if w is not None:
             sg_t = sg_t * (target_w if ignored is None else target_w[~ignored])
@@ -75,7 +74,7 @@ def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignor
             for rows in _blocks(x3)[0]:
                 grad[rows] -= sg[rows, None, :] * w[:, None]
         flat[index] = target_grad
-    return grad.reshape(x.shape)
+    return grad.reshape(x.shape), stats
 
 
 def _nll_inputs(input, target, weight, ignore_index: int, fn: str):
@@ -206,7 +205,8 @@ def nll_loss_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     fn = "nll_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, t, w = _nll_inputs(input, target, weight, ignore_index, fn)
-    return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, 0.0, softmax=False)
+    return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, 0.0,
+                              softmax=False)[0]
 
 
 def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
@@ -288,12 +288,7 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     x3 = as_samples(x)                       # (N, C, D)
     safe_t, ignored = safe_targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
     m, log_norm, smooth = log_softmax_sums(x3, w=w, class_sums=eps > 0.0)
-    # Only the target's log-probability is needed, in PyTorch's order: (x_t - m) - log_norm.
-    with np.errstate(**QUIET):      # inf - inf for ±inf logits: nan, as in PyTorch
-        log_p_t = np.subtract(pick(x3, safe_t), m[:, 0])
-        log_p_t -= log_norm[:, 0]
-    loss, weight_sum = negative_log_likelihood(log_p_t, safe_t, ignored, w)
-    nll = _reduction.reduce(per_target(loss, t.shape), reduction, weight_sum)
+    nll, weight_sum = _index_nll(x3, t, safe_t, ignored, w, reduction, m, log_norm)
     if eps == 0.0:
         return nll
 
@@ -305,6 +300,17 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     dtype = x.dtype.type
     with np.errstate(**QUIET):      # 0 · inf when label_smoothing=1: nan, as torch
         return dtype(1 - eps) * nll + smooth * dtype(eps / n_classes)
+
+
+def _index_nll(x3, t, safe_t, ignored, w, reduction, m, log_norm):
+    """The reduced ``-w[t] log p_t`` from the log-softmax's ``m`` and ``log_norm``, and the
+    mean's denominator. Only the target's log-probability is needed, in PyTorch's order:
+    ``(x_t - m) - log_norm``."""
+    with np.errstate(**QUIET):      # inf - inf for ±inf logits: nan, as in PyTorch
+        log_p_t = np.subtract(pick(x3, safe_t), m[:, 0])
+        log_p_t -= log_norm[:, 0]
+    loss, weight_sum = negative_log_likelihood(log_p_t, safe_t, ignored, w)
+    return _reduction.reduce(per_target(loss, t.shape), reduction, weight_sum), weight_sum
 
 
 def _probability_target(x, target, axis, ignore_index, eps) -> np.ndarray:
@@ -339,8 +345,8 @@ def _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, ep
 def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
                        size_average: bool | None = None, ignore_index: int = -100,
                        reduce: bool | None = None, reduction: Reduction = "mean",
-                       label_smoothing: float = 0.0, *,
-                       grad_output: ArrayLike | None = None) -> np.ndarray:
+                       label_smoothing: float = 0.0, *, grad_output: ArrayLike | None = None,
+                       return_loss: bool = False):
     r"""Gradient of :func:`cross_entropy` with respect to the logits ``input``.
 
     Each formula below is multiplied by the upstream gradient (``grad_output``, divided by the
@@ -381,12 +387,16 @@ def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | 
     grad_output : array_like, optional
         The upstream gradient, of the loss output's shape: ``()`` for ``'mean'``/``'sum'``,
         ``()``, ``(N,)`` or ``(N, d1, ..., dK)`` for ``'none'``. ``None`` means ones.
+    return_loss : bool, default False
+        Return ``(loss, grad)``: the loss of :func:`cross_entropy` too, for a training step
+        that needs both. Without smoothing it comes from the softmax the gradient computes
+        anyway (each sample's max and log-normaliser), so the pair costs one pass, not two.
 
     Returns
     -------
     ndarray of the input's shape and dtype
         ``d(Σ grad_output · loss) / d input``; probability targets and ``weight`` get no
-        gradient.
+        gradient. With ``return_loss=True``, the tuple ``(loss, grad)``.
 
     Examples
     --------
@@ -401,6 +411,9 @@ def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | 
     [[-0.7311  0.7311]
      [ 0.      0.    ]
      [ 0.      0.    ]]
+    >>> loss, grad = cross_entropy_grad(logits, labels, return_loss=True)
+    >>> print(f"{loss:.4f}")
+    0.5224
     """
     fn = "cross_entropy"
     reduction = resolve_reduction(size_average, reduce, reduction)
@@ -408,10 +421,23 @@ def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | 
                                                                ignore_index, label_smoothing, fn)
     if target.shape == x.shape:
         y = _probability_target(x, target, axis, ignore_index, eps)
-        return _probability_target_grad(x, y, w, axis, reduction, grad_output)
+        grad = _probability_target_grad(x, y, w, axis, reduction, grad_output)
+        if not return_loss:
+            return grad
+        return _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps), grad
     t = check_index_target(x, as_class_index(target, fn), fn)
     check_class_range(t, n_classes, ignore_index, fn)
-    return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, eps, softmax=True)
+    grad, (m, log_norm) = _index_target_grad(x, t, w, ignore_index, reduction, grad_output, eps,
+                                             softmax=True)
+    if not return_loss:
+        return grad
+    if eps > 0.0:                 # the smoothing term needs Σ_c w_c log p_c: the forward's pass
+        return cross_entropy(x, t, w, ignore_index=ignore_index, reduction=reduction,
+                             label_smoothing=eps), grad
+    # the gradient's softmax already holds each sample's max and log Σ e^(x - max)
+    x3 = as_samples(x)
+    safe_t, ignored = safe_targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
+    return _index_nll(x3, t, safe_t, ignored, w, reduction, m, log_norm)[0], grad
 
 
 def _probability_target_grad(x, y, w, axis, reduction, grad_output) -> np.ndarray:
@@ -426,11 +452,8 @@ def _probability_target_grad(x, y, w, axis, reduction, grad_output) -> np.ndarra
         wy = np.array(as_samples(y), copy=True)
         if w is not None:
             wy *= w[:, None]
-        m, log_norm, _ = log_softmax_sums(x3)
-        grad = np.subtract(x3, m)
-        grad -= log_norm
-        np.exp(grad, out=grad)                               # p = exp(log_softmax(x))
-        grad *= wy.sum(axis=1, keepdims=True)
+        grad = np.empty(x3.shape, x.dtype)
+        softmax_into(x3, wy.sum(axis=1, keepdims=True), grad)   # p_c Σ_k w_k y_k
         grad -= wy
         grad *= g
     return grad.reshape(x.shape)

@@ -274,8 +274,8 @@ def _beta(lp_ext: np.ndarray, skip: np.ndarray, il: np.ndarray, tl: np.ndarray) 
 
 def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
                   target_lengths: ArrayLike, blank: int = 0, reduction: Reduction = "mean",
-                  zero_infinity: bool = False, *, grad_output: ArrayLike | None = None
-                  ) -> np.ndarray:
+                  zero_infinity: bool = False, *, grad_output: ArrayLike | None = None,
+                  return_loss: bool = False):
     r"""Gradient of :func:`ctc_loss` with respect to ``log_probs``, as PyTorch defines it.
 
     With :math:`\gamma_t(c) = \frac{1}{p}\sum_{s:\,l'_s = c} \frac{\alpha_t(s)\beta_t(s)}{y_t(c)}`
@@ -293,6 +293,9 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
     unaffected; for ``log_probs`` that are not normalised the result is not the derivative of
     the loss (it is off by :math:`g_n y_t(c)`). An impossible target (infinite loss) gives
     ``nan`` in its frames, or 0 with ``zero_infinity``.
+
+    With ``return_loss=True`` the result is ``(loss, grad)``: the loss of :func:`ctc_loss`,
+    which the α recursion of the gradient computes anyway (the pair costs one recursion).
 
     In float32, PyTorch's gradient and this one both carry a rounding error that grows with the
     size of the log-probabilities summed (against float64: about 3e-4 of the largest entry for
@@ -325,25 +328,30 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
         g[infinite] = 0
 
     beta = _beta(lp_ext, skip, il, tl)
+    rows = np.arange(batch)
     with np.errstate(**QUIET):
         # γ per extended position: α β / y / p, in log space (nll = -log p)
         gamma_s = np.exp(alpha + beta - lp_ext + nll[None, :, None])
         gamma_s[:, np.arange(ext.shape[1]) > 2 * tl[:, None]] = 0
         # PyTorch's quirk for a last label equal to the blank (a misuse): at the last frame it
         # stores the label's term over the final blank's instead of adding the two
-        rows = np.arange(batch)
         last_label = padded[rows, tl - 1] if padded.shape[1] else np.full(batch, -1)
         quirk = rows[(tl > 0) & (il > 0) & (last_label == blank)]
         gamma_s[il[quirk] - 1, quirk, 2 * tl[quirk]] = 0
         grad = np.exp(lp)
         grad *= g[None, :, None]
-        for n in range(batch):
-            # γ_t(c): add up the positions s that carry class c (only the target's classes)
-            width = 2 * tl[n] + 1
-            classes, class_of = np.unique(ext[n, :width], return_inverse=True)
-            to_class = np.zeros((width, classes.size), dtype)
-            to_class[np.arange(width), class_of] = 1
-            grad[:, n, classes] -= (gamma_s[:, n, :width] @ to_class) * g[n]
+        # γ_t(c): add up the positions s that carry class c, for every frame and sequence at
+        # once: one weighted bincount over the flat (t, n, class) positions of the (T, N, C)
+        # gradient (positions past a target's length hold γ = 0)
+        where = (np.arange(n_frames)[:, None, None] * batch + rows[None, :, None]) * n_classes \
+            + ext[None]
+        gamma_c = np.bincount(where.reshape(-1), weights=gamma_s.reshape(-1),
+                              minlength=grad.size).reshape(grad.shape)
+        gamma_c *= g[None, :, None]
+        grad -= gamma_c.astype(dtype, copy=False)
     grad[:, infinite] = 0 if zero_infinity else np.nan
     grad[np.arange(n_frames)[:, None] >= il[None, :]] = 0
-    return grad if batched else grad[:, 0]
+    grad = grad if batched else grad[:, 0]
+    if return_loss:                  # the α recursion above already gave every sequence's loss
+        return _reduce(nll, tl, reduction, zero_infinity, batched), grad
+    return grad
