@@ -129,11 +129,31 @@ def _logsumexp3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
         return np.log(np.exp(a - m) + np.exp(b - m) + np.exp(c - m)) + m
 
 
-def _shift(a: np.ndarray, k: int) -> np.ndarray:
-    """``a[..., s - k]`` at every s (``-inf`` where s < k)."""
-    out = np.full_like(a, -np.inf)
-    out[..., k:] = a[..., :-k]
-    return out
+class _LogSumExp3:
+    """``log(e^a + e^b + e^c)`` elementwise in PyTorch's order (max first; an all -inf max
+    counts as 0), into preallocated buffers: the α and β recursions call it once per frame on
+    small (N, 2S+1) arrays, where allocating is what costs."""
+
+    def __init__(self, shape: tuple, dtype) -> None:
+        self.m, self.tmp = np.empty(shape, dtype), np.empty(shape, dtype)
+        # an all -inf max becomes the lowest float, not 0: e^(-inf - lowest) = 0 all the same,
+        # and np.maximum does in one pass what "m[m == -inf] = 0" does in two
+        self.lowest = np.finfo(dtype).min
+
+    def __call__(self, a, b, c, out):
+        m, tmp = self.m, self.tmp
+        np.maximum(a, b, out=m)
+        np.maximum(m, c, out=m)
+        np.maximum(m, self.lowest, out=m)
+        np.subtract(a, m, out=out)
+        np.exp(out, out=out)
+        for term in (b, c):
+            np.subtract(term, m, out=tmp)
+            np.exp(tmp, out=tmp)
+            out += tmp
+        np.log(out, out=out)
+        out += m
+        return out
 
 
 def _alpha(lp_ext: np.ndarray, skip: np.ndarray, tl: np.ndarray) -> np.ndarray:
@@ -141,18 +161,25 @@ def _alpha(lp_ext: np.ndarray, skip: np.ndarray, tl: np.ndarray) -> np.ndarray:
 
     α_0(0) = y_0(blank), α_0(1) = y_0(l1); then, frame by frame,
     α_t(s) = (α_{t-1}(s) + α_{t-1}(s-1) [+ α_{t-1}(s-2) if skip allowed]) · y_t(l'_s).
-    Positions past 2·target_length stay -inf.
+    Positions past 2·target_length stay -inf. The table carries two -inf columns in front,
+    so that α(s-1) and α(s-2) are views of the previous frame, not copies.
     """
-    alpha = np.full(lp_ext.shape, -np.inf, lp_ext.dtype)
+    n_frames, batch, width = lp_ext.shape
+    padded = np.full((n_frames, batch, width + 2), -np.inf, lp_ext.dtype)
+    alpha = padded[:, :, 2:]
     alpha[0, :, 0] = lp_ext[0, :, 0]
     has_label = tl > 0                                # then the array has a position 1
     alpha[0, has_label, 1:2] = lp_ext[0, has_label, 1:2]
-    neg_inf = np.full(lp_ext.shape[1:], -np.inf, lp_ext.dtype)
-    for t in range(1, lp_ext.shape[0]):
-        prev = alpha[t - 1]
-        two_back = np.where(skip, _shift(prev, 2), neg_inf)
-        alpha[t] = _logsumexp3(prev, _shift(prev, 1), two_back) + lp_ext[t]
-    alpha[:, np.arange(alpha.shape[2]) > 2 * tl[:, None]] = -np.inf
+    skip_or_not = np.where(skip, 0.0, -np.inf).astype(lp_ext.dtype)   # + α(s-2): kept or -inf
+    two_back = np.empty((batch, width), lp_ext.dtype)
+    logsumexp3 = _LogSumExp3((batch, width), lp_ext.dtype)
+    with np.errstate(**QUIET):
+        for t in range(1, n_frames):
+            prev = padded[t - 1]
+            np.add(prev[:, :-2], skip_or_not, out=two_back)
+            logsumexp3(prev[:, 2:], prev[:, 1:-1], two_back, out=alpha[t])
+            alpha[t] += lp_ext[t]
+    alpha[:, np.arange(width) > 2 * tl[:, None]] = -np.inf
     return alpha
 
 
@@ -250,25 +277,25 @@ def _beta(lp_ext: np.ndarray, skip: np.ndarray, il: np.ndarray, tl: np.ndarray) 
     """Backward variables log β_t(s), (T, N, 2S+1): the mirror of α, started at each sequence's
     last frame t = input_length - 1 with β(2S) = y(blank), β(2S-1) = y(l_S); -inf beyond it."""
     n_frames, batch, width = lp_ext.shape
-    beta = np.full(lp_ext.shape, -np.inf, lp_ext.dtype)
+    padded = np.full((n_frames, batch, width + 2), -np.inf, lp_ext.dtype)
+    beta = padded[:, :, :width]                       # two -inf columns behind: views again
     rows = np.arange(batch)
-    neg_inf = np.full((batch, width), -np.inf, lp_ext.dtype)
-    skip_ahead = np.zeros_like(skip)
-    skip_ahead[:, :-2] = skip[:, 2:]                  # may go from s to s+2
-    for t in range(n_frames - 1, -1, -1):
-        if t < n_frames - 1:
-            nxt = beta[t + 1]
-            one_ahead = np.full_like(nxt, -np.inf)
-            one_ahead[:, :-1] = nxt[:, 1:]
-            two_ahead = np.full_like(nxt, -np.inf)
-            two_ahead[:, :-2] = nxt[:, 2:]
-            beta[t] = _logsumexp3(nxt, one_ahead, np.where(skip_ahead, two_ahead, neg_inf))
-            beta[t] += lp_ext[t]
-        start = rows[il - 1 == t]
-        beta[t, start] = -np.inf
-        beta[t, start, 2 * tl[start]] = lp_ext[t, start, 2 * tl[start]]
-        labelled = start[tl[start] > 0]
-        beta[t, labelled, 2 * tl[labelled] - 1] = lp_ext[t, labelled, 2 * tl[labelled] - 1]
+    skip_ahead = np.full((batch, width), -np.inf, lp_ext.dtype)
+    skip_ahead[:, :-2] = np.where(skip[:, 2:], 0.0, -np.inf)     # may go from s to s+2
+    two_ahead = np.empty((batch, width), lp_ext.dtype)
+    logsumexp3 = _LogSumExp3((batch, width), lp_ext.dtype)
+    with np.errstate(**QUIET):
+        for t in range(n_frames - 1, -1, -1):
+            if t < n_frames - 1:
+                nxt = padded[t + 1]
+                np.add(nxt[:, 2:], skip_ahead, out=two_ahead)
+                logsumexp3(nxt[:, :width], nxt[:, 1:width + 1], two_ahead, out=beta[t])
+                beta[t] += lp_ext[t]
+            start = rows[il - 1 == t]
+            beta[t, start] = -np.inf
+            beta[t, start, 2 * tl[start]] = lp_ext[t, start, 2 * tl[start]]
+            labelled = start[tl[start] > 0]
+            beta[t, labelled, 2 * tl[labelled] - 1] = lp_ext[t, labelled, 2 * tl[labelled] - 1]
     return beta
 
 

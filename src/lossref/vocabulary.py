@@ -294,7 +294,8 @@ def linear_cross_entropy_grad(input: ArrayLike, linear_weight: ArrayLike, target
                               linear_bias: ArrayLike | None = None,
                               weight: ArrayLike | None = None, reduction: Reduction = "mean",
                               ignore_index: int | None = None, label_smoothing: float = 0.0,
-                              options=None, grad_output: ArrayLike | None = None):
+                              options=None, grad_output: ArrayLike | None = None,
+                              return_loss: bool = False):
     r"""Gradients of :func:`linear_cross_entropy`: ``(d_input, d_linear_weight)``, and
     ``d_linear_bias`` third when ``linear_bias`` is given; each of its argument's shape and
     dtype.
@@ -312,7 +313,8 @@ def linear_cross_entropy_grad(input: ArrayLike, linear_weight: ArrayLike, target
     \varepsilon/C\big)` (0 for ignored targets); probability targets: :math:`q_{n,c} =
     g_n w_c y'_{n,c}`. δ is computed block by block, in a second pass over the logits after
     the first has found every token's :math:`\log\sum_c e^{z_{n,c}}`: the logits are never
-    whole, here either.
+    whole, here either. With ``return_loss=True`` the result is ``(loss, grads)``: the loss of
+    :func:`linear_cross_entropy`, which that first pass computes anyway.
 
     Examples
     --------
@@ -337,7 +339,7 @@ def linear_cross_entropy_grad(input: ArrayLike, linear_weight: ArrayLike, target
     d_w = np.zeros(p.w_lin.shape, dt)
     d_b = None if p.bias is None else np.zeros(p.bias.shape, dt)
     with np.errstate(**QUIET):
-        _, (m, log_s, mass, denominator) = _losses(p, reduction)
+        loss, (m, log_s, mass, denominator) = _losses(p, reduction)
         g = _reduction.reduce_grad(grad_output, p.loss_shape, dt, reduction, denominator)
         g = np.array(g, dtype=dt).reshape(n, d_count)
         if p.y is not None:
@@ -376,6 +378,7 @@ def linear_cross_entropy_grad(input: ArrayLike, linear_weight: ArrayLike, target
                 if d_b is not None:
                     d_b[cols, d] += np.einsum("rv->v", z)
     grads = (d_x.reshape(asarray(input).shape), d_w.reshape(asarray(linear_weight).shape))
-    if d_b is None:
-        return grads
-    return grads + (d_b.reshape(asarray(linear_bias).shape),)
+    if d_b is not None:
+        grads += (d_b.reshape(asarray(linear_bias).shape),)
+    # the first pass over the logits gave the loss too: return_loss hands it out with the grads
+    return (loss, grads) if return_loss else grads
