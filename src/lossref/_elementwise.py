@@ -16,9 +16,28 @@ import numpy as np
 
 from ._numerics import BLOCK_BYTES, QUIET
 from ._reduction import reduce
-from ._validation import HALF_DTYPES
+from ._validation import HALF_DTYPES, as_float, as_like, asarray, broadcast_shape
 
-__all__ = ["block_total", "reduce_elementwise"]
+__all__ = ["block_total", "float_pair", "like_input", "reduce_elementwise"]
+
+
+def like_input(a, like: np.ndarray, name: str, fn: str) -> np.ndarray:
+    """``_validation.as_like``, which also takes an ``ml_dtypes.bfloat16`` array.
+
+    (``as_like`` refuses bfloat16: NumPy does not count it as a number. Until it does, the
+    regression and distribution losses read their targets, weights and variances here.)
+    """
+    arr = asarray(a)
+    if arr.dtype == HALF_DTYPES[1]:
+        return arr.astype(like.dtype, copy=False)
+    return as_like(arr, like, name, fn)
+
+
+def float_pair(input, target, fn: str) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """``_validation.float_pair`` with :func:`like_input` for the target."""
+    x = as_float(input, "input", fn)
+    y = like_input(target, x, "target", fn)
+    return x, y, broadcast_shape(fn, input=x, target=y)
 
 #: a block of ones per dtype, read-only: the right-hand side of :func:`block_total`'s dot
 _ONES = {np.dtype(t): np.ones(BLOCK_BYTES // np.dtype(t).itemsize, t) for t in (np.float32,

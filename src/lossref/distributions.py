@@ -16,7 +16,8 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
-from ._validation import as_like, asarray, broadcast_shape, check_option, float_pair
+from ._elementwise import float_pair, like_input
+from ._validation import asarray, broadcast_shape, check_option
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
 
@@ -319,7 +320,7 @@ def _gaussian_setup(input, target, var, reduction, eps, fn):
                         f"{var!r} of type {type(var).__name__} (PyTorch refuses it too; "
                         f"write float(var))")
     else:
-        v = as_like(var, x, "var", fn)
+        v = like_input(var, x, "var", fn)
         var_shape = v.shape
         negative = v < 0
         if negative.any():

@@ -20,10 +20,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._elementwise import block_total, reduce_elementwise
+from ._elementwise import block_total, like_input, reduce_elementwise
 from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
-from ._validation import as_float, as_like, broadcast_shape, check_option
+from ._validation import as_float, broadcast_shape, check_option
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"]
 
@@ -49,7 +49,7 @@ def _warn_if_sizes_differ(x: np.ndarray, y: np.ndarray) -> None:
 def _pair(input, target, fn: str) -> tuple[np.ndarray, np.ndarray, tuple]:
     """Input and target as arrays of the input's dtype, the size warning, their broadcast shape."""
     x = as_float(input, "input", fn)
-    y = as_like(target, x, "target", fn)
+    y = like_input(target, x, "target", fn)
     _warn_if_sizes_differ(x, y)
     return x, y, broadcast_shape(fn, input=x, target=y)
 
@@ -62,7 +62,7 @@ def _input_shaped_weight(weight, x: np.ndarray, fn: str) -> np.ndarray | None:
     """
     if weight is None:
         return None
-    w = as_like(weight, x, "weight", fn)
+    w = like_input(weight, x, "weight", fn)
     if w.shape != x.shape:
         raise ValueError(f"{fn}: Weights and input must have the same size: weight shape "
                          f"{w.shape}, input shape {x.shape}")
