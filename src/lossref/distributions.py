@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
-from ._elementwise import float_pair, like_input
+from ._elementwise import float_pair, like_input, with_scalar
 from ._validation import asarray, broadcast_shape, check_option
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
@@ -122,6 +122,8 @@ def kl_div(input: ArrayLike, target: ArrayLike, size_average: bool | None = None
         if log_target:
             loss = np.exp(y) * (y - x)
         else:
+            # torch's composite formula: in half precision every op rounds (xlogy's kernel
+            # too: c10's log of a Half returns a Half)
             ylogy = np.where(y == 0, 0, y * np.log(y))  # xlogy(y, y): 0 where y = 0, NaN stays
             loss = ylogy - y * x
         out = _reduction.reduce(loss, applied)
@@ -240,9 +242,12 @@ def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True
         if log_input:
             loss = np.exp(x) - y * x
         else:
-            loss = x - y * np.log(x + eps)
+            loss = x - y * np.log(x + eps)  # half: eps rounds to the dtype first, as torch's add
         if full:
-            stirling = y * np.log(y) - y + 0.5 * np.log(2 * math.pi * y)
+            # each op rounds in half precision (torch's composite); 2π·y in float32 first,
+            # as torch's multiplication by a Python number of a half tensor computes it
+            stirling = y * np.log(y) - y + 0.5 * np.log(with_scalar(np.multiply, y,
+                                                                    2 * math.pi))
             loss = loss + np.where(y <= 1, 0, stirling).astype(x.dtype)
         return _reduction.reduce(loss, reduction)
 
@@ -400,7 +405,7 @@ def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike | floa
     with np.errstate(**QUIET):
         loss = 0.5 * (np.log(v) + (x - y) ** 2 / v)
         if full:
-            loss += 0.5 * math.log(2 * math.pi)
+            loss += 0.5 * math.log(2 * math.pi)  # half: the constant rounds first, as torch's add
         return _reduction.reduce(loss, reduction)
 
 
