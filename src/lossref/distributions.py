@@ -341,8 +341,10 @@ def _gaussian_setup(input, target, var, reduction, eps, fn):
                                  f"input.shape[:-1], or the input's shape with one dimension 1)")
     reduction = _check_reduction_by_hand(reduction, fn, "is not valid")  # after var, as torch
     broadcast_shape(fn, input=x, target=y, var=v)
-    # torch clamps under no_grad: the gradient flows as if v = eps
-    v = np.maximum(v, _clamp_bound(eps, fn))
+    # torch clamps under no_grad: the gradient flows as if v = eps (a copy only if needed)
+    bound = _clamp_bound(eps, fn)
+    if not (v >= bound).all():
+        v = np.maximum(v, bound)
     return x, y, v, var_shape, reduction
 
 
@@ -446,13 +448,30 @@ def gaussian_nll_loss_grad(input: ArrayLike, target: ArrayLike, var: ArrayLike |
     fn = "gaussian_nll_loss"
     x, y, v, var_shape, reduction = _gaussian_setup(input, target, var, reduction, eps, fn)
     with np.errstate(**QUIET):
-        d = x - y
+        d = np.asarray(x - y)
         shape = np.broadcast_shapes(d.shape, v.shape)
-        h = 0.5 * _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
-        # autograd's order: the quotient d²/v gives h/v to d² and -h·(d²/v)/v to v, each summed
-        # to its operand's shape; log(v) receives h summed to v's shape, then divided by v
-        d_input = sum_to_shape(sum_to_shape(h / v, d.shape) * (2 * d), x.shape)
+        g = _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
+        # autograd's order: the 0.5 in front hands h = 0.5·g on; the quotient d²/v gives h/v to
+        # d² and -h·(d²/v)/v to v, each summed to its operand's shape; log(v) receives h summed
+        # to v's shape, then divided by v. The exact factor 0.5 goes in first (a quotient
+        # may overflow in half precision where half of it does not), in place, and h is never
+        # an array of its own: three arrays of the input's size at the peak.
+        h_over_v = np.multiply(g, 0.5, dtype=x.dtype)
+        h_over_v = np.asarray(np.divide(h_over_v, v, out=h_over_v if h_over_v.shape == shape
+                                        and h_over_v.ndim else None))
+        d_input = np.multiply(d, 2)
+        d_input *= sum_to_shape(h_over_v, d.shape)
+        d_input = sum_to_shape(d_input, x.shape)
         if var_shape is None:
             return d_input
-        d_var = sum_to_shape(h, v.shape) / v - sum_to_shape(h * ((d * d / v) / v), v.shape)
+        # d's buffer becomes h·((d·d/v)/v) when it has the full shape
+        q = np.multiply(d, d, out=d) if d.shape == shape else d * d
+        q /= v
+        q /= v
+        q *= 0.5
+        q *= g
+        if v.shape == shape:   # sum_to_shape(h, v.shape) / v is h/v itself
+            d_var = np.subtract(h_over_v, q, out=h_over_v)
+        else:
+            d_var = 0.5 * sum_to_shape(g, v.shape) / v - sum_to_shape(q, v.shape)
         return d_input, d_var.reshape(var_shape)
