@@ -2,6 +2,10 @@
 
 Unlike the regression losses, PyTorch does not warn when input and target shapes differ here:
 they broadcast silently (and so do they in lossref).
+
+All three are composites of elementwise ops in torch; in float16 and bfloat16 each op rounds to
+the dtype (so ``exp(x)`` overflows to inf above x = 11.09 in float16, as in torch), except a
+multiplication by a Python number, which torch's CPU kernel does in float32 (``with_scalar``).
 """
 
 from __future__ import annotations

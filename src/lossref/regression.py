@@ -9,6 +9,10 @@ emits the same ``UserWarning`` with the same text and returns the same (wrong) n
 The functional forms of ``l1_loss``, ``mse_loss`` and ``huber_loss`` take a ``weight`` of
 the input's shape (the classes do not). Their means differ: l1 and mse divide Σ w·e by
 Σ w, huber takes the plain mean of w·e (divides by the number of elements).
+
+float16 and bfloat16 inputs round as torch's CPU kernels do: after every operation (NumPy's
+and ml_dtypes' half arithmetic), except smooth L1 in bfloat16, which torch computes in float32
+and rounds once; the reductions accumulate in float32 (``_reduction.reduce``).
 """
 
 from __future__ import annotations
