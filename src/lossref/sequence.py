@@ -8,7 +8,7 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._numerics import QUIET
 from ._reduction import Reduction, resolve_reduction
-from ._validation import as_float, asarray, check_option
+from ._validation import HALF_DTYPES, as_float, asarray, check_option
 
 __all__ = ["ctc_loss"]
 
@@ -83,9 +83,11 @@ def _prepare(log_probs, targets, input_lengths, target_lengths, blank: int,
     check_option(blank, "blank", fn, "int")                     # torch's parser, first
     check_option(zero_infinity, "zero_infinity", fn, "bool")
     lp = as_float(log_probs, "log_probs", fn)
-    if lp.dtype == np.float16:
-        raise TypeError("ctc_loss: float16 log_probs are not supported (PyTorch: \"ctc_loss_cpu\" "
-                        "not implemented for 'Half'); use float32 or float64")
+    if lp.dtype in HALF_DTYPES:            # torch's CPU kernel has no half instantiation
+        torch_name = "Half" if lp.dtype == np.float16 else "BFloat16"
+        raise TypeError(f"ctc_loss: {lp.dtype} log_probs are not supported (PyTorch: "
+                        f"\"ctc_loss_cpu\" not implemented for '{torch_name}'); use float32 or "
+                        "float64")
     if lp.ndim not in (2, 3):
         raise ValueError(f"ctc_loss: log_probs must be (T, N, C) or unbatched (T, C), got "
                          f"{lp.ndim} dimensions (shape {lp.shape})")
@@ -254,7 +256,7 @@ def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
         Bad shapes, ``blank`` outside [0, C), lengths negative, above T or beyond the padded
         targets, lengths not one per sequence, unknown ``reduction``.
     TypeError
-        Floating-point lengths, non-integer labels, float16 or integer log_probs.
+        Floating-point lengths, non-integer labels, float16/bfloat16 or integer log_probs.
     IndexError
         A label outside [0, C) (PyTorch reads past its input instead).
 
