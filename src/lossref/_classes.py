@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _reduction
 from ._numerics import QUIET
 
-__all__ = ["check_index_target", "class_axis", "flat_index", "kept_weights",
+__all__ = ["check_index_target", "class_axis", "flat_index", "half_cross_entropy",
+           "half_log_softmax", "half_log_softmax_backward", "kept_weights",
            "negative_log_likelihood", "per_target", "pick", "safe_targets"]
 
 
@@ -105,3 +107,133 @@ def kept_weights(t: np.ndarray, ignored: np.ndarray | None, w: np.ndarray | None
 def per_target(loss: np.ndarray, shape: tuple):
     """Per-target values in the target's shape (a NumPy scalar for an unbatched input)."""
     return loss.reshape(shape)[()]
+
+
+# --- float16 / bfloat16: torch's composition, op by op -----------------------------------------
+# torch's cross_entropy is log_softmax, then nll_loss (and, with label smoothing, a few tensor
+# ops), each a separate CPU kernel: log_softmax computes in float32 and rounds its output to the
+# half dtype once; every later elementwise op rounds its result to the half dtype; each sum
+# accumulates in float32 and rounds once. That is why bfloat16 logits can print 6.906 where
+# float32 gives 6.920: the log-probabilities themselves are rounded to bfloat16's step. The
+# functions below take the logits as (N, C, D) and replay those kernels with NumPy's half
+# arithmetic (each float16/bfloat16 op is computed exactly and rounded once, as torch's).
+
+
+def _to(value, dtype):
+    """``value`` (computed in float32) rounded once to ``dtype``."""
+    return np.asarray(value, np.float32).astype(dtype)
+
+
+def half_log_softmax(x3: np.ndarray, lastdim: bool) -> np.ndarray:
+    """torch's CPU ``log_softmax`` over the classes for a half dtype, whose two kernels round
+    differently (matched against torch 2.13 element by element):
+
+    - classes on the input's last axis (``(C,)``, ``(N, C)``: ``lastdim``): ``x - max`` and
+      the exponentials in float32, but the sum Σ e^(x - max) and its log each stored in the
+      half dtype, then ``(x - max) - log_sum`` in float32, rounded;
+    - classes on an inner axis (``(N, C, d1, …)``): all in float32, rounded once.
+    """
+    h = x3.dtype
+    x = x3.astype(np.float32)
+    with np.errstate(**QUIET):
+        shifted = x - np.max(x, axis=1, keepdims=True, initial=-np.inf)
+        sums = np.exp(shifted).sum(axis=1, keepdims=True)
+        if lastdim:
+            sums = sums.astype(h).astype(np.float32)
+        log_sum = np.log(sums)
+        if lastdim:
+            log_sum = log_sum.astype(h).astype(np.float32)
+        return (shifted - log_sum).astype(h)
+
+
+def half_log_softmax_backward(log_p: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """torch's CPU ``log_softmax`` backward for a half dtype: ``g - exp(out) Σ_c g`` in float32
+    from the rounded output and incoming gradient, rounded once."""
+    g = grad.astype(np.float32)
+    with np.errstate(**QUIET):
+        out = np.exp(log_p.astype(np.float32))
+        out *= g.sum(axis=1, keepdims=True)
+        np.subtract(g, out, out=out)
+    return out.astype(log_p.dtype)
+
+
+def half_cross_entropy(x3, t2, w, ignore_index, reduction, eps, loss_shape, lastdim, y3=None,
+                       grad_output=None, grad=False):
+    """cross_entropy of half-dtype logits ``x3`` (N, C, D), as torch composes it; with
+    ``grad=True``, the gradient with respect to ``x3`` instead.
+
+    ``t2`` (N, D) class indices, or ``y3`` (N, C, D) class probabilities (then ``t2`` is None);
+    ``lastdim``: the classes are the last axis of the caller's input (see half_log_softmax).
+    """
+    h = x3.dtype
+    n, c, d = x3.shape
+    log_p = half_log_softmax(x3, lastdim)
+    go = np.ones(loss_shape if reduction == "none" else (), h) if grad_output is None \
+        else np.asarray(grad_output).astype(h)
+    with np.errstate(**QUIET):
+        if y3 is not None:
+            return _half_probabilities(log_p, y3, w, reduction, eps, loss_shape, go, grad)
+        safe_t, ignored = safe_targets(t2, ignore_index)
+        if not grad:
+            loss, weight_sum = negative_log_likelihood(pick(log_p, safe_t), safe_t, ignored, w)
+            nll = _reduction.reduce(per_target(loss, loss_shape), reduction, weight_sum)
+            if eps == 0.0:
+                return nll
+            prod = log_p if w is None else log_p * w[:, None]
+            smooth = -(prod.sum(axis=1, dtype=np.float32).astype(h))          # (N, D)
+            if ignored is not None:
+                smooth[ignored] = 0
+            if reduction == "none":
+                ret = per_target(smooth, loss_shape)
+            else:
+                ret = _to(smooth.sum(dtype=np.float32), h)
+                if reduction == "mean":
+                    ret = _to(np.float32(ret) / np.float32(weight_sum), h)
+            return (_to(np.float32(1 - eps) * np.asarray(nll, np.float32), h)
+                    + _to(np.asarray(ret, np.float32) * np.float32(eps / c), h))[()]
+        # the gradient with respect to log p: nll_loss's backward, then the smoothing term's
+        target_w, weight_sum = kept_weights(safe_t, ignored, w, h)
+        go_nll = go if eps == 0.0 else _to(np.float32(1 - eps) * go.astype(np.float32), h)
+        g = _reduction.reduce_grad(go_nll, loss_shape, h, reduction, weight_sum)
+        g = np.array(np.broadcast_to(g, loss_shape), h).reshape(n, d)
+        if ignored is not None:
+            g[ignored] = 0
+        g_t = g if target_w is None else g * target_w
+        grad_log_p = np.zeros(x3.shape, h)
+        kept = slice(None) if ignored is None else ~ignored
+        grad_log_p.reshape(-1)[flat_index(safe_t, x3.shape)[kept]] = -g_t[kept]
+        if eps > 0.0:
+            gs = _to(go.astype(np.float32) * np.float32(eps / c), h)
+            if reduction == "mean":
+                gs = _to(np.float32(gs) / np.float32(weight_sum), h)
+            gs = np.array(np.broadcast_to(gs, loss_shape), h).reshape(n, 1, d)
+            if ignored is not None:
+                gs[ignored[:, None, :]] = 0
+            g_smooth = -gs if w is None else -(gs * w[:, None])
+            grad_log_p += g_smooth
+        return half_log_softmax_backward(log_p, grad_log_p)
+
+
+def _half_probabilities(log_p, y3, w, reduction, eps, loss_shape, go, grad):
+    """Probability targets: ``-(log_p · y · w).sum(...)``, torch's ops in order."""
+    h = log_p.dtype
+    n, c, d = log_p.shape
+    y = y3.astype(h)
+    if eps > 0.0:
+        y = _to(_to(y.astype(np.float32) * np.float32(1 - eps), h).astype(np.float32)
+                + np.float32(eps / c), h)
+    count = n * d                                     # input.numel() / C
+    if not grad:
+        prod = log_p * y
+        if w is not None:
+            prod = prod * w[:, None]
+        if reduction == "none":
+            return per_target(-(prod.sum(axis=1, dtype=np.float32).astype(h)), loss_shape)
+        total = -_to(prod.sum(dtype=np.float32), h)
+        if reduction == "sum":
+            return total[()]
+        return _to(np.float32(total) / np.float32(count), h)[()]
+    g = go if reduction != "mean" else _to(go.astype(np.float32) / np.float32(count), h)
+    g = -np.array(np.broadcast_to(g, loss_shape), h).reshape(n, 1, d)
+    g = g if w is None else g * w[:, None]
+    return half_log_softmax_backward(log_p, g * y)

@@ -62,7 +62,7 @@ def as_like(x, like: np.ndarray, name: str, fn: str) -> np.ndarray:
     """
     arr = asarray(x)
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
-            or arr.dtype == HALF_DTYPES[1]) or np.issubdtype(arr.dtype, np.complexfloating):
+            or is_float_dtype(arr.dtype)) or np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{fn}: {name} must be a real-valued array, got dtype {arr.dtype}")
     return arr.astype(like.dtype, copy=False)
 

@@ -6,12 +6,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._classes import (check_index_target, class_axis, flat_index, kept_weights,
-                       negative_log_likelihood, per_target, pick, safe_targets)
+from ._classes import (check_index_target, class_axis, flat_index, half_cross_entropy,
+                       kept_weights, negative_log_likelihood, per_target, pick, safe_targets)
 from ._numerics import QUIET, _blocks, as_samples, log_softmax_sums, softmax_into
 from ._reduction import Reduction, resolve_reduction
-from ._validation import (asarray, as_class_index, as_float, as_like, check_class_range,
-                          check_class_weight, check_label_smoothing, check_option)
+from ._validation import (HALF_DTYPES, asarray, as_class_index, as_float, as_like,
+                          check_class_range, check_class_weight, check_label_smoothing,
+                          check_option, is_float_dtype)
 
 __all__ = ["cross_entropy", "nll_loss"]
 
@@ -279,6 +280,8 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, axis, n_classes, eps, w, target = _cross_entropy_inputs(input, target, weight,
                                                                ignore_index, label_smoothing, fn)
+    if x.dtype in HALF_DTYPES:
+        return _cross_entropy_half(x, target, w, axis, ignore_index, reduction, eps, fn)
     if target.shape == x.shape:
         return _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps)
 
@@ -302,6 +305,26 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
         return dtype(1 - eps) * nll + smooth * dtype(eps / n_classes)
 
 
+def _cross_entropy_half(x, target, w, axis, ignore_index, reduction, eps, fn,
+                        grad_output=None, grad=False):
+    """float16/bfloat16 logits: torch's log_softmax → nll_loss composition, rounded where
+    torch's kernels round (``_classes.half_cross_entropy``); the gradient with ``grad``."""
+    x3 = as_samples(x)
+    n, c, d = x3.shape
+    if target.shape == x.shape:
+        y = _probability_target(x, target, axis, ignore_index, 0.0)     # checked, cast
+        out = half_cross_entropy(x3, None, w, ignore_index, reduction, eps,
+                                 x.shape[:axis] + x.shape[axis + 1:], x.ndim <= 2,
+                                 y3=as_samples(y),
+                                 grad_output=grad_output, grad=grad)
+    else:
+        t = check_index_target(x, as_class_index(target, fn), fn)
+        check_class_range(t, c, ignore_index, fn)
+        out = half_cross_entropy(x3, t.reshape(n, d), w, ignore_index, reduction, eps, t.shape,
+                                 x.ndim <= 2, grad_output=grad_output, grad=grad)
+    return out.reshape(x.shape) if grad else out
+
+
 def _index_nll(x3, t, safe_t, ignored, w, reduction, m, log_norm):
     """The reduced ``-w[t] log p_t`` from the log-softmax's ``m`` and ``log_norm``, and the
     mean's denominator. Only the target's log-probability is needed, in PyTorch's order:
@@ -316,7 +339,7 @@ def _index_nll(x3, t, safe_t, ignored, w, reduction, m, log_norm):
 def _probability_target(x, target, axis, ignore_index, eps) -> np.ndarray:
     """Class probabilities of the input's shape, checked, cast, and smoothed by ``eps``."""
     fn = "cross_entropy"
-    if not np.issubdtype(target.dtype, np.floating):
+    if not is_float_dtype(target.dtype):
         raise TypeError(f"{fn}: a target of the input's shape {x.shape} is read as class "
                         f"probabilities and must be floating point, got dtype {target.dtype}")
     if ignore_index >= 0:
@@ -419,6 +442,12 @@ def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | 
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, axis, n_classes, eps, w, target = _cross_entropy_inputs(input, target, weight,
                                                                ignore_index, label_smoothing, fn)
+    if x.dtype in HALF_DTYPES:
+        grad = _cross_entropy_half(x, target, w, axis, ignore_index, reduction, eps, fn,
+                                   grad_output, grad=True)
+        if not return_loss:
+            return grad
+        return _cross_entropy_half(x, target, w, axis, ignore_index, reduction, eps, fn), grad
     if target.shape == x.shape:
         y = _probability_target(x, target, axis, ignore_index, eps)
         grad = _probability_target_grad(x, y, w, axis, reduction, grad_output)

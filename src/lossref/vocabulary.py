@@ -18,12 +18,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._classes import (check_index_target, class_axis, negative_log_likelihood, per_target,
-                       safe_targets)
+from ._classes import (check_index_target, class_axis, half_cross_entropy,
+                       negative_log_likelihood, per_target, safe_targets)
 from ._numerics import QUIET
 from ._reduction import Reduction, resolve_reduction
-from ._validation import (as_class_index, as_float, as_like, asarray, check_class_range,
-                          check_class_weight, check_label_smoothing, check_option)
+from ._validation import (HALF_DTYPES, as_class_index, as_float, as_like, asarray,
+                          check_class_range, check_class_weight, check_label_smoothing,
+                          check_option, is_float_dtype)
 
 __all__ = ["linear_cross_entropy"]
 
@@ -82,7 +83,7 @@ class _Problem:
             if ignore_index is not None:
                 raise ValueError(f"{fn}: ignore_index={ignore_index} cannot be specified when "
                                  "target contains probabilities (leave it at None)")
-            if not np.issubdtype(target.dtype, np.floating):
+            if not is_float_dtype(target.dtype):
                 raise TypeError(f"{fn}: a target of the logits' shape {self.logits_shape} is "
                                 f"read as class probabilities and must be floating point, got "
                                 f"dtype {target.dtype}")
@@ -213,6 +214,37 @@ def _losses(p: _Problem, reduction: str):
     return value, (m, log_s, mass, weight_sum)
 
 
+def _half(p: _Problem, reduction: str, grad_output=None, grad: bool = False):
+    """float16/bfloat16: torch's reference composition, ``linear`` then ``cross_entropy``. Its
+    CPU matmul accumulates in float32 and rounds the logits once; the cross-entropy then
+    rounds as torch's kernels do (``_classes.half_cross_entropy``); the backward of
+    ``linear`` multiplies the rounded logits' gradient in float32 and rounds once more. The
+    logits are built whole here: half precision is for checking numbers, not for scale."""
+    h = p.dtype
+    x32, w32 = p.x.astype(np.float32), p.w_lin.astype(np.float32)
+    logits = np.einsum("ni,cdi->ncd", x32, w32)
+    if p.bias is not None:
+        logits += p.bias.astype(np.float32)
+    logits = logits.astype(h)                                      # (N, C, D)
+    lastdim = len(p.logits_shape) <= 2                # the classes on the logits' last axis
+    if p.y is not None:
+        y3 = p.y.astype(h)
+        out = half_cross_entropy(logits, None, p.w, None, reduction, p.eps, p.loss_shape,
+                                 lastdim, y3=y3, grad_output=grad_output, grad=grad)
+    else:
+        t = p.t if p.ignored is None else np.where(p.ignored, p.ignore_index, p.t)
+        out = half_cross_entropy(logits, t, p.w, p.ignore_index, reduction, p.eps,
+                                 p.loss_shape, lastdim, grad_output=grad_output, grad=grad)
+    if not grad:
+        return out
+    g32 = out.astype(np.float32)
+    grads = (np.einsum("ncd,cdi->ni", g32, w32).astype(h),
+             np.einsum("ncd,ni->cdi", g32, x32).astype(h))
+    if p.bias is not None:
+        grads += (g32.sum(axis=0).astype(h),)
+    return grads
+
+
 def linear_cross_entropy(input: ArrayLike, linear_weight: ArrayLike, target: ArrayLike, *,
                          linear_bias: ArrayLike | None = None, weight: ArrayLike | None = None,
                          reduction: Reduction = "mean", ignore_index: int | None = None,
@@ -286,6 +318,8 @@ def linear_cross_entropy(input: ArrayLike, linear_weight: ArrayLike, target: Arr
     reduction = resolve_reduction(None, None, reduction)
     p = _Problem(input, linear_weight, target, linear_bias, weight, ignore_index,
                  label_smoothing, options, fn)
+    if p.dtype in HALF_DTYPES:
+        return _half(p, reduction)
     with np.errstate(**QUIET):
         return _losses(p, reduction)[0]
 
@@ -333,6 +367,12 @@ def linear_cross_entropy_grad(input: ArrayLike, linear_weight: ArrayLike, target
     reduction = resolve_reduction(None, None, reduction)
     p = _Problem(input, linear_weight, target, linear_bias, weight, ignore_index,
                  label_smoothing, options, fn)
+    if p.dtype in HALF_DTYPES:
+        grads = _half(p, reduction, grad_output, grad=True)
+        grads = (grads[0].reshape(asarray(input).shape),
+                 grads[1].reshape(asarray(linear_weight).shape)) + \
+            tuple(b.reshape(asarray(linear_bias).shape) for b in grads[2:])
+        return (_half(p, reduction), grads) if return_loss else grads
     dt = p.dtype
     n, d_count = p.x.shape[0], p.n_positions
     d_x = np.zeros(p.x.shape, dt)
