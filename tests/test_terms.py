@@ -232,8 +232,10 @@ MESSAGE = re.compile(r"\b[A-Z]\w*(?:Error|Warning|Exception)\b.*$"
 # colon, then the library's own (English, Han-free) message, quoted verbatim.
 QUOTE_LABEL = r"^\s*(?:torch|lossref)\b[^：\n]{0,12}：(?=[^\u3400-\u9fff]*$)"
 # A message wrapped by textwrap.fill(…, 88) goes on at column 0; a line filled this wide was
-# wrapped, so the Han-free line after it continues the same message.
+# wrapped, so the next line with no Han and no full-width punctuation continues the message.
 WRAPPED = 72
+# Han or full-width punctuation: a line with either is the book's own (kl_div，log_target=…)
+WIDE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 SENTENCE = re.compile(r"[A-Za-z,]+(?: [A-Za-z,:`~.()]+){4,}")
 
 
@@ -327,13 +329,14 @@ FINDING = r"(?:\S+\.py:\d+: )?(?:error|warning|info) [a-z]+(?:-[a-z]+)+:"
 def label_lines(lines: list[str]) -> list[str]:
     """Output lines without the continuation lines of a wrapped message: after a line that
     quotes an exception or warning, or a finding of lossref.diagnose, lines indented deeper than
-    where the message starts, and Han-free lines after a line filled to the wrap width."""
+    where the message starts, and lines with no Han or full-width punctuation after a line
+    filled to the wrap width (WRAPPED)."""
     from wcwidth import wcswidth
 
     kept, indent, previous = [], None, ""
     for line in lines:
         depth = len(line) - len(line.lstrip())
-        wrapped = wcswidth(previous) >= WRAPPED and not HAN.search(line)
+        wrapped = wcswidth(previous) >= WRAPPED and not WIDE.search(line)
         previous = line
         if indent is not None and line.strip() and (depth >= indent or wrapped):
             continue
@@ -436,6 +439,8 @@ def test_label_and_table_checks_catch_what_they_should():
                         "the 5 sequences, got shape (2,)", "plain mean: 0.5"]) == \
         ["ValueError: ctc_loss: input_lengths must be of size batch_size: one length for each of",
          "plain mean: 0.5"]
+    assert label_lines(["TypeError: " + "x" * 80, "kl_div，log_target='yes'"]) == \
+        ["TypeError: " + "x" * 80, "kl_div，log_target='yes'"]
     assert label_lines(["lossref：only p == 1", "short label"]) == ["lossref：only p == 1", "short label"]
     assert label_lines(["  torch: TypeError: argument 'margin' must be", "           float, not str",
                         "next label"]) == ["  torch: TypeError: argument 'margin' must be",
