@@ -207,7 +207,7 @@ CODE_WORDS = {
     "elementwise_mean", "reduction", "weight", "pos_weight", "ignore_index", "label_smoothing",
     "size_average", "reduce", "target", "input", "cpu", "max", "min", "exp", "log", "std",
     "var", "abs", "cat", "argmax", "argmin", "ones", "zeros", "ema", "autocast", "eps",
-    "logsumexp", "autograd", "pytorch", "dim", "numpy", "sgd", "momentum", "lbfgs",
+    "logsumexp", "autograd", "pytorch", "dim", "momentum", "lbfgs",
     # names of system software and calls (a library, a system call), not words to translate
     "glibc", "malloc", "mmap", "madvise", "blas", "openblas",
     # reduction and method names, and the stems of F.*_loss names used as row names (the names
