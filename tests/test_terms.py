@@ -193,7 +193,7 @@ def test_rules_catch_refused_variants_and_spare_the_rest(text, refused):
 # 4. a Chinese label ends in a full-width colon (：), not a half-width one.
 # ---------------------------------------------------------------------------------------------
 
-CHECKED = ("01", "02", "03", "04", "05", "06", "07", "08", "14", "15", "16", "17", "18")
+CHECKED = tuple(f"{n:02d}" for n in range(1, 19))
 CHECKED_NOTEBOOKS = [p for p in ZH_NOTEBOOKS if p.name[:2] in CHECKED]
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -207,7 +207,7 @@ CODE_WORDS = {
     "elementwise_mean", "reduction", "weight", "pos_weight", "ignore_index", "label_smoothing",
     "size_average", "reduce", "target", "input", "cpu", "max", "min", "exp", "log", "std",
     "var", "abs", "cat", "argmax", "argmin", "ones", "zeros", "ema", "autocast", "eps",
-    "logsumexp", "autograd", "pytorch", "dim", "numpy", "sgd", "momentum", "lbfgs",
+    "logsumexp", "autograd", "pytorch", "dim", "momentum", "lbfgs",
     # names of system software and calls (a library, a system call), not words to translate
     "glibc", "malloc", "mmap", "madvise", "blas", "openblas",
     # reduction and method names, and the stems of F.*_loss names used as row names (the names
@@ -215,6 +215,9 @@ CODE_WORDS = {
     "batchmean", "squeeze", "unsqueeze", "stdout", "stderr", "mse", "huber", "ctc", "triplet",
     # a parameter name of PyTorch's own docs (BCELoss: "a manual rescaling weight ... of size nbatch")
     "nbatch",
+    # "smooth L1" is a loss's proper name (F.smooth_l1_loss), like MSE and Huber; Python's type
+    # names (var 形状 float: a Python float passed as var)
+    "smooth", "float", "int", "bool",
 }
 WORD = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z]{2,}(?![\w(])")
 # A quoted message runs from an exception or warning class name to the end of the line; a
@@ -225,6 +228,14 @@ MESSAGE = re.compile(r"\b[A-Z]\w*(?:Error|Warning|Exception)\b.*$"
                      r"|^\s*->\s*\S+\s*$|^\s*<Figure size [^>]*>\s*$")
 # (lossref.diagnose prints a finding as "<severity> <code>: <message>" followed by "-> <page>":
 # the code, the message and the page it points to are lossref's own text, not labels.)
+# "torch：<message>", "lossref -2：<message>": a short label naming the library, a full-width
+# colon, then the library's own (English, Han-free) message, quoted verbatim.
+QUOTE_LABEL = r"^\s*(?:torch|lossref)\b[^：\n]{0,12}：(?=[^\u3400-\u9fff]*$)"
+# A message wrapped by textwrap.fill(…, 88) goes on at column 0; a line filled this wide was
+# wrapped, so the next line with no Han and no full-width punctuation continues the message.
+WRAPPED = 72
+# Han or full-width punctuation: a line with either is the book's own (kl_div，log_target=…)
+WIDE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 SENTENCE = re.compile(r"[A-Za-z,]+(?: [A-Za-z,:`~.()]+){4,}")
 
 
@@ -280,6 +291,7 @@ def own_text(line: str) -> str:
     "NumPy 先发出警告：divide by zero encountered ..."): only the part up to the last Han
     character is the book's own text."""
     line = MESSAGE.sub(" ", line)
+    line = re.sub(QUOTE_LABEL + r".*$", " ", line)
     last = max((m.end() for m in HAN.finditer(line)), default=0)
     if last and SENTENCE.search(line[last:]):
         line = line[:last]
@@ -301,7 +313,8 @@ def english_labels(line: str) -> list[str]:
 
 # A cell that prints a docstring, a signature or source code quotes it verbatim: its output
 # lines with no Han character are that quotation, not labels (lines with Han are still checked).
-QUOTES_VERBATIM = re.compile(r"__doc__|inspect\.(?:signature|getsource)\(|\bhelp\(")
+# (ch13 keeps F.ctc_loss.__doc__ in a variable named doc and prints slices of it.)
+QUOTES_VERBATIM = re.compile(r"__doc__|\bdoc\b|inspect\.(?:signature|getsource)\(|\bhelp\(")
 # A cell that names a Python script ("scripts/planted_mistake.py") or runs lossref.watch prints
 # that script's source or what running it prints (its own output and lossref.watch's report,
 # file:line locations and page links included): all of it is quoted.
@@ -316,13 +329,19 @@ FINDING = r"(?:\S+\.py:\d+: )?(?:error|warning|info) [a-z]+(?:-[a-z]+)+:"
 def label_lines(lines: list[str]) -> list[str]:
     """Output lines without the continuation lines of a wrapped message: after a line that
     quotes an exception or warning, or a finding of lossref.diagnose, lines indented deeper than
-    where the message starts."""
-    kept, indent = [], None
+    where the message starts, and lines with no Han or full-width punctuation after a line
+    filled to the wrap width (WRAPPED)."""
+    from wcwidth import wcswidth
+
+    kept, indent, previous = [], None, ""
     for line in lines:
         depth = len(line) - len(line.lstrip())
-        if indent is not None and line.strip() and depth >= indent:
+        wrapped = wcswidth(previous) >= WRAPPED and not WIDE.search(line)
+        previous = line
+        if indent is not None and line.strip() and (depth >= indent or wrapped):
             continue
-        match = re.search(r"\b[A-Z]\w*(?:Error|Warning|Exception)\b|^" + FINDING, line)
+        match = re.search(r"\b[A-Z]\w*(?:Error|Warning|Exception)\b|^" + FINDING + "|"
+                          + QUOTE_LABEL, line)
         indent = (match.start() if match and match.start() > 0 else 1) if match else None
         kept.append(line)
     return kept
@@ -414,6 +433,15 @@ def test_label_and_table_checks_catch_what_they_should():
     assert english_labels("warning bce-log-clamped: 有 1 个输入值恰好是 0 或 1") == []
     assert english_labels("-> book/zh/05_binary_cross_entropy") == []
     assert english_labels("default  新申请 40 MB 数组") == ["default"]
+    assert english_labels("torch -2：  argument #2 'target' is out of range") == []
+    assert english_labels("torch，full  [0.5]") == ["full"]
+    assert label_lines(["ValueError: ctc_loss: input_lengths must be of size batch_size: one length for each of",
+                        "the 5 sequences, got shape (2,)", "plain mean: 0.5"]) == \
+        ["ValueError: ctc_loss: input_lengths must be of size batch_size: one length for each of",
+         "plain mean: 0.5"]
+    assert label_lines(["TypeError: " + "x" * 80, "kl_div，log_target='yes'"]) == \
+        ["TypeError: " + "x" * 80, "kl_div，log_target='yes'"]
+    assert label_lines(["lossref：only p == 1", "short label"]) == ["lossref：only p == 1", "short label"]
     assert label_lines(["  torch: TypeError: argument 'margin' must be", "           float, not str",
                         "next label"]) == ["  torch: TypeError: argument 'margin' must be",
                                            "next label"]
