@@ -13,7 +13,8 @@ from numpy.typing import ArrayLike
 
 from . import _reduction
 from ._reduction import resolve_reduction, sum_to_shape
-from ._validation import as_float, as_like, asarray, broadcast_shape, check_broadcast, float_pair
+from ._validation import (as_float, as_like, asarray, broadcast_shape, check_broadcast,
+                          check_option, float_pair)
 
 __all__ = ["soft_margin_loss", "hinge_embedding_loss", "cosine_embedding_loss"]
 
@@ -146,7 +147,7 @@ def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, margin: float = 1.
     ValueError
         ``input`` and ``target`` do not broadcast, or an unknown ``reduction``.
     TypeError
-        ``input`` is not floating point.
+        ``input`` is not floating point, or ``margin`` is not a real number (torch's ``float``).
 
     Examples
     --------
@@ -157,6 +158,7 @@ def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, margin: float = 1.
     """
     fn = "hinge_embedding_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
+    check_option(margin, "margin", fn, "float")
     x, y, _ = float_pair(input, target, fn)
     zero = np.zeros((), x.dtype)
     with np.errstate(invalid="ignore"):
@@ -187,6 +189,7 @@ def hinge_embedding_loss_grad(input: ArrayLike, target: ArrayLike, margin: float
     """
     fn = "hinge_embedding_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
+    check_option(margin, "margin", fn, "float")
     x, y, shape = float_pair(input, target, fn)
     g = _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
     with np.errstate(invalid="ignore"):
@@ -197,7 +200,8 @@ def hinge_embedding_loss_grad(input: ArrayLike, target: ArrayLike, margin: float
 
 # ---- cosine embedding ----------------------------------------------------------------------
 
-def _cosine_inputs(input1, input2, target, fn):
+def _cosine_inputs(input1, input2, target, margin, fn):
+    check_option(margin, "margin", fn, "float")
     x1 = as_float(input1, "input1", fn)
     x2 = as_float(input2, "input2", fn)
     dtype = np.result_type(x1, x2)
@@ -270,7 +274,7 @@ def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLik
         ``target`` is not 0-D/1-D, the inputs' dimensions do not fit it, the shapes do not
         broadcast, or an unknown ``reduction``.
     TypeError
-        An input is not floating point.
+        An input is not floating point, or ``margin`` is not a real number (torch's ``float``).
 
     Examples
     --------
@@ -282,7 +286,7 @@ def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLik
     """
     fn = "cosine_embedding_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x1, x2, y = _cosine_inputs(input1, input2, target, fn)
+    x1, x2, y = _cosine_inputs(input1, input2, target, margin, fn)
     zero = np.zeros((), x1.dtype)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         cos = _cosine(x1, x2)[0]
@@ -318,7 +322,7 @@ def cosine_embedding_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Arr
     """
     fn = "cosine_embedding_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x1, x2, y = _cosine_inputs(input1, input2, target, fn)
+    x1, x2, y = _cosine_inputs(input1, input2, target, margin, fn)
     dt = x1.dtype
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         cos, mag1, mag2, denom = _cosine(x1, x2)

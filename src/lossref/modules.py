@@ -271,8 +271,8 @@ class GaussianNLLLoss(_Loss):
 from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss  # noqa: E402
 from .multilabel import (multi_margin_loss, multilabel_margin_loss,  # noqa: E402
                          multilabel_soft_margin_loss)
-from .ranking import (margin_ranking_loss, triplet_margin_loss,  # noqa: E402
-                      triplet_margin_with_distance_loss)
+from .ranking import (check_triplet_margin, margin_ranking_loss,  # noqa: E402
+                      triplet_margin_loss, triplet_margin_with_distance_loss)
 
 __all__ += ["CosineEmbeddingLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
             "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
@@ -431,8 +431,7 @@ class TripletMarginLoss(_Loss):
                  swap: bool = False, size_average: bool | None = None,
                  reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
-        if margin <= 0:
-            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
+        check_triplet_margin(margin, "TripletMarginLoss")  # at construction, as torch
         self.margin = margin
         self.p = p
         self.eps = eps
@@ -460,9 +459,7 @@ class TripletMarginWithDistanceLoss(_Loss):
     def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
                  reduction: str = "mean") -> None:
         super().__init__(None, None, reduction)
-        if margin <= 0:
-            raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, "
-                             f"got {margin}")
+        check_triplet_margin(margin, "TripletMarginWithDistanceLoss")  # as torch, here
         self.distance_function = distance_function
         self.margin = margin
         self.swap = swap

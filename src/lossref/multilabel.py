@@ -14,7 +14,8 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._numerics import log_sigmoid, sigmoid
 from ._reduction import resolve_reduction, sum_to_shape
-from ._validation import as_class_index, as_float, as_like, broadcast_shape, check_class_weight
+from ._validation import (as_class_index, as_float, as_like, broadcast_shape, check_class_weight,
+                          check_option)
 
 __all__ = ["multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss"]
 
@@ -30,9 +31,21 @@ def _as_frames(x: np.ndarray, fn: str) -> np.ndarray:
 
 # ---- multi margin --------------------------------------------------------------------------
 
-def _multi_margin_inputs(input, target, p, weight, fn):
+def _multi_margin_margin(margin, fn: str) -> float:
+    """``margin`` is a torch ``Number``: real, or complex with no imaginary part."""
+    check_option(margin, "margin", fn, "Number")
+    if isinstance(margin, complex) or np.iscomplexobj(margin):
+        if margin.imag != 0:
+            raise ValueError(f"{fn}: margin {margin!r} cannot be converted to a real number "
+                             f"(its imaginary part is not 0)")
+        margin = margin.real
+    return margin
+
+
+def _multi_margin_inputs(input, target, p, margin, weight, fn):
     if p != 1 and p != 2:
         raise ValueError(f"{fn}: only p == 1 and p == 2 supported, got p={p!r}")
+    margin = _multi_margin_margin(margin, fn)
     x = as_float(input, "input", fn)
     x2 = _as_frames(x, fn)
     n, c = x2.shape
@@ -48,7 +61,7 @@ def _multi_margin_inputs(input, target, p, weight, fn):
                          f"[0, {c - 1}]")
     w = check_class_weight(weight, c, x, fn)
     out_shape = (n,) if y.ndim > 0 else ()
-    return x, x2, y1, w, out_shape
+    return x, x2, y1, w, out_shape, margin
 
 
 def _multi_margin_z(x2, y1, margin):
@@ -99,7 +112,9 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
     IndexError
         A target outside [0, C).
     TypeError
-        ``input`` not floating point, or ``target`` not integer.
+        ``input`` not floating point, ``target`` not integer, or ``margin`` not a number
+        (torch's ``Number``: a complex with imaginary part 0 counts as real; any other
+        complex is a ValueError).
 
     Examples
     --------
@@ -110,7 +125,8 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
     """
     fn = "multi_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x, x2, y1, w, out_shape = _multi_margin_inputs(input, target, p, weight, fn)
+    x, x2, y1, w, out_shape, margin = _multi_margin_inputs(input, target, p, margin, weight,
+                                                             fn)
     n, c = x2.shape
     with np.errstate(invalid="ignore", over="ignore"):
         z = _multi_margin_z(x2, y1, margin)
@@ -149,7 +165,8 @@ def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, marg
     """
     fn = "multi_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x, x2, y1, w, out_shape = _multi_margin_inputs(input, target, p, weight, fn)
+    x, x2, y1, w, out_shape, margin = _multi_margin_inputs(input, target, p, margin, weight,
+                                                             fn)
     n, c = x2.shape
     g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction).reshape(n, 1)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -285,6 +302,21 @@ def multilabel_margin_loss_grad(input: ArrayLike, target: ArrayLike,
 
 # ---- multi-label soft margin ---------------------------------------------------------------
 
+def _soft_reduction(size_average, reduce, reduction, fn: str) -> str:
+    """torch's ``multilabel_soft_margin_loss`` checks ``reduction`` in Python, after the legacy
+    pair: 'none' | 'mean' | 'sum' only ('elementwise_mean' too is refused), and a non-string
+    fails on ``reduction + " is not valid"`` with a TypeError."""
+    if size_average is not None or reduce is not None:
+        return resolve_reduction(size_average, reduce, "mean")
+    if not isinstance(reduction, str):
+        raise TypeError(f"{fn}: reduction must be a str, got {type(reduction).__name__} "
+                        f"({reduction!r})")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction (expected 'none', "
+                         f"'mean' or 'sum'; {fn} takes no 'elementwise_mean')")
+    return reduction
+
+
 def _soft_inputs(input, target, weight, fn):
     x = as_float(input, "input", fn)
     if x.ndim == 0:
@@ -329,9 +361,10 @@ def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike,
     Raises
     ------
     ValueError
-        A 0-D input, shapes that do not broadcast, or an unknown ``reduction``.
+        A 0-D input, shapes that do not broadcast, or an unknown ``reduction``
+        (``'elementwise_mean'`` too: torch checks this one in Python).
     TypeError
-        ``input`` is not floating point.
+        ``input`` is not floating point, or ``reduction`` is not a str.
 
     Examples
     --------
@@ -341,7 +374,7 @@ def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike,
     0.3778
     """
     fn = "multilabel_soft_margin_loss"
-    reduction = resolve_reduction(size_average, reduce, reduction)
+    reduction = _soft_reduction(size_average, reduce, reduction, fn)
     x, y, w, _ = _soft_inputs(input, target, weight, fn)
     with np.errstate(invalid="ignore"):
         loss = -(y * log_sigmoid(x) + (1 - y) * log_sigmoid(np.negative(x)))
@@ -375,7 +408,7 @@ def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
     [[-0.25  0.25]]
     """
     fn = "multilabel_soft_margin_loss"
-    reduction = resolve_reduction(size_average, reduce, reduction)
+    reduction = _soft_reduction(size_average, reduce, reduction, fn)
     x, y, w, shape = _soft_inputs(input, target, weight, fn)
     axis = x.ndim - 1
     per_sample = shape[:axis] + shape[axis + 1:]

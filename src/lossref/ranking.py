@@ -14,15 +14,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._reduction import resolve_reduction, sum_to_shape
-from ._validation import as_float, as_like, asarray, broadcast_shape
+from ._reduction import REDUCTIONS, resolve_reduction, sum_to_shape
+from ._validation import as_float, as_like, asarray, broadcast_shape, check_option
 
 __all__ = ["margin_ranking_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
 
 
 # ---- margin ranking ------------------------------------------------------------------------
 
-def _ranking_inputs(input1, input2, target, fn):
+def _ranking_inputs(input1, input2, target, margin, fn):
+    check_option(margin, "margin", fn, "float")
     x1 = as_float(input1, "input1", fn)
     x2 = as_float(input2, "input2", fn)
     dtype = np.result_type(x1, x2)
@@ -64,7 +65,7 @@ def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
         Different numbers of dimensions, shapes that do not broadcast, or an unknown
         ``reduction``.
     TypeError
-        An input is not floating point.
+        An input is not floating point, or ``margin`` is not a real number (torch's ``float``).
 
     Examples
     --------
@@ -75,7 +76,7 @@ def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
     """
     fn = "margin_ranking_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x1, x2, y, dtype, _ = _ranking_inputs(input1, input2, target, fn)
+    x1, x2, y, dtype, _ = _ranking_inputs(input1, input2, target, margin, fn)
     with np.errstate(invalid="ignore"):
         loss = np.negative(y) * (x1 - x2).astype(dtype) + dtype.type(margin)
         loss = np.maximum(loss, np.zeros((), dtype))
@@ -104,7 +105,7 @@ def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Array
     """
     fn = "margin_ranking_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x1, x2, y, dtype, shape = _ranking_inputs(input1, input2, target, fn)
+    x1, x2, y, dtype, shape = _ranking_inputs(input1, input2, target, margin, fn)
     g = _reduction.reduce_grad(grad_output, shape, dtype, reduction)
     with np.errstate(invalid="ignore"):
         active = np.negative(y) * (x1 - x2).astype(dtype) + dtype.type(margin) >= 0
@@ -191,12 +192,35 @@ def _distance_grad(g, x1, x2, p, eps, grads, i, j):
 
 # ---- triplet margin ------------------------------------------------------------------------
 
+def check_triplet_margin(margin, fn: str) -> None:
+    """``margin > 0``, compared in Python as torch's ``F.triplet_margin_*`` and classes do.
+
+    A value that cannot be compared with 0 (a string, None, a complex, a list) raises the
+    TypeError of that comparison, here with a message that names the option.
+    """
+    try:
+        positive = not margin <= 0
+    except TypeError:
+        raise TypeError(f"{fn}: margin must be a real number, got {type(margin).__name__} "
+                        f"({margin!r})") from None
+    if not positive:
+        raise ValueError(f"{fn}: margin must be greater than 0, got {margin}")
+
+
+def _strict_reduction(reduction, fn: str) -> str:
+    """'none' | 'mean' | 'sum' only: torch's Python-only losses do not take the legacy
+    'elementwise_mean' spelling that ``_Reduction.get_enum`` still maps to 'mean'."""
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction "
+                         f"(expected 'none', 'mean' or 'sum'; {fn} takes no 'elementwise_mean')")
+    return reduction
+
+
 def _triplet_inputs(anchor, positive, negative, margin, fn):
+    check_triplet_margin(margin, fn)
     a = as_float(anchor, "anchor", fn)
     p = as_float(positive, "positive", fn)
     n = as_float(negative, "negative", fn)
-    if margin <= 0:
-        raise ValueError(f"{fn}: margin must be greater than 0, got {margin}")
     if not a.ndim == p.ndim == n.ndim:
         raise ValueError(f"{fn}: the anchor, positive, and negative arrays are expected to have "
                          f"the same number of dimensions, but got: anchor {a.ndim}D, positive "
@@ -265,7 +289,8 @@ def triplet_margin_loss(anchor: ArrayLike, positive: ArrayLike, negative: ArrayL
         norm with no value on an empty last dimension (p < 0 or ±inf), or an unknown
         ``reduction``.
     TypeError
-        An input is not floating point.
+        An input is not floating point; ``margin`` cannot be compared with 0 (a str, None,
+        a complex), ``p`` or ``eps`` is not a real number, or ``swap`` is not a bool.
 
     Examples
     --------
@@ -277,10 +302,18 @@ def triplet_margin_loss(anchor: ArrayLike, positive: ArrayLike, negative: ArrayL
     fn = "triplet_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
     a, pos, neg = _triplet_inputs(anchor, positive, negative, margin, fn)
+    _check_triplet_options(p, eps, swap, fn)
     _check_norm_order(np.broadcast_shapes(a.shape, pos.shape, neg.shape), p, fn)
     dist = lambda u, v: _distance(u, v, p, eps)  # noqa: E731
     loss = _triplet_loss(*_triplet_distances(dist, a, pos, neg, swap), margin, a.dtype)
     return _reduction.reduce(loss, reduction)
+
+
+def _check_triplet_options(p, eps, swap, fn):
+    """torch's C++ parser: ``p`` and ``eps`` are floats, ``swap`` a bool (not an int)."""
+    check_option(p, "p", fn, "float")
+    check_option(eps, "eps", fn, "float")
+    check_option(swap, "swap", fn, "bool")
 
 
 def _triplet_grad(a, pos, neg, margin, p, eps, swap, reduction, grad_output, originals):
@@ -343,6 +376,7 @@ def triplet_margin_loss_grad(anchor: ArrayLike, positive: ArrayLike, negative: A
     fn = "triplet_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
     a, pos, neg = _triplet_inputs(anchor, positive, negative, margin, fn)
+    _check_triplet_options(p, eps, swap, fn)
     _check_norm_order(np.broadcast_shapes(a.shape, pos.shape, neg.shape), p, fn)
     return _triplet_grad(a, pos, neg, margin, p, eps, swap, reduction, grad_output,
                          (anchor, positive, negative))
@@ -379,9 +413,10 @@ def triplet_margin_with_distance_loss(anchor: ArrayLike, positive: ArrayLike,
     Raises
     ------
     ValueError
-        An unknown ``reduction``, ``margin <= 0``, or different numbers of dimensions.
+        An unknown ``reduction`` (``'elementwise_mean'`` too, as torch), ``margin <= 0``,
+        or different numbers of dimensions.
     TypeError
-        An input is not floating point.
+        An input is not floating point, or ``margin`` cannot be compared with 0.
 
     Examples
     --------
@@ -397,7 +432,7 @@ def triplet_margin_with_distance_loss(anchor: ArrayLike, positive: ArrayLike,
     0.5858
     """
     fn = "triplet_margin_with_distance_loss"
-    reduction = resolve_reduction(None, None, reduction)
+    reduction = _strict_reduction(reduction, fn)
     a, pos, neg = _triplet_inputs(anchor, positive, negative, margin, fn)
     if distance_function is None:
         distance_function = lambda u, v: _distance(u, v, 2.0, 1e-6)  # noqa: E731
@@ -433,7 +468,7 @@ def triplet_margin_with_distance_loss_grad(anchor: ArrayLike, positive: ArrayLik
             f"{fn}: the gradient is only available for distance_function=None (the pairwise "
             f"distance); lossref cannot differentiate {distance_function!r}. Differentiate your "
             f"distance by hand, or use torch.autograd")
-    reduction = resolve_reduction(None, None, reduction)
+    reduction = _strict_reduction(reduction, fn)
     a, pos, neg = _triplet_inputs(anchor, positive, negative, margin, fn)
     return _triplet_grad(a, pos, neg, margin, 2.0, 1e-6, swap, reduction, grad_output,
                          (anchor, positive, negative))
