@@ -206,6 +206,46 @@ def _multilabel_margin_inputs(input, target, fn):
     return x, x2, y2, valid, is_target, out_shape
 
 
+def _accumulator(dtype: np.dtype) -> np.dtype:
+    """torch's CPU ``acc_type``: float64 sums for float32/64, float32 for float16/bfloat16."""
+    return np.dtype(np.float64) if dtype.itemsize >= 4 else np.dtype(np.float32)
+
+
+def _label_slots(x2, y2, valid, is_target):
+    """The hinge terms ``max(0, 1 - x[n, j] + x[n, d])`` of torch's kernel, one label slot at a time.
+
+    torch loops, per row, over its labels ``j`` (the entries before the first -1, duplicates
+    again) and, for each, over every non-target class ``d``, forming ``z = 1 - x[j] + x[d]``
+    in the input's dtype and keeping it where ``z > 0``. Here that loop runs over the label
+    *slot* k (at most the longest row's label count, usually a handful), vectorised over rows
+    and classes: rows are sorted by their label count, so the rows that have a k-th label are
+    a prefix. A target class never enters as ``d``: it is set to -inf, which makes its ``z``
+    -inf (or nan), and ``fmax(z, 0)`` keeps exactly the terms with ``z > 0`` (a nan term adds
+    nothing, as in the kernel). Returns the rows' order and a generator of ``(m, z, labels)``
+    per slot: the first ``m`` sorted rows have a k-th label (``labels``), ``z`` (m, C) holds
+    their terms, in a reused buffer.
+    """
+    n, c = x2.shape
+    n_labels = valid.sum(axis=1)
+    order = np.argsort(-n_labels, kind="stable")
+    non_target = x2[order]
+    non_target[is_target[order]] = -np.inf
+    buffer = np.empty_like(non_target)
+    one = x2.dtype.type(1)
+
+    def slots():
+        for k in range(int(n_labels.max(initial=0))):
+            m = int(np.count_nonzero(n_labels > k))
+            labels = y2[order[:m], k]
+            with np.errstate(invalid="ignore", over="ignore"):
+                z = np.add(non_target[:m], (one - x2[order[:m], labels])[:, None],
+                           out=buffer[:m])
+                np.fmax(z, 0, out=z)
+            yield m, z, labels
+
+    return order, slots()
+
+
 def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
                            reduce: bool | None = None, reduction: str = "mean"):
     r"""Multi-label hinge loss: every target label should outscore every non-target by 1.
@@ -255,15 +295,12 @@ def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bo
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, x2, y2, valid, is_target, out_shape = _multilabel_margin_inputs(input, target, fn)
     n, c = x2.shape
-    rows = np.arange(n)
-    # PyTorch forms each term in the input's dtype and sums them in float64
-    total = np.zeros(n, np.float64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        for k in range(c):
-            z = (1 - x2[rows, np.where(valid[:, k], y2[:, k], 0)])[:, None] + x2
-            keep = (z > 0) & ~is_target & valid[:, k, None]
-            total += np.where(keep, z, 0).sum(axis=1, dtype=np.float64)
-    loss = (total / c).astype(x.dtype)
+    order, slots = _label_slots(x2, y2, valid, is_target)
+    total = np.zeros(n, _accumulator(x.dtype))          # in the rows' sorted order
+    for m, z, _ in slots:
+        total[:m] += z.sum(axis=1, dtype=total.dtype)   # fmax'ed: the terms with z > 0
+    loss = np.empty(n, x.dtype)
+    loss[order] = total / c
     return _reduction.reduce(loss.reshape(out_shape), reduction)
 
 
@@ -287,17 +324,16 @@ def multilabel_margin_loss_grad(input: ArrayLike, target: ArrayLike,
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, x2, y2, valid, is_target, out_shape = _multilabel_margin_inputs(input, target, fn)
     n, c = x2.shape
-    rows = np.arange(n)
-    counts = np.zeros((n, c), x.dtype)
-    with np.errstate(invalid="ignore", over="ignore"):
-        for k in range(c):
-            j = np.where(valid[:, k], y2[:, k], 0)
-            z = (1 - x2[rows, j])[:, None] + x2
-            active = ((z > 0) & ~is_target & valid[:, k, None]).astype(x.dtype)
-            counts += active
-            counts[rows, j] -= active.sum(axis=1)
+    order, slots = _label_slots(x2, y2, valid, is_target)
+    counts = np.zeros((n, c), np.int32)   # sorted rows: +1 per active term at d, -1 at its j
+    for m, z, labels in slots:
+        active = z > 0
+        counts[:m] += active
+        counts[np.arange(m), labels] -= active.sum(axis=1, dtype=np.int32)
     g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction).reshape(n, 1)
-    return (counts * (g / x.dtype.type(c))).astype(x.dtype).reshape(x.shape)
+    grad = np.empty((n, c), x.dtype)
+    grad[order] = counts * (g[order] / x.dtype.type(c))
+    return grad.reshape(x.shape)
 
 
 # ---- multi-label soft margin ---------------------------------------------------------------
