@@ -118,14 +118,15 @@ def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Array
 
 def _norm(d: np.ndarray, p: float) -> np.ndarray:
     """``‖d‖_p`` over the last axis, as ``torch.linalg.vector_norm``; p = 0 counts non-zeros."""
-    a = np.abs(d)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if p == 2:
+            # Σ d² in one pass (einsum multiplies and sums without a temporary d * d)
+            return np.sqrt(np.einsum("...i,...i->...", d, d))
         if p == 0:
             return (d != 0).sum(axis=-1).astype(d.dtype)
+        a = np.abs(d)
         if p == 1:
             return a.sum(axis=-1)
-        if p == 2:
-            return np.sqrt((d * d).sum(axis=-1))
         if p == np.inf:
             return a.max(axis=-1)
         if p == -np.inf:
@@ -141,17 +142,22 @@ def _sgn(d: np.ndarray) -> np.ndarray:
 
 
 def _norm_grad(g: np.ndarray, d: np.ndarray, p: float, norm: np.ndarray) -> np.ndarray:
-    """PyTorch's ``norm_backward``: d(Σ g·‖d‖_p)/d d, including its choices at 0."""
-    g, norm = g[..., None], norm[..., None]
+    """PyTorch's ``norm_backward``: d(Σ g·‖d‖_p)/d d, including its choices at 0.
+
+    May overwrite ``d`` (the caller's difference, not needed afterwards).
+    """
     dt = d.dtype
     zero = np.zeros((), dt)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if p == 2:
+            # torch: d * (g / ‖d‖).masked_fill_(‖d‖ == 0, 0): one row scale, then one pass
+            scale = np.where(norm == 0, zero, g / norm).astype(dt, copy=False)
+            return np.multiply(d, scale[..., None], out=d if d.flags.writeable else None)
+        g, norm = g[..., None], norm[..., None]
         if p == 0:
             return np.zeros_like(d)
         if p == 1:
             return _sgn(d) * g
-        if p == 2:
-            return g * np.where(norm == 0, zero, d / norm)
         if np.isinf(p):
             a = np.abs(d)
             mask = ((a == norm) | np.isnan(a)).astype(dt)
@@ -174,7 +180,8 @@ def _check_norm_order(shape: tuple, p: float, fn: str) -> None:
 
 def _difference(x1: np.ndarray, x2: np.ndarray, eps: float) -> np.ndarray:
     """``x1 - x2 + eps`` with a last axis to take the norm over (a 0-D pair gets one)."""
-    d = (x1 - x2) + x1.dtype.type(eps)
+    d = np.subtract(x1, x2)
+    d += x1.dtype.type(eps)                        # in place: one array, not two
     return d.reshape(1) if d.ndim == 0 else d
 
 
@@ -182,12 +189,10 @@ def _distance(x1, x2, p, eps):
     return _norm(_difference(x1, x2, eps), p)
 
 
-def _distance_grad(g, x1, x2, p, eps, grads, i, j):
-    """Add the backward of ``‖x_i − x_j + eps‖_p`` (upstream ``g``) to grads i and j."""
+def _pair(x1, x2, p, eps):
+    """The difference ``x1 - x2 + eps`` and its norm: the gradient reuses the difference."""
     d = _difference(x1, x2, eps)
-    gd = _norm_grad(sum_to_shape(g, d.shape[:-1]), d, p, _norm(d, p))
-    grads[i] += sum_to_shape(gd, grads[i].shape)
-    grads[j] -= sum_to_shape(gd, grads[j].shape)
+    return d, _norm(d, p)
 
 
 # ---- triplet margin ------------------------------------------------------------------------
@@ -318,29 +323,39 @@ def _check_triplet_options(p, eps, swap, fn):
 
 def _triplet_grad(a, pos, neg, margin, p, eps, swap, reduction, grad_output, originals):
     dtype = a.dtype
-    dist = lambda u, v: _distance(u, v, p, eps)  # noqa: E731
-    d_pos, d_neg, d_swap = _triplet_distances(dist, a, pos, neg, swap)
-    shapes = [d.shape for d in (d_pos, d_neg, d_swap) if d is not None]
+    # each difference is formed once, its norm read from it, and its memory reused by the
+    # gradient (the forward's distances are not recomputed)
+    d_ap, dist_ap = _pair(a, pos, p, eps)
+    d_an, dist_an = _pair(a, neg, p, eps)
+    d_pn, dist_pn = _pair(pos, neg, p, eps) if swap else (None, None)
+    shapes = [d.shape for d in (dist_ap, dist_an, dist_pn) if d is not None]
     g = _reduction.reduce_grad(grad_output, np.broadcast_shapes(*shapes), dtype, reduction)
     zero = np.zeros((), dtype)
     with np.errstate(invalid="ignore"):
-        d_min = d_neg if d_swap is None else np.minimum(d_neg, d_swap)
-        active = (dtype.type(margin) + d_pos) - d_min >= 0
+        d_min = dist_an if dist_pn is None else np.minimum(dist_an, dist_pn)
+        active = (dtype.type(margin) + dist_ap) - d_min >= 0
         g_pos = np.where(active, g, zero)
         g_min = -g_pos
-        if d_swap is not None:
+        if swap:
             # torch's minimum backward: a tie splits the gradient in two halves
-            split = np.where(d_neg == d_swap, g_min / 2, g_min)
-            g_neg = np.where(d_neg > d_swap, zero, split)
-            g_swap = np.where(d_neg < d_swap, zero, split)
+            split = np.where(dist_an == dist_pn, g_min / 2, g_min)
+            g_neg = np.where(dist_an > dist_pn, zero, split)
+            g_swap = np.where(dist_an < dist_pn, zero, split)
         else:
             g_neg = g_min
-    grads = [np.zeros(x.shape, dtype) for x in (a, pos, neg)]
-    _distance_grad(g_pos, a, pos, p, eps, grads, 0, 1)
-    _distance_grad(g_neg, a, neg, p, eps, grads, 0, 2)
-    if d_swap is not None:
-        _distance_grad(g_swap, pos, neg, p, eps, grads, 1, 2)
-    return tuple(gr.astype(asarray(o).dtype) for gr, o in zip(grads, originals))
+    # d‖x_i − x_j + eps‖ is +gd for x_i and −gd for x_j
+    gd_ap = _norm_grad(sum_to_shape(g_pos, dist_ap.shape), d_ap, p, dist_ap)
+    gd_an = _norm_grad(sum_to_shape(g_neg, dist_an.shape), d_an, p, dist_an)
+    grad_p = np.negative(sum_to_shape(gd_ap, pos.shape))
+    grad_n = np.negative(sum_to_shape(gd_an, neg.shape))
+    if swap:
+        gd_pn = _norm_grad(sum_to_shape(g_swap, dist_pn.shape), d_pn, p, dist_pn)
+        grad_p += sum_to_shape(gd_pn, pos.shape)
+        grad_n -= sum_to_shape(gd_pn, neg.shape)
+    grad_a = np.add(sum_to_shape(gd_ap, a.shape), sum_to_shape(gd_an, a.shape),
+                    out=gd_ap if gd_ap.shape == a.shape else None)
+    grads = (grad_a.reshape(a.shape), grad_p.reshape(pos.shape), grad_n.reshape(neg.shape))
+    return tuple(gr.astype(asarray(o).dtype, copy=False) for gr, o in zip(grads, originals))
 
 
 def triplet_margin_loss_grad(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike,
@@ -371,7 +386,7 @@ def triplet_margin_loss_grad(anchor: ArrayLike, positive: ArrayLike, negative: A
     >>> a = np.array([[0.0, 0.0]]); pos = np.array([[1.0, 0.0]]); neg = np.array([[0.0, 1.5]])
     >>> ga, gp, gn = triplet_margin_loss_grad(a, pos, neg, eps=0.0)
     >>> print(ga, gp, gn)
-    [[-1.  1.]] [[1. 0.]] [[ 0. -1.]]
+    [[-1.  1.]] [[ 1. -0.]] [[ 0. -1.]]
     """
     fn = "triplet_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
