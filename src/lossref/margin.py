@@ -226,9 +226,10 @@ def _cosine_inputs(input1, input2, target, margin, fn):
 def _cosine(x1, x2):
     """PyTorch's cosine: ``Σ x1·x2 / sqrt((Σ x1² + eps)(Σ x2² + eps))``, and its pieces."""
     eps = x1.dtype.type(COSINE_EPS)
-    prod_sum = (x1 * x2).sum(axis=-1)
-    mag1 = (x1 * x1).sum(axis=-1) + eps
-    mag2 = (x2 * x2).sum(axis=-1) + eps
+    # Σ x1·x2, Σ x1², Σ x2²: einsum multiplies and sums in one pass, without a temporary
+    prod_sum = np.einsum("...i,...i->...", x1, x2)
+    mag1 = np.einsum("...i,...i->...", x1, x1) + eps
+    mag2 = np.einsum("...i,...i->...", x2, x2) + eps
     denom = np.sqrt(mag1 * mag2)
     return prod_sum / denom, mag1, mag2, denom
 
@@ -337,6 +338,17 @@ def cosine_embedding_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Arr
         g_mags = g_denom / (2 * denom)
         g_mag1 = sum_to_shape(g_mags * mag2, mag1.shape)[..., None]
         g_mag2 = sum_to_shape(g_mags * mag1, mag2.shape)[..., None]
-        grad1 = sum_to_shape(g_prod * x2, x1.shape) + (g_mag1 * x1 + g_mag1 * x1)
-        grad2 = sum_to_shape(g_prod * x1, x2.shape) + (g_mag2 * x2 + g_mag2 * x2)
-    return (grad1.astype(asarray(input1).dtype), grad2.astype(asarray(input2).dtype))
+        # x·x sends g·x twice; g·x + g·x is exactly (2g)·x, one multiplication
+        grad1 = _add_scaled(sum_to_shape(g_prod * x2, x1.shape), x1, 2 * g_mag1)
+        grad2 = _add_scaled(sum_to_shape(g_prod * x1, x2.shape), x2, 2 * g_mag2)
+    return (grad1.astype(asarray(input1).dtype, copy=False),
+            grad2.astype(asarray(input2).dtype, copy=False))
+
+
+def _add_scaled(acc: np.ndarray, x: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``acc + scale·x``, into ``acc`` when it is a fresh array of the result's shape."""
+    term = x * scale
+    if acc.shape == term.shape and acc.flags.writeable:
+        acc += term
+        return acc
+    return acc + term
