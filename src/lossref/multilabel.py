@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._numerics import log_sigmoid, sigmoid
+from ._numerics import QUIET, sigmoid
 from ._reduction import resolve_reduction, sum_to_shape
 from ._validation import (as_class_index, as_float, as_like, broadcast_shape, check_class_weight,
                           check_option)
@@ -412,14 +412,35 @@ def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike,
     fn = "multilabel_soft_margin_loss"
     reduction = _soft_reduction(size_average, reduce, reduction, fn)
     x, y, w, _ = _soft_inputs(input, target, weight, fn)
-    with np.errstate(invalid="ignore"):
-        loss = -(y * log_sigmoid(x) + (1 - y) * log_sigmoid(np.negative(x)))
+    with np.errstate(**QUIET):
+        log_p, log_q = _log_sigmoid_pair(x)
+        loss = y * log_p
+        loss += (1 - y) * log_q
         if w is not None:
             loss = loss * w
         c = x.dtype.type(x.shape[-1])
-        with np.errstate(divide="ignore"):
-            loss = (loss.sum(axis=x.ndim - 1) / c).astype(x.dtype)
+        # -(Σ_c l) is exactly Σ_c (-l): the sign is applied to the N sums, not to N·C terms
+        loss = (np.negative(loss.sum(axis=x.ndim - 1)) / c).astype(x.dtype)
     return _reduction.reduce(loss, reduction)
+
+
+def _log_sigmoid_pair(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(log σ(x), log σ(−x))`` as torch's ``log_sigmoid`` kernel forms each, sharing its work.
+
+    torch: ``log σ(u) = min(u, 0) − log1p(exp(−|u|))``. For ``u = −x`` the log1p term is the
+    same, and ``min(−x, 0) = min(x, 0) − x`` exactly (one of the two is 0), so both come from
+    one ``exp`` and one ``log1p`` instead of two of each.
+    """
+    soft = np.abs(x)
+    np.negative(soft, out=soft)
+    np.exp(soft, out=soft)
+    np.log1p(soft, out=soft)
+    m = np.zeros(x.shape, x.dtype)
+    np.minimum(x, m, out=m)       # an array of zeros: np.minimum with a scalar 0 is slower
+    log_q = np.subtract(m, x)
+    log_q -= soft
+    m -= soft
+    return m, log_q
 
 
 def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
