@@ -67,7 +67,7 @@ def _multi_margin_inputs(input, target, p, margin, weight, fn):
 def _multi_margin_z(x2, y1, margin):
     """``margin - x[y] + x[d]`` for every class ``d`` (N, C), in the input's dtype."""
     x_target = x2[np.arange(len(y1)), y1][:, None]
-    return (x2.dtype.type(margin) - x_target) + x2
+    return np.add(x2, x2.dtype.type(margin) - x_target)
 
 
 def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: float = 1.0,
@@ -129,8 +129,11 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
                                                              fn)
     n, c = x2.shape
     with np.errstate(invalid="ignore", over="ignore"):
+        # the kernel keeps a term where z > 0: fmax(z, 0) drops the rest, nan included
         z = _multi_margin_z(x2, y1, margin)
-        h = np.where(z > 0, z if p == 1 else z * z, np.zeros((), x.dtype))
+        h = np.fmax(z, 0, out=z)
+        if p == 2:
+            h *= h
         if w is not None:
             h *= w[y1][:, None]
     h[np.arange(n), y1] = 0
@@ -171,7 +174,11 @@ def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, marg
     g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction).reshape(n, 1)
     with np.errstate(invalid="ignore", over="ignore"):
         z = _multi_margin_z(x2, y1, margin)
-        slope = np.where(z > 0, 1 if p == 1 else 2 * z, 0).astype(x.dtype)
+        slope = np.fmax(z, 0, out=z)                            # z where z > 0, else 0
+        if p == 1:
+            np.sign(slope, out=slope)                           # 1 where z > 0
+        else:
+            slope *= 2                                          # 2z where z > 0
         if w is not None:
             slope *= w[y1][:, None]
     rows = np.arange(n)

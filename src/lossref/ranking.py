@@ -78,9 +78,17 @@ def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
     reduction = resolve_reduction(size_average, reduce, reduction)
     x1, x2, y, dtype, _ = _ranking_inputs(input1, input2, target, margin, fn)
     with np.errstate(invalid="ignore"):
-        loss = np.negative(y) * (x1 - x2).astype(dtype) + dtype.type(margin)
-        loss = np.maximum(loss, np.zeros((), dtype))
+        loss = _ranking_hinge(x1, x2, y, dtype, margin)
+        np.maximum(loss, np.zeros((), dtype), out=loss)     # clamp_min: nan stays nan
     return _reduction.reduce(loss, reduction)
+
+
+def _ranking_hinge(x1, x2, y, dtype, margin) -> np.ndarray:
+    """``-y·(x1 - x2) + margin``, a fresh array; ``margin - y·(x1 - x2)`` is the same IEEE
+    operation (negation is exact), written in place to spare two passes."""
+    d = np.asarray(np.subtract(x1, x2, dtype=dtype))   # 0-D stays an array
+    d = np.multiply(d, y, out=d if d.shape == np.broadcast_shapes(d.shape, y.shape) else None)
+    return np.subtract(dtype.type(margin), d, out=d)
 
 
 def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
@@ -108,7 +116,7 @@ def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Array
     x1, x2, y, dtype, shape = _ranking_inputs(input1, input2, target, margin, fn)
     g = _reduction.reduce_grad(grad_output, shape, dtype, reduction)
     with np.errstate(invalid="ignore"):
-        active = np.negative(y) * (x1 - x2).astype(dtype) + dtype.type(margin) >= 0
+        active = _ranking_hinge(x1, x2, y, dtype, margin) >= 0
     g1 = np.where(active, -(g * y), np.zeros((), dtype))
     return (sum_to_shape(g1, x1.shape).astype(x1.dtype),
             sum_to_shape(np.negative(g1), x2.shape).astype(x2.dtype))
