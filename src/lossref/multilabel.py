@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._numerics import QUIET, sigmoid
+from ._numerics import QUIET
 from ._reduction import resolve_reduction, sum_to_shape
 from ._validation import (HALF_DTYPES, as_class_index, as_float, as_like, broadcast_shape,
                           check_class_weight, check_option)
@@ -440,19 +440,19 @@ def _log_sigmoid_pair(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(log σ(x), log σ(−x))`` as torch's ``log_sigmoid`` kernel forms each, sharing its work.
 
     torch: ``log σ(u) = min(u, 0) − log1p(exp(−|u|))``. For ``u = −x`` the log1p term is the
-    same, and ``min(−x, 0) = min(x, 0) − x`` exactly (one of the two is 0), so both come from
-    one ``exp`` and one ``log1p`` instead of two of each.
+    same, so both come from one ``exp`` and one ``log1p`` instead of two of each.
     """
     soft = np.abs(x)
     np.negative(soft, out=soft)
     np.exp(soft, out=soft)
     np.log1p(soft, out=soft)
-    m = np.zeros(x.shape, x.dtype)
-    np.minimum(x, m, out=m)       # an array of zeros: np.minimum with a scalar 0 is slower
-    log_q = np.subtract(m, x)
+    zero = x.dtype.type(0)
+    log_p = np.minimum(x, zero)
+    log_p -= soft
+    log_q = np.negative(x)        # min(−x, 0), not min(x, 0) − x: that is nan at x = −inf
+    np.minimum(log_q, zero, out=log_q)
     log_q -= soft
-    m -= soft
-    return m, log_q
+    return log_p, log_q
 
 
 def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
@@ -486,6 +486,20 @@ def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
         g = np.expand_dims(g, axis) / x.dtype.type(x.shape[-1])
         if w is not None:
             g = g * w
-        slope = (1 - y) * sigmoid(x) - y * sigmoid(np.negative(x))
+        sig_pos, sig_neg = _sigmoid_pair(x)
+        slope = (1 - y) * sig_pos - y * sig_neg
         grad = g * slope
     return sum_to_shape(grad, x.shape).astype(x.dtype)
+
+
+def _sigmoid_pair(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(σ(x), σ(−x))`` as torch's ``log_sigmoid`` backward forms them: ``q = z / (1 + z)`` with
+    ``z = exp(−|x|)`` on the small side and ``1 − q`` on the other, so a tail value stays a
+    (subnormal) number where ``1 / (1 + exp(|x|))`` would overflow to 0. float16/bfloat16 in
+    float32, rounded once (the kernel's opmath)."""
+    xc = x.astype(np.float32) if x.dtype in HALF_DTYPES else x
+    z = np.exp(np.negative(np.abs(xc)))
+    q = z / (1 + z)
+    big = 1 - q
+    return (np.where(xc > 0, big, q).astype(x.dtype, copy=False),
+            np.where(xc < 0, big, q).astype(x.dtype, copy=False))
