@@ -215,7 +215,7 @@ def _multilabel_margin_inputs(input, target, fn):
         raise IndexError(f"{fn}: target {bad} is out of range: labels must be in [0, {c - 1}], "
                          f"or -1 to end a sample's list")
     # only the labels before the first -1 count (duplicates count again, as in the kernel)
-    valid = np.cumprod(y2 >= 0, axis=1).astype(bool)
+    valid = np.logical_and.accumulate(y2 >= 0, axis=1)     # bool, not an int64 cumprod
     is_target = np.zeros((n, c), bool)
     rows = np.broadcast_to(np.arange(n)[:, None], (n, c))
     is_target[rows[valid], y2[valid]] = True
@@ -337,14 +337,17 @@ def multilabel_margin_loss_grad(input: ArrayLike, target: ArrayLike,
     x, x2, y2, valid, is_target, out_shape = _multilabel_margin_inputs(input, target, fn)
     n, c = x2.shape
     order, slots = _label_slots(x2, y2, valid, is_target)
-    counts = np.zeros((n, c), np.int32)   # sorted rows: +1 per active term at d, -1 at its j
+    # sorted rows: +1 per active term at d, -1 at its label j (counts are exact in the dtype)
+    counts = np.zeros((n, c), x.dtype)
     for m, z, labels in slots:
         active = z > 0
         counts[:m] += active
-        counts[np.arange(m), labels] -= active.sum(axis=1, dtype=np.int32)
+        counts[np.arange(m), labels] -= active.sum(axis=1)
+    del slots                             # frees the slots' two (N, C) buffers
     g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction).reshape(n, 1)
+    counts *= g[order] / x.dtype.type(c)
     grad = np.empty((n, c), x.dtype)
-    grad[order] = counts * (g[order] / x.dtype.type(c))
+    grad[order] = counts
     return grad.reshape(x.shape)
 
 
@@ -426,8 +429,9 @@ def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike,
     x, y, w, _ = _soft_inputs(input, target, weight, fn)
     with np.errstate(**QUIET):
         log_p, log_q = _log_sigmoid_pair(x)
-        loss = y * log_p
-        loss += (1 - y) * log_q
+        same = y.shape == x.shape
+        loss = np.multiply(y, log_p, out=log_p if same else None)      # in place: peak memory
+        loss += np.multiply(1 - y, log_q, out=log_q if same else None)
         if w is not None:
             loss = loss * w
         c = x.dtype.type(x.shape[-1])
