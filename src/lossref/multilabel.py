@@ -491,7 +491,9 @@ def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
         if w is not None:
             g = g * w
         sig_pos, sig_neg = _sigmoid_pair(x)
-        slope = (1 - y) * sig_pos - y * sig_neg
+        same = y.shape == x.shape
+        slope = np.multiply(1 - y, sig_pos, out=sig_pos if same else None)
+        slope -= np.multiply(y, sig_neg, out=sig_neg if same else None)
         grad = g * slope
     return sum_to_shape(grad, x.shape).astype(x.dtype)
 
@@ -502,8 +504,11 @@ def _sigmoid_pair(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (subnormal) number where ``1 / (1 + exp(|x|))`` would overflow to 0. float16/bfloat16 in
     float32, rounded once (the kernel's opmath)."""
     xc = x.astype(np.float32) if x.dtype in HALF_DTYPES else x
-    z = np.exp(np.negative(np.abs(xc)))
-    q = z / (1 + z)
-    big = 1 - q
+    q = np.abs(xc)                        # in place, one buffer: q = z / (1 + z)
+    np.negative(q, out=q)
+    np.exp(q, out=q)
+    big = np.add(q, 1)
+    np.divide(q, big, out=q)
+    np.subtract(1, q, out=big)            # 1 − q
     return (np.where(xc > 0, big, q).astype(x.dtype, copy=False),
             np.where(xc < 0, big, q).astype(x.dtype, copy=False))
