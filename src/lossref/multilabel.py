@@ -121,7 +121,8 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
     IndexError
         A target outside [0, C).
     TypeError
-        ``input`` not floating point, ``target`` not integer, or ``margin`` not a number
+        ``input`` not floating point or float16/bfloat16 (torch's CPU kernel has neither),
+        ``target`` not integer, or ``margin`` not a number
         (torch's ``Number``: a complex with imaginary part 0 counts as real; any other
         complex is a ValueError).
 
@@ -294,7 +295,8 @@ def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bo
     IndexError
         A target entry outside [-1, C).
     TypeError
-        ``input`` not floating point, or ``target`` not integer.
+        ``input`` not floating point or float16/bfloat16 (torch's CPU kernel has neither),
+        or ``target`` not integer.
 
     Examples
     --------
