@@ -447,7 +447,12 @@ def _log_sigmoid_pair(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     torch: ``log σ(u) = min(u, 0) − log1p(exp(−|u|))``. For ``u = −x`` the log1p term is the
     same, so both come from one ``exp`` and one ``log1p`` instead of two of each.
+    float16/bfloat16 in float32, each rounded once (the kernel's opmath); the products and
+    sums after it round per op, as torch's Python composite does.
     """
+    if x.dtype in HALF_DTYPES:
+        log_p, log_q = _log_sigmoid_pair(x.astype(np.float32))
+        return log_p.astype(x.dtype), log_q.astype(x.dtype)
     soft = np.abs(x)
     np.negative(soft, out=soft)
     np.exp(soft, out=soft)
