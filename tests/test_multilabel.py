@@ -1,4 +1,4 @@
-"""multi_margin, multilabel_margin and multilabel_soft_margin against torch, live.
+"""multilabel.py against torch, live: multi_margin, multilabel_margin, multilabel_soft_margin.
 
 Quarter-grid scores (ties at the margin happen), NaN and ±inf, p ∈ {1, 2}, weights, the −1
 padding rule (labels after the first −1 ignored, duplicates, any entry in [−1, C)), 0-D/1-D/2-D
@@ -8,6 +8,7 @@ inputs, empty batches, both dtypes.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +17,9 @@ import lossref
 from lossref import grad
 from margin_cases import (DTYPES, REDUCTIONS, SETTINGS, SPECIALS, check, grid, rng_from, shrink,
                           sprinkle)
+from margin_cases import (HALF_NAMES, HALF_SETTINGS, LEGACY_PAIRS, bad_cases, check_bad_input,
+                          check_class_call, check_half, check_legacy, check_signatures,
+                          check_unknown_reduction)
 from torch_ref import t
 
 
@@ -159,3 +163,54 @@ def test_multi_margin_mean_divides_by_n_not_the_weights():
     theirs = F.multi_margin_loss(t(x), t(y), weight=t(w)).item()
     np.testing.assert_allclose(per_sample.mean(), theirs, rtol=1e-12)
     assert abs(per_sample.sum() / w[y].sum() - theirs) > 1e-3
+
+
+# ---- the surface: signatures, classes, legacy arguments, refused inputs ----------------------
+MODULE = ('multi_margin_loss', 'multilabel_margin_loss', 'multilabel_soft_margin_loss')
+
+
+@pytest.mark.parametrize("name", MODULE)
+def test_function_and_class_signatures_match_torch(name):
+    check_signatures(name)
+
+
+@pytest.mark.parametrize("name", MODULE)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_classes_call_their_function(name, reduction):
+    check_class_call(name, reduction)
+
+
+@pytest.mark.parametrize("name", [n for n in MODULE if n != "triplet_margin_with_distance_loss"])
+@pytest.mark.parametrize("size_average, reduce", LEGACY_PAIRS)
+def test_legacy_size_average_reduce(name, size_average, reduce):
+    check_legacy(name, size_average, reduce)
+
+
+@pytest.mark.parametrize("name", MODULE)
+def test_unknown_reduction(name):
+    check_unknown_reduction(name)
+
+
+@pytest.mark.parametrize("name, args, kwargs, exc, words", bad_cases(MODULE))
+def test_bad_inputs_raise_where_torch_raises(name, args, kwargs, exc, words):
+    check_bad_input(name, args, kwargs, exc, words)
+
+
+# ---- half precision near the overflow edges ---------------------------------------------------
+@given(st.data())
+@HALF_SETTINGS
+def test_half_precision_near_overflow(data):
+    """multilabel_soft_margin in float16/bfloat16 as torch computes it (log σ near exp's edge at
+    |x| ≈ 11, large logits); multi_margin and multilabel_margin refused as torch's CPU kernels
+    refuse both dtypes, value and gradient."""
+    dtype_name = data.draw(st.sampled_from(HALF_NAMES))
+    reduction = data.draw(st.sampled_from(REDUCTIONS))
+    rng = rng_from(data.draw)
+    n, c = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 6))
+    scale = data.draw(st.sampled_from([1.0, 11.0, 100.0, 3e4]))
+    x = rng.standard_normal((n, c)) * scale
+    check_half("multilabel_soft_margin_loss", [x, (rng.random((n, c)) < 0.5) * 1.0],
+               dtype_name, reduction=reduction)
+    check_half("multi_margin_loss", [x, rng.integers(0, c, n)], dtype_name, reduction=reduction)
+    check_half("multilabel_margin_loss", [x, np.full((n, c), -1)], dtype_name,
+               reduction=reduction)
