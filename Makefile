@@ -8,6 +8,11 @@ PORT   ?= 8000
 # extra arguments for `make lab`, e.g. make lab ARGS="--port 8890 --no-browser"
 ARGS   ?=
 
+# Once torch is imported, NumPy's OpenBLAS threads and torch's OpenMP threads spin against each
+# other on a small machine (a 17 ms linear_cross_entropy took 1.07 s): tests and notebook runs
+# give NumPy's BLAS one thread (make bench sets its own threads per case).
+test execute: export OPENBLAS_NUM_THREADS = 1
+
 .PHONY: book test execute serve lab bench clean distclean venv browser pdf pdf-check pdf-fonts
 
 venv: $(STAMP)
@@ -64,8 +69,11 @@ pdf-fonts:
 	    echo "!!   sudo apt-get install -y fonts-wqy-microhei"; \
 	  fi; }
 
+## make bench: lossref vs torch (speed, memory) into benchmarks/results.json, then what
+## lossref.watch costs a small training step
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/watch_overhead.py
 
 # Browser tests drive Debian's chromium (Playwright's own browser download does not work offline).
 browser:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -31,11 +32,22 @@ def run(*cmd, **kw) -> subprocess.CompletedProcess:
     return proc
 
 
+#: what the sdist is built from (a copy, so setuptools' build/ and egg-info stay out of the tree)
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md", "CITATION.cff", "src")
+
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
+    tree, out = tmp_path_factory.mktemp("tree"), tmp_path_factory.mktemp("dist")
+    for name in SOURCES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns(
+                "__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, tree / name)
     run(sys.executable, "-m", "build", "--no-isolation", "--sdist", "--wheel", "--outdir", out,
-        ROOT)
+        tree)
     return out
 
 

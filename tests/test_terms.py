@@ -174,3 +174,222 @@ def test_intro_chinese_part_uses_one_term_per_concept():
 def test_rules_catch_refused_variants_and_spare_the_rest(text, refused):
     found = [re.match(r"'(.*?)'", v).group(1) for v in violations(text)]
     assert found == refused
+
+
+# ---------------------------------------------------------------------------------------------
+# What a reader sees besides prose (issue 20): code comments, the strings the code prints or
+# draws (figure titles, labels, legends), and the text outputs of the zh pages.
+#
+# Three checks, each over the chapters in CHECKED (a chapter joins once its zh page passes):
+# 1. the terms of STYLE §7 hold in Chinese comments, Chinese string literals and Chinese output
+#    lines (a comment, string or line with no Han character is not Chinese text: PyTorch's and
+#    lossref's English messages pass untouched);
+# 2. the labels the book prints are Chinese: an output line may not carry an English word that
+#    is not code (an identifier, a reduction name, a dtype, torch/lossref, nan ...), unless the
+#    line quotes a message (it starts with an exception or warning class name, or with a
+#    finding code of lossref.diagnose);
+# 3. tables that mix Han and Latin text line up by display width (a Han character is two
+#    columns): the columns of every row start at the same display column;
+# 4. a Chinese label ends in a full-width colon (：), not a half-width one.
+# ---------------------------------------------------------------------------------------------
+
+CHECKED = ("01", "02", "03", "04", "05", "06", "07", "08")
+CHECKED_NOTEBOOKS = [p for p in ZH_NOTEBOOKS if p.name[:2] in CHECKED]
+
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+# Words an output line may carry on a zh page because they are code, not labels.
+CODE_WORDS = {
+    "torch", "lossref", "numpy", "tensor", "nan", "inf", "none", "mean", "sum", "true", "false",
+    "dtype", "float16", "float32", "float64", "bfloat16", "int64", "uint8", "long", "half",
+    "logits", "logit", "softmax", "sigmoid", "log_softmax", "grad_fn", "requires_grad",
+    "adam", "adamw", "sgd", "bce", "bcewithlogits", "nll", "nllloss", "bceloss", "relu",
+    "elementwise_mean", "reduction", "weight", "pos_weight", "ignore_index", "label_smoothing",
+    "size_average", "reduce", "target", "input", "cpu", "max", "min", "exp", "log", "std",
+    "var", "abs", "cat", "argmax", "argmin", "ones", "zeros", "ema", "autocast", "eps",
+    "logsumexp", "autograd", "pytorch", "dim", "numpy", "sgd", "momentum", "lbfgs",
+}
+WORD = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z]{2,}(?![\w(])")
+# A quoted message runs from an exception or warning class name to the end of the line; a
+# diagnose finding starts with its code (bce-log-clamped); a quoted docstring line is a run of
+# five or more English words with no Han character; matplotlib's <Figure size …> is not a label.
+MESSAGE = re.compile(r"\b[A-Z]\w*(?:Error|Warning|Exception)\b.*$|^\s*[a-z]+(?:-[a-z]+)+\b.*$"
+                     r"|^\s*<Figure size [^>]*>\s*$")
+SENTENCE = re.compile(r"[A-Za-z,]+(?: [A-Za-z,:`~.()]+){4,}")
+
+
+def cell_source(cell: dict) -> str:
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+
+
+def comments_and_strings(src: str) -> list[str]:
+    """The comments and string literals of a code cell (magics dropped)."""
+    import io
+    import tokenize
+
+    src = "\n".join(line for line in src.splitlines() if not line.lstrip().startswith(("%", "!")))
+    found, fstring = [], []
+    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+        if tok.type in (tokenize.COMMENT, tokenize.STRING):
+            found.append(tok.string)
+        elif tok.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
+            fstring.append(tok.string)
+        elif tok.type == getattr(tokenize, "FSTRING_END", -1):
+            found.append("".join(fstring))
+            fstring = []
+    return found
+
+
+def output_lines(cell: dict) -> list[str]:
+    lines = []
+    for out in cell.get("outputs", []):
+        text = out.get("text") or out.get("data", {}).get("text/plain", "")
+        lines += (text if isinstance(text, str) else "".join(text)).splitlines()
+    return lines
+
+
+def seen_text(path: Path) -> list[tuple[str, str]]:
+    """(where, text) for each Chinese comment, string literal and output line of a zh page."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    seen = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        for text in comments_and_strings(cell_source(cell)):
+            if HAN.search(text):
+                seen.append((f"cell {i} code", text))
+        for line in output_lines(cell):
+            if HAN.search(line):
+                seen.append((f"cell {i} output", line))
+    return seen
+
+
+def english_labels(line: str) -> list[str]:
+    """English words of an output line that are labels, not code or a quoted message."""
+    line = MESSAGE.sub(" ", line)
+    if not HAN.search(line) and SENTENCE.search(line):
+        return []
+    line = re.sub(r"`[^`]*`|'[^']*'|\"[^\"]*\"", " ", line)          # quoted code and values
+    line = re.sub(r"\b[\w.]*(?:_|\.)[\w.]*\b|\b\w+\(|\b\w+=\w*", " ", line)  # names, calls
+    line = re.sub(r"\b[A-Z]\w*[a-z]\w*[A-Z]\w*\b", " ", line)         # BCEWithLogitsLoss, PyTorch
+    return [w for w in WORD.findall(line) if w.lower() not in CODE_WORDS]
+
+
+def label_lines(lines: list[str]) -> list[str]:
+    """Output lines without the continuation lines of a wrapped message: after a line that
+    quotes an exception or warning, lines indented deeper than where the message starts."""
+    kept, indent = [], None
+    for line in lines:
+        depth = len(line) - len(line.lstrip())
+        if indent is not None and line.strip() and depth >= indent:
+            continue
+        match = re.search(r"\b[A-Z]\w*(?:Error|Warning|Exception)\b", line)
+        indent = (match.start() if match and match.start() > 0 else 1) if match else None
+        kept.append(line)
+    return kept
+
+
+def table_blocks(lines: list[str]) -> list[list[str]]:
+    """Runs of two or more lines that split into the same number (≥ 3) of cells at 2+ spaces."""
+    blocks, run, width = [], [], None
+    for line in lines + [""]:
+        cells = re.split(r"\s{2,}", line.strip()) if line.strip() else []
+        if len(cells) >= 3 and (width is None or len(cells) == width):
+            run.append(line)
+            width = len(cells)
+            continue
+        if len(run) >= 2:
+            blocks.append(run)
+        run, width = ([line], len(cells)) if len(cells) >= 3 else ([], None)
+    return blocks
+
+
+def misaligned(block: list[str]) -> bool:
+    """True when a table's cells do not start (left-aligned) or end (right-aligned) at the same
+    display column in every row."""
+    from wcwidth import wcswidth
+
+    def edges(line: str) -> tuple[list[int], list[int]]:
+        starts, ends = [], []
+        for m in re.finditer(r"\S+(?: \S+)*", line.rstrip()):
+            starts.append(wcswidth(line[:m.start()]))
+            ends.append(wcswidth(line[:m.end()]))
+        return starts, ends
+
+    rows = [edges(line) for line in block]
+    for col in range(len(rows[0][0])):
+        starts = {r[0][col] for r in rows}
+        ends = {r[1][col] for r in rows}
+        if len(starts) > 1 and len(ends) > 1:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("path", CHECKED_NOTEBOOKS, ids=[p.name for p in CHECKED_NOTEBOOKS])
+def test_zh_code_comments_strings_and_outputs_use_one_term_per_concept(path):
+    bad = [f"{where}: {v}" for where, text in seen_text(path)
+           for v in violations(text.replace("\\n", "\n"))]
+    assert not bad, f"{path.name}: refused variants (STYLE §7):\n  " + "\n  ".join(bad)
+
+
+@pytest.mark.parametrize("path", CHECKED_NOTEBOOKS, ids=[p.name for p in CHECKED_NOTEBOOKS])
+def test_zh_page_prints_chinese_labels(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    bad = [f"cell {i}: {words} in {line.strip()[:100]!r}"
+           for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code"
+           for line in label_lines(output_lines(cell)) if (words := english_labels(line))]
+    assert not bad, f"{path.name}: English labels on a Chinese page:\n  " + "\n  ".join(bad)
+
+
+@pytest.mark.parametrize("path", CHECKED_NOTEBOOKS, ids=[p.name for p in CHECKED_NOTEBOOKS])
+def test_zh_mixed_tables_align_by_display_width(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    bad = [f"cell {i}:\n    " + "\n    ".join(block)
+           for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code"
+           for block in table_blocks(output_lines(cell))
+           if any(HAN.search(line) for line in block) and misaligned(block)]
+    assert not bad, f"{path.name}: tables padded by characters, not display width:\n  " + \
+        "\n  ".join(bad)
+
+
+def test_label_and_table_checks_catch_what_they_should():
+    assert english_labels("case  hand    lossref  torch") == ["case", "hand"]
+    assert english_labels("plain mean: 0.5224") == ["plain"]
+    assert english_labels("情形  手算    lossref  torch") == []
+    assert english_labels("TypeError: margin_ranking_loss(): argument 'margin' must be") == []
+    assert english_labels("均值（reduction='mean'）：tensor(0.5224)") == []
+    assert english_labels("F.cross_entropy 的结果：0.5224") == []
+    assert english_labels("torch    UserWarning: size_average and reduce args will be") == []
+    assert english_labels("<Figure size 640x380 with 1 Axes>") == []
+    assert english_labels("Note that this case is equivalent to applying a LogSoftmax") == []
+    assert english_labels("weight=mask 的均值：0.4128   epoch 均值 nan") == ["epoch"]
+    assert label_lines(["  torch: TypeError: argument 'margin' must be", "           float, not str",
+                        "next label"]) == ["  torch: TypeError: argument 'margin' must be",
+                                           "next label"]
+    assert table_blocks(["a  bb  c", "dd  e  f", "", "x"]) == [["a  bb  c", "dd  e  f"]]
+    assert misaligned(["情形  手算  torch", "mean  0.5224  0.5224"])
+    assert not misaligned(["情形  手算    torch", "均值  0.5224  0.5224"])
+    assert not misaligned(["  值  torch", "0.25  0.5224"])          # right-aligned
+    code = '# 原始得分\nprint("种子文章：", x)  # ok\nf"{x}个屏蔽值"'
+    assert [v.split("'")[1] for text in comments_and_strings(code) for v in violations(text)] \
+        == ["得分", "种子文章", "个屏蔽"]
+
+
+HALF_WIDTH_COLON = re.compile(r"[\u3400-\u9fff）] ?:(?!:)")
+
+
+@pytest.mark.parametrize("path", CHECKED_NOTEBOOKS, ids=[p.name for p in CHECKED_NOTEBOOKS])
+def test_zh_labels_use_full_width_colons(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    bad = [f"cell {i}: {line.strip()[:100]!r}"
+           for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code"
+           for line in label_lines(output_lines(cell))
+           if HALF_WIDTH_COLON.search(MESSAGE.sub(" ", line))]
+    assert not bad, f"{path.name}: a Chinese label ends in a half-width colon:\n  " + \
+        "\n  ".join(bad)
+
+
+def test_full_width_colon_check():
+    assert HALF_WIDTH_COLON.search("形状: (2, 3)")
+    assert not HALF_WIDTH_COLON.search("形状：(2, 3)")
+    assert not HALF_WIDTH_COLON.search("torch: tensor(0.5224)")

@@ -25,7 +25,7 @@ from .modules import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntr
                       MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, PoissonNLLLoss,
                       SmoothL1Loss, SoftMarginLoss, TripletMarginLoss,
                       TripletMarginWithDistanceLoss)
-from .diagnose import Finding, diagnose
+from .diagnosis import Finding, diagnose
 
 __version__ = "0.2.0"
 
@@ -53,4 +53,16 @@ __all__ = [
     "SoftMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
     # diagnose.py
     "Finding", "diagnose",
+    # watch/: imported on first use (it imports torch when a watch starts)
+    "watch",
 ]
+
+
+def __getattr__(name: str):
+    # `lossref.watch` is loaded lazily, so that `python -m lossref.watch` does not find it
+    # already imported (runpy would warn) and `import lossref` stays light.
+    if name == "watch":
+        import importlib
+
+        return importlib.import_module(".watch", __name__)
+    raise AttributeError(f"module 'lossref' has no attribute {name!r}")

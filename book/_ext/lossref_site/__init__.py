@@ -10,6 +10,7 @@ One module per concern:
 * ``chapter_lists``: the ``{chapter-list}`` directive of the landing page.
 * ``assets``: offline MathJax, the site's CSS/JS, favicon, deduplicated inline scripts.
 * ``search``: Chinese tokenization, query splitting, ranking and snippets.
+* ``codes``: the ``{diagnose-codes}`` table of every ``lossref.diagnose`` code.
 * ``api``: the ``{lossref-api}`` directive of the API reference (autodoc of lossref).
 * ``icons``: the theme's icons as a few KB of inline SVG instead of its 1.5 MB Font Awesome.
 """
@@ -20,12 +21,13 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from . import api, assets, chapter_lists, chinese_ui, cjk_lines, icons, languages, search
+from . import api, assets, chapter_lists, chinese_ui, cjk_lines, codes, icons, languages, search
 
 __version__ = "2.0"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    for module in (languages, chinese_ui, cjk_lines, chapter_lists, assets, search, api, icons):
+    for module in (languages, chinese_ui, cjk_lines, chapter_lists, codes, assets, search, api,
+                   icons):
         module.setup(app)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -65,6 +65,10 @@ def reference_lines() -> dict[str, list[str]]:
             logger.warning(f"lossref-api: {name} is defined in {key}, which has no section in "
                            "book/_ext/lossref_site/api.py: add one")
             continue
+        if key == "watch":   # a callable module: its docstring, the Watch class, the CLI
+            lines[key] += [f".. automodule:: lossref.{name}",
+                           "   :members: " + ", ".join(getattr(obj, "__all__", ())), ""]
+            continue
         kind = "autoclass" if isinstance(obj, type) else "autofunction"
         lines[key] += [f".. {kind}:: lossref.{name}", ""]
         if kind == "autoclass":
