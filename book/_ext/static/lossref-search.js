@@ -98,14 +98,19 @@ const LOSSREF_TEX = {
   lVert: "‖", rVert: "‖", langle: "⟨", rangle: "⟩", quad: " ", qquad: " ", left: "", right: "",
   big: "", Big: "", bigg: "", displaystyle: "", textstyle: "",
 };
+/* \log, \exp ... keep their name; any other command (\mathbf w, \displaystyle) only styles. */
+const LOSSREF_TEX_FUNCTIONS = new Set(["log", "exp", "max", "min", "sin", "cos", "tan", "tanh",
+  "arg", "argmax", "argmin", "lim", "sup", "inf", "det", "ln", "sgn", "mod"]);
+const lossrefGroup = (x) => (/^[\p{L}\p{N}_.\\]+$/u.test(x.trim()) ? x.trim() : `(${x})`);
 const lossrefTexToText = (tex) => {
   let t = tex.replace(/^\\\(|\\\)$|^\\\[|\\\]$|^\$+|\$+$/g, "");
   for (let i = 0; i < 3; i += 1) {
-    t = t.replace(/\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}/g, "($1)/($2)")
+    t = t.replace(/\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}/g, (m, a, b) => `${lossrefGroup(a)}/${lossrefGroup(b)}`)
       .replace(/\\sqrt\{([^{}]*)\}/g, "√($1)")
       .replace(/\\(?:mathrm|text|textrm|textit|operatorname|mathbf|mathit|mathcal|mathbb|boldsymbol|bm|hat|bar|tilde|vec|overline|underline)\{([^{}]*)\}/g, "$1");
   }
-  return t.replace(/\\([A-Za-z]+)/g, (m, name) => (name in LOSSREF_TEX ? LOSSREF_TEX[name] : name))
+  return t.replace(/\\([A-Za-z]+)\s*/g, (m, name) => (name in LOSSREF_TEX ? LOSSREF_TEX[name]
+    : LOSSREF_TEX_FUNCTIONS.has(name) ? `${name} ` : ""))
     .replace(/\\[,;:! ]/g, " ").replace(/\\\\/g, " ").replace(/\\([{}|%_#&$])/g, "$1")
     .replace(/[{}]/g, "").replace(/\s+/g, " ").trim();
 };
