@@ -10,7 +10,13 @@
   words rank first; a term that is not an index word (熵, one character) matches the index
   words that contain it (交叉熵, 二元交叉熵); pages in the reader's language (the search form
   of each page sends ``lang``) come first, and each result is labelled with its language;
-  snippets come from the prose, not from the page's contents list, code or raw LaTeX.
+  snippets come from the prose, not from the page's contents list, code or raw LaTeX (inline
+  math is shown as plain text, λ/2‖w‖^2, not left as a hole).
+* Ranking (issue 26): the build writes ``_static/lossref-search-weights.js`` (search page only,
+  about 170 KB): per page and index word, a weight from where the page uses it: what the chapter
+  is ABOUT (its torch.nn classes, functions and options, its Chinese terms), its title, its
+  headings, each use in the prose and in code. A reader who types ``KLDivLoss``, ``pos_weight``
+  or 交叉熵 gets the chapter about it first; equal scores keep the book's order.
 """
 
 from __future__ import annotations
