@@ -531,6 +531,25 @@ def readme_table(data: dict) -> str:
                          f"{fmt_time(r['lossref_best_s'])} | {fmt_time(r['torch_1t_s'])} | "
                          f"{fmt_time(r['torch_1t_kept_s'])} | {ratio(r['ratio_best'])} | "
                          f"{r['peak_per_input_byte']:.3f} |")
+    every = {(r["group"], r["loss"]): r for r in data["results"]
+             if r["group"].startswith("all")}
+    if every:
+        lines += [
+            "",
+            "Every loss of `torch.nn` at one realistic size (4·10⁶ elements, or (8192, 512) logits, "
+            "(8192, 256) triplets, CTC at T=100, N=32, C=40, S=30, linear cross-entropy "
+            "512 × 256 → 32000), float32: *forward* and *loss + gradient* (torch's forward and "
+            "autograd backward against lossref's forward and `lossref.grad`), as ratios to torch "
+            "in its faster allocator state, one core each; *peak* per byte of input:",
+            "",
+            "| loss | forward | loss + gradient | peak |",
+            "|---|---:|---:|---:|",
+        ]
+        for loss in ALL_SHAPES:
+            f, g = every.get(("all", loss)), every.get(("all+grad", loss))
+            if f and g:
+                lines.append(f"| {loss} | {ratio(f['ratio_best'])} | {ratio(g['ratio_best'])} | "
+                             f"{f['peak_per_input_byte']:.2f} |")
     return "\n".join(lines)
 
 

@@ -13,3 +13,7 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+#: training scripts that tests/test_watch.py runs under lossref.watch: never import them here
+#: (`--doctest-modules` would run them: one starts a process group, one raises on purpose)
+collect_ignore_glob = ["watch_scripts/*.py"]

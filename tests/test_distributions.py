@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import lossref
 from gradcheck import assert_grad_close, central_difference, terms_scale, torch_grad
+from half_ref import check_half
 from torch_ref import assert_matches_torch, broadcastable_shape, recorded, t
 
 DTYPES = [np.float32, np.float64]
@@ -243,6 +244,40 @@ def test_gaussian_var_gradient_at_the_clamp_is_evaluated_at_eps():
         lambda a: lossref.gaussian_nll_loss(a, y, 0.7, reduction="sum"), x), rtol=1e-6)
 
 
+# ---- half precision -------------------------------------------------------------------------
+
+
+@given(data=st.data())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_half_precision_near_overflow_matches_torch(data):
+    """float16/bfloat16 (issue 25): exp near float16's overflow (log 65504 = 11.09), squared
+    errors past it, log-probabilities down to -30, counts up to 300, variances near eps."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    shape = tuple(data.draw(st.lists(st.integers(1, 6), min_size=1, max_size=3)))
+    name = data.draw(st.sampled_from(["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]))
+    dtype_name = data.draw(st.sampled_from(["float16", "bfloat16"]))
+    options = {"reduction": data.draw(st.sampled_from(REDUCTIONS))}
+    diff = (0,)
+    if name == "kl_div":
+        options["log_target"] = data.draw(st.booleans())
+        x = -rng.uniform(0, data.draw(st.sampled_from([1.0, 10.0, 30.0])), shape)
+        y = -rng.uniform(0, 5, shape) if options["log_target"] else rng.uniform(0, 1, shape)
+        arrays = [x, y]
+    elif name == "poisson_nll_loss":
+        options["log_input"] = data.draw(st.booleans())
+        options["full"] = data.draw(st.booleans())
+        top = data.draw(st.sampled_from([1.0, 10.5, 11.5, 80.0]))
+        x = rng.uniform(-top, top, shape)
+        x = x if options["log_input"] else np.abs(x)
+        arrays = [x, np.round(rng.uniform(0, data.draw(st.sampled_from([3, 300])), shape))]
+    else:
+        options["full"] = data.draw(st.booleans())
+        scale = data.draw(st.sampled_from([1.0, 100.0, 300.0]))
+        var = rng.uniform(0, data.draw(st.sampled_from([1e-5, 1.0, 100.0])), shape)
+        arrays, diff = [rng.normal(0, scale, shape), rng.normal(0, scale, shape), var], (0, 2)
+    check_half(name, arrays, dtype_name, diff=diff, **options)
+
+
 # ---- warnings, errors, classes, signatures ----------------------------------------------------
 
 f32 = np.float32
@@ -292,6 +327,24 @@ BAD = [
     ("gaussian unknown reduction", lambda: lossref.gaussian_nll_loss(A, A, A, reduction="avg"),
      lambda: F.gaussian_nll_loss(t(A), t(A), t(A), reduction="avg"), ValueError,
      r"avg is not valid"),
+    ("gaussian reduction None", lambda: lossref.gaussian_nll_loss(A, A, A, reduction=None),
+     lambda: F.gaussian_nll_loss(t(A), t(A), t(A), reduction=None), TypeError,
+     r"reduction must be a str"),
+    ("poisson reduction a list", lambda: lossref.poisson_nll_loss(A, A, reduction=["sum"]),
+     lambda: F.poisson_nll_loss(t(A), t(A), reduction=["sum"]), TypeError,
+     r"reduction must be a str"),
+    ("poisson log_input 1", lambda: lossref.poisson_nll_loss(A, A, log_input=1),
+     lambda: F.poisson_nll_loss(t(A), t(A), log_input=1), TypeError,
+     r"argument 'log_input' must be bool, not int"),
+    ("kl log_target a string", lambda: lossref.kl_div(A, A, log_target="yes"),
+     lambda: F.kl_div(t(A), t(A), log_target="yes"), TypeError,
+     r"argument 'log_target' must be bool, not str"),
+    ("gaussian eps complex", lambda: lossref.gaussian_nll_loss(A, A, A, eps=2 + 3j),
+     lambda: F.gaussian_nll_loss(t(A), t(A), t(A), eps=2 + 3j), ValueError,
+     r"eps=\(2\+3j\) cannot be converted"),
+    ("gaussian eps a string", lambda: lossref.gaussian_nll_loss(A, A, A, eps="0.5"),
+     lambda: F.gaussian_nll_loss(t(A), t(A), t(A), eps="0.5"), TypeError,
+     r"eps must be a number"),
     ("gaussian var checked before reduction",
      lambda: lossref.gaussian_nll_loss(A, A, -A, reduction="avg"),
      lambda: F.gaussian_nll_loss(t(A), t(A), t(-A), reduction="avg"), ValueError,
@@ -310,6 +363,15 @@ def test_bad_input_raises_like_torch(ours, theirs, error, pattern):
             ours()
     if error is ValueError and torch_error.type is ValueError:   # torch's own words, kept
         assert str(torch_error.value).split(":")[0] in str(pytest.raises(error, ours).value)
+
+
+@pytest.mark.parametrize("eps", [0.5 + 0j, True, 2, np.float32(0.2), 0.3])
+def test_gaussian_eps_is_read_as_torch_clamp_reads_it(eps):
+    """eps is a Python-level option (torch's ``clamp_(min=eps)``): a complex with imaginary part
+    0 is its real part, a bool or an int a number."""
+    v = np.array([[0.1, 0.9], [3.0, 0.25]], f32)
+    assert_matches_torch(lossref.gaussian_nll_loss(A, A[::-1].copy(), v, eps=eps),
+                         F.gaussian_nll_loss(t(A), t(A[::-1].copy()), t(v), eps=eps), f32)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

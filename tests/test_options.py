@@ -3,7 +3,8 @@
 For each of the 22 losses, each option that is not an array (``margin``, ``eps``, ``reduction``,
 ``log_target``, ``ignore_index``, ``blank``, ``swap``, the legacy ``size_average``/``reduce`` …)
 is given wrong-typed values — a string, a complex number, a list, ``None``, a float where torch
-takes an int, an int where it takes a bool — and torch and lossref are run live on the same
+takes an int, an int or a NumPy bool where it takes a bool, and NumPy scalars where it takes a
+number — and torch and lossref are run live on the same
 small, valid inputs:
 
 - torch raises TypeError → lossref raises TypeError, and its message names the option;
@@ -60,9 +61,11 @@ def _bad_values(default) -> list:
     """Wrong-typed values for an option whose default is ``default``."""
     values = ["0.5", 1 + 0j, [1.0], None]
     if isinstance(default, bool):
-        values.append(1)
+        values += [1, np.True_]                   # torch's parser takes neither for a bool
     elif isinstance(default, int) or default is None:
-        values.append(1.5)
+        values += [1.5, np.int64(2)]              # NumPy's integers pass as ints
+    else:
+        values += [np.float32(0.5)]               # and NumPy's floats as floats
     return values
 
 

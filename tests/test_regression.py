@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import lossref
 from gradcheck import assert_grad_close, terms_scale, torch_grad
+from half_ref import check_half
 from torch_ref import assert_matches_torch, broadcastable_shape, recorded, t
 
 DTYPES = [np.float32, np.float64]
@@ -96,6 +97,24 @@ def check_against_torch(name, case):
 @SETTINGS
 def test_values_gradients_and_warnings_match_torch(name, data):
     check_against_torch(name, data.draw(regression_case(name)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_half_precision_near_overflow_matches_torch(name, data):
+    """float16/bfloat16 (issue 25): shapes up to 200 elements (torch's vectorised loop and its
+    scalar tail), errors near float16's overflow (256² > 65504) and near its subnormals."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    shape = tuple(data.draw(st.lists(st.integers(1, 6), min_size=1, max_size=3)))
+    scale = data.draw(st.sampled_from([1e-3, 1.0, 30.0, 180.0, 256.0, 300.0]))
+    options = {"reduction": data.draw(st.sampled_from(REDUCTIONS))}
+    if name == "smooth_l1_loss":
+        options["beta"] = data.draw(st.sampled_from([0.0, 0.3, 1.0, 50.0]))
+    if name == "huber_loss":
+        options["delta"] = data.draw(st.sampled_from([0.3, 1.0, 50.0]))
+    x, y = rng.normal(0, scale, shape), rng.normal(0, scale, shape)
+    check_half(name, [x, y], data.draw(st.sampled_from(["float16", "bfloat16"])), **options)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -213,6 +232,15 @@ BAD = [
      lambda: lossref.huber_loss(A, A, reduction="elementwise_mean", weight=A),
      lambda: F.huber_loss(t(A), t(A), reduction="elementwise_mean", weight=t(A)), ValueError,
      r"Invalid reduction mode: elementwise_mean"),
+    ("beta a string", lambda: lossref.smooth_l1_loss(A, A, beta="0.5"),
+     lambda: F.smooth_l1_loss(t(A), t(A), beta="0.5"), TypeError,
+     r"argument 'beta' must be float, not str"),
+    ("delta None, weighted", lambda: lossref.huber_loss(A, A, delta=None, weight=A),
+     lambda: F.huber_loss(t(A), t(A), delta=None, weight=t(A)), TypeError,
+     r"argument 'delta' must be float, not NoneType"),
+    ("HuberLoss delta complex", lambda: lossref.HuberLoss(delta=1 + 0j),
+     lambda: torch.nn.HuberLoss(delta=1 + 0j), TypeError,
+     r"delta must be a float or int, got: <class 'complex'>"),
     ("integer input", lambda: lossref.l1_loss(np.array([1, 2]), np.array([1, 2])),
      lambda: F.l1_loss(torch.tensor([1, 2]), torch.tensor([1, 2])), TypeError,
      r"input must be a floating-point array, got dtype int64"),
@@ -243,6 +271,16 @@ def test_empty_inputs(dtype, reduction):
                                       **{k: t(v) for k, v in kw.items()})
             assert_matches_torch(ours, theirs, dtype)
             assert getattr(lossref.grad, name)(e, e, reduction=reduction, **kw).shape == (0, 3)
+
+
+@pytest.mark.parametrize("beta", [0j, False, 0])
+def test_a_beta_equal_to_zero_is_l1_before_any_type_check(beta):
+    """torch compares ``beta == 0.0`` in Python first: 0j (which its parser refuses) is L1."""
+    x, y = A, A[::-1].copy()
+    assert_matches_torch(lossref.smooth_l1_loss(x, y, beta=beta),
+                         F.smooth_l1_loss(t(x), t(y), beta=beta), np.float32)
+    np.testing.assert_array_equal(lossref.grad.smooth_l1_loss(x, y, beta=beta),
+                                  lossref.grad.l1_loss(x, y))
 
 
 def test_grad_output_shape_is_checked():

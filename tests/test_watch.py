@@ -148,7 +148,7 @@ def test_raising_call_reports_before_the_exception(in_process):
     error, err = in_process("raises.py")
     line, _ = planted("raises.py")
     assert isinstance(error, RuntimeError) and "Expected target size" in str(error)
-    hits = report_lines(err, f"raises.py:{line}: error index-target-shape: ")
+    hits = report_lines(err, f"raises.py:{line}: error class-axis-last: ")
     assert len(hits) == 1, err                           # printed before the error went on
 
 

@@ -61,8 +61,8 @@ def as_like(x, like: np.ndarray, name: str, fn: str) -> np.ndarray:
     or int64, so lossref casts real-valued arrays to the input's dtype instead.
     """
     arr = asarray(x)
-    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_) \
-            or np.issubdtype(arr.dtype, np.complexfloating):
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
+            or is_float_dtype(arr.dtype)) or np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{fn}: {name} must be a real-valued array, got dtype {arr.dtype}")
     return arr.astype(like.dtype, copy=False)
 
@@ -181,7 +181,7 @@ _OPTION_KINDS = {
     "int": lambda v: isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)),
     "int?": lambda v: v is None or (isinstance(v, numbers.Integral)
                                     and not isinstance(v, (bool, np.bool_))),
-    "bool": lambda v: isinstance(v, (bool, np.bool_)),
+    "bool": lambda v: isinstance(v, bool),      # not numpy.bool: torch refuses it
 }
 
 
@@ -193,6 +193,8 @@ def check_option(value, name: str, fn: str, kind: str):
     """
     if not _OPTION_KINDS[kind](value):
         expected = {"int?": "int or None"}.get(kind, kind)
-        raise TypeError(f"{fn}(): argument '{name}' must be {expected}, "
-                        f"not {type(value).__name__}")
+        kind_of = type(value)
+        got = kind_of.__name__ if kind_of.__module__ == "builtins" else \
+            f"{kind_of.__module__}.{kind_of.__name__}"
+        raise TypeError(f"{fn}(): argument '{name}' must be {expected}, not {got}")
     return value

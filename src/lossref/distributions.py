@@ -2,6 +2,10 @@
 
 Unlike the regression losses, PyTorch does not warn when input and target shapes differ here:
 they broadcast silently (and so do they in lossref).
+
+All three are composites of elementwise ops in torch; in float16 and bfloat16 each op rounds to
+the dtype (so ``exp(x)`` overflows to inf above x = 11.09 in float16, as in torch), except a
+multiplication by a Python number, which torch's CPU kernel does in float32 (``with_scalar``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
-from ._validation import as_like, broadcast_shape, float_pair
+from ._elementwise import float_pair, like_input, with_scalar
+from ._validation import asarray, broadcast_shape, check_option
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
 
@@ -27,10 +32,25 @@ KL_MEAN_WARNING = (
     "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
 
 
+def _check_reduction_by_hand(reduction, fn: str, message: str) -> str:
+    """The check poisson_nll_loss and gaussian_nll_loss write in Python, as torch writes it.
+
+    torch compares with the three names (so ``'elementwise_mean'`` is refused here, unlike in
+    the other losses) and builds its message as ``reduction + " is not ..."``: a reduction that
+    is not a string fails that concatenation with a TypeError instead of the ValueError.
+    """
+    if isinstance(reduction, str) and reduction in REDUCTIONS:
+        return reduction
+    if not isinstance(reduction, str):
+        raise TypeError(f"{fn}: reduction must be a str ('none', 'mean' or 'sum'), got "
+                        f"{reduction!r} of type {type(reduction).__name__}")
+    raise ValueError(f"{fn}: {reduction} {message} (expected 'none', 'mean' or 'sum')")
+
+
 # ---- KL divergence -----------------------------------------------------------------------------
 
 
-def _kl_setup(input, target, size_average, reduce, reduction, fn):
+def _kl_setup(input, target, size_average, reduce, reduction, log_target, fn):
     """The reduction actually applied, and the batch size to divide by afterwards (or None)."""
     if size_average is not None or reduce is not None:
         applied = legacy_reduction(size_average, reduce)
@@ -38,6 +58,7 @@ def _kl_setup(input, target, size_average, reduce, reduction, fn):
         if reduction == "mean":
             warnings.warn(KL_MEAN_WARNING, UserWarning, stacklevel=3)
         applied = "sum" if reduction == "batchmean" else resolve_reduction(None, None, reduction)
+    check_option(log_target, "log_target", fn, "bool")  # torch's parser, after the reduction
     x, y, shape = float_pair(input, target, fn)
     # torch tests the reduction *argument* here, even when the legacy pair overrode it
     batch = x.shape[0] if reduction == "batchmean" and x.ndim != 0 else None
@@ -81,7 +102,7 @@ def kl_div(input: ArrayLike, target: ArrayLike, size_average: bool | None = None
     ValueError
         Shapes that do not broadcast, unknown ``reduction``.
     TypeError
-        ``input`` is not floating point.
+        ``input`` is not floating point; ``log_target`` is not a bool.
 
     Warns
     -----
@@ -99,11 +120,14 @@ def kl_div(input: ArrayLike, target: ArrayLike, size_average: bool | None = None
     0.5119
     """
     fn = "kl_div"
-    x, y, shape, applied, batch = _kl_setup(input, target, size_average, reduce, reduction, fn)
+    x, y, shape, applied, batch = _kl_setup(input, target, size_average, reduce, reduction,
+                                                  log_target, fn)
     with np.errstate(**QUIET):
         if log_target:
             loss = np.exp(y) * (y - x)
         else:
+            # torch's composite formula: in half precision every op rounds (xlogy's kernel
+            # too: c10's log of a Half returns a Half)
             ylogy = np.where(y == 0, 0, y * np.log(y))  # xlogy(y, y): 0 where y = 0, NaN stays
             loss = ylogy - y * x
         out = _reduction.reduce(loss, applied)
@@ -133,7 +157,8 @@ def kl_div_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None =
            [-0.45, -0.05]])
     """
     fn = "kl_div"
-    x, y, shape, applied, batch = _kl_setup(input, target, size_average, reduce, reduction, fn)
+    x, y, shape, applied, batch = _kl_setup(input, target, size_average, reduce, reduction,
+                                                  log_target, fn)
     with np.errstate(**QUIET):
         out_shape = () if applied != "none" else shape
         if batch is not None:  # the division by the batch comes last, so its backward first
@@ -147,14 +172,15 @@ def kl_div_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None =
 # ---- Poisson NLL -------------------------------------------------------------------------------
 
 
-def _poisson_setup(input, target, size_average, reduce, reduction, fn):
+def _poisson_setup(input, target, log_input, full, eps, size_average, reduce, reduction, fn):
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    if reduction not in REDUCTIONS:  # torch checks by hand here: no 'elementwise_mean'
-        raise ValueError(f"{fn}: {reduction} is not a valid value for reduction "
-                         "(expected 'none', 'mean' or 'sum')")
+    reduction = _check_reduction_by_hand(reduction, fn, "is not a valid value for reduction")
+    check_option(log_input, "log_input", fn, "bool")  # then torch's parser, in argument order
+    check_option(full, "full", fn, "bool")
+    eps = float(check_option(eps, "eps", fn, "float"))
     x, y, shape = float_pair(input, target, fn)
-    return x, y, shape, reduction
+    return x, y, shape, reduction, eps
 
 
 def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True,
@@ -200,7 +226,8 @@ def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True
     ValueError
         Shapes that do not broadcast, unknown ``reduction``.
     TypeError
-        ``input`` is not floating point.
+        ``input`` is not floating point; ``log_input`` or ``full`` is not a bool,
+        ``eps`` not a real number, ``reduction`` not a string.
 
     Examples
     --------
@@ -213,14 +240,18 @@ def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True
     array([1.    , 1.2655, 2.2778])
     """
     fn = "poisson_nll_loss"
-    x, y, shape, reduction = _poisson_setup(input, target, size_average, reduce, reduction, fn)
+    x, y, shape, reduction, eps = _poisson_setup(input, target, log_input, full, eps,
+                                                 size_average, reduce, reduction, fn)
     with np.errstate(**QUIET):
         if log_input:
             loss = np.exp(x) - y * x
         else:
-            loss = x - y * np.log(x + float(eps))
+            loss = x - y * np.log(x + eps)  # half: eps rounds to the dtype first, as torch's add
         if full:
-            stirling = y * np.log(y) - y + 0.5 * np.log(2 * math.pi * y)
+            # each op rounds in half precision (torch's composite); 2π·y in float32 first,
+            # as torch's multiplication by a Python number of a half tensor computes it
+            stirling = y * np.log(y) - y + 0.5 * np.log(with_scalar(np.multiply, y,
+                                                                    2 * math.pi))
             loss = loss + np.where(y <= 1, 0, stirling).astype(x.dtype)
         return _reduction.reduce(loss, reduction)
 
@@ -247,7 +278,8 @@ def poisson_nll_loss_grad(input: ArrayLike, target: ArrayLike, log_input: bool =
     array([ 1.,  0., -2.])
     """
     fn = "poisson_nll_loss"
-    x, y, shape, reduction = _poisson_setup(input, target, size_average, reduce, reduction, fn)
+    x, y, shape, reduction, eps = _poisson_setup(input, target, log_input, full, eps,
+                                                 size_average, reduce, reduction, fn)
     with np.errstate(**QUIET):
         g = _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
         # autograd's order: each branch's gradient is summed to the input's shape (undoing the
@@ -255,10 +287,29 @@ def poisson_nll_loss_grad(input: ArrayLike, target: ArrayLike, log_input: bool =
         g_y = sum_to_shape(g * y, x.shape)
         if log_input:
             return sum_to_shape(g, x.shape) * np.exp(x) - g_y
-        return sum_to_shape(g, x.shape) - g_y / (x + float(eps))
+        return sum_to_shape(g, x.shape) - g_y / (x + eps)
 
 
 # ---- Gaussian NLL ------------------------------------------------------------------------------
+
+
+def _clamp_bound(eps, fn: str) -> float:
+    """``eps`` as torch's ``var.clamp_(min=eps)`` reads it (a Python-level option: no parser).
+
+    clamp takes any real number or a one-element tensor, and a complex number whose imaginary
+    part is 0 (its real part); a str or a list is a TypeError, None a RuntimeError in torch.
+    """
+    if isinstance(eps, numbers.Number) and not isinstance(eps, numbers.Real):
+        if complex(eps).imag != 0:
+            raise ValueError(f"{fn}: eps={eps!r} cannot be converted to a real number "
+                             "(torch: value cannot be converted to type double)")
+        return complex(eps).real
+    if eps is None:
+        raise ValueError(f"{fn}: eps=None (torch.clamp: At least one of 'min' or 'max' must "
+                         "not be None)")
+    if isinstance(eps, numbers.Real) or (hasattr(eps, "shape") and asarray(eps).size == 1):
+        return float(asarray(eps).reshape(()))
+    raise TypeError(f"{fn}: eps must be a number, got {eps!r} of type {type(eps).__name__}")
 
 
 def _gaussian_setup(input, target, var, reduction, eps, fn):
@@ -278,7 +329,7 @@ def _gaussian_setup(input, target, var, reduction, eps, fn):
                         f"{var!r} of type {type(var).__name__} (PyTorch refuses it too; "
                         f"write float(var))")
     else:
-        v = as_like(var, x, "var", fn)
+        v = like_input(var, x, "var", fn)
         var_shape = v.shape
         negative = v < 0
         if negative.any():
@@ -292,10 +343,12 @@ def _gaussian_setup(input, target, var, reduction, eps, fn):
                 raise ValueError(f"{fn}: var is of incorrect size: var shape {v.shape} for "
                                  f"input shape {x.shape} (expected the input's shape, "
                                  f"input.shape[:-1], or the input's shape with one dimension 1)")
-    if reduction not in REDUCTIONS:  # after the var checks, as in torch; no 'elementwise_mean'
-        raise ValueError(f"{fn}: {reduction} is not valid (expected 'none', 'mean' or 'sum')")
+    reduction = _check_reduction_by_hand(reduction, fn, "is not valid")  # after var, as torch
     broadcast_shape(fn, input=x, target=y, var=v)
-    v = np.maximum(v, float(eps))  # torch clamps under no_grad: the gradient flows as if v = eps
+    # torch clamps under no_grad: the gradient flows as if v = eps (a copy only if needed)
+    bound = _clamp_bound(eps, fn)
+    if not (v >= bound).all():
+        v = np.maximum(v, bound)
     return x, y, v, var_shape, reduction
 
 
@@ -336,10 +389,11 @@ def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike | floa
     ------
     ValueError
         A negative variance, a ``var`` shape not listed above, shapes that do not broadcast,
-        unknown ``reduction``.
+        unknown ``reduction``, a complex ``eps`` with an imaginary part, ``eps=None``.
     TypeError
         ``input`` is not floating point; ``var`` is an int or a NumPy scalar (PyTorch takes
-        only a Python float or a tensor).
+        only a Python float or a tensor); ``eps`` not a number; ``reduction`` not a string.
+        (``full`` is read for its truth value, as torch reads it.)
 
     Examples
     --------
@@ -357,7 +411,7 @@ def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike | floa
     with np.errstate(**QUIET):
         loss = 0.5 * (np.log(v) + (x - y) ** 2 / v)
         if full:
-            loss += 0.5 * math.log(2 * math.pi)
+            loss += 0.5 * math.log(2 * math.pi)  # half: the constant rounds first, as torch's add
         return _reduction.reduce(loss, reduction)
 
 
@@ -398,13 +452,30 @@ def gaussian_nll_loss_grad(input: ArrayLike, target: ArrayLike, var: ArrayLike |
     fn = "gaussian_nll_loss"
     x, y, v, var_shape, reduction = _gaussian_setup(input, target, var, reduction, eps, fn)
     with np.errstate(**QUIET):
-        d = x - y
+        d = np.asarray(x - y)
         shape = np.broadcast_shapes(d.shape, v.shape)
-        h = 0.5 * _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
-        # autograd's order: the quotient d²/v gives h/v to d² and -h·(d²/v)/v to v, each summed
-        # to its operand's shape; log(v) receives h summed to v's shape, then divided by v
-        d_input = sum_to_shape(sum_to_shape(h / v, d.shape) * (2 * d), x.shape)
+        g = _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
+        # autograd's order: the 0.5 in front hands h = 0.5·g on; the quotient d²/v gives h/v to
+        # d² and -h·(d²/v)/v to v, each summed to its operand's shape; log(v) receives h summed
+        # to v's shape, then divided by v. The exact factor 0.5 goes in first (a quotient
+        # may overflow in half precision where half of it does not), in place, and h is never
+        # an array of its own: three arrays of the input's size at the peak.
+        h_over_v = np.multiply(g, 0.5, dtype=x.dtype)
+        h_over_v = np.asarray(np.divide(h_over_v, v, out=h_over_v if h_over_v.shape == shape
+                                        and h_over_v.ndim else None))
+        d_input = np.multiply(d, 2)
+        d_input *= sum_to_shape(h_over_v, d.shape)
+        d_input = sum_to_shape(d_input, x.shape)
         if var_shape is None:
             return d_input
-        d_var = sum_to_shape(h, v.shape) / v - sum_to_shape(h * ((d * d / v) / v), v.shape)
+        # d's buffer becomes h·((d·d/v)/v) when it has the full shape
+        q = np.multiply(d, d, out=d) if d.shape == shape else d * d
+        q /= v
+        q /= v
+        q *= 0.5
+        q *= g
+        if v.shape == shape:   # sum_to_shape(h, v.shape) / v is h/v itself
+            d_var = np.subtract(h_over_v, q, out=h_over_v)
+        else:
+            d_var = 0.5 * sum_to_shape(g, v.shape) / v - sum_to_shape(q, v.shape)
         return d_input, d_var.reshape(var_shape)

@@ -60,14 +60,17 @@ def class_input(r: Report, name: str, x: Arr, rows: np.ndarray, n_classes: int) 
                   "binary_cross_entropy_with_logits；C 个类别就让模型输出 C 列。")
             return
         if looks_like_probabilities(rows, eps):
+            floor = np.log(np.e + n_classes - 1) - 1   # p_y = 1: the least a row can give
             r.add("softmax-before-cross-entropy", "warning" if strong else "info",
                   "every input row lies in [0, 1] and sums to 1: these look like softmax "
                   "probabilities, but cross_entropy applies log_softmax itself. Softmax twice "
-                  f"squashes the loss towards log C = {fmt(np.log(n_classes))} and shrinks "
-                  "the gradients. Pass the raw logits.",
+                  f"keeps every loss between log(e + C - 1) - 1 = {fmt(floor)} and "
+                  f"log(e + C - 1) = {fmt(floor + 1)} (log C = {fmt(np.log(n_classes))} at "
+                  "uniform rows) and shrinks the gradients. Pass the raw logits.",
                   "input 的每一行都在 [0, 1] 内且和为 1：看起来是 softmax 之后的概率，而 "
-                  "cross_entropy 自己会做 log_softmax。两次 softmax 会把损失压向 "
-                  f"log C = {fmt(np.log(n_classes))}，梯度也变小。请直接传 logits"
+                  "cross_entropy 自己会做 log_softmax。两次 softmax 会把每个损失限制在 "
+                  f"log(e + C - 1) - 1 = {fmt(floor)} 与 log(e + C - 1) = {fmt(floor + 1)} "
+                  f"之间（每行均匀时为 log C = {fmt(np.log(n_classes))}），梯度也变小。请直接传 logits"
                   "（未归一化的分数）。")
         elif batched and looks_like_probabilities(cols, eps):
             r.add("softmax-wrong-dim", "warning",
