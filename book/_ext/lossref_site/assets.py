@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -110,8 +111,50 @@ def dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
     scripts[:] = unique  # in place: the list is the builder's, reset for every page
 
 
+#: In the theme's CSS, Font Awesome's glyph rules (``.fa-bars:before{content:"\\f0c9"}``, 1,881
+#: of them, 72 KB) and its web fonts' ``@font-face``: the icons are inline SVG (icons.py).
+FA_GLYPH_RULE = re.compile(r'\.fa-[a-z0-9-]+(?:,\.fa-[a-z0-9-]+)*:{1,2}before\{content:"[^"]*"\}')
+FA_FONT_FACE = re.compile(r'@font-face\{[^}]*Font Awesome[^}]*\}')
+
+
+def trim_theme_css(app: Sphinx, exc: Exception | None) -> None:
+    """``build-finished``: the theme's CSS without Font Awesome's glyph rules and fonts."""
+    if exc is not None or app.builder.format != "html":
+        return
+    css = Path(app.outdir) / "_static" / "styles" / "pydata-sphinx-theme.css"
+    if not css.is_file():
+        return
+    text = css.read_text(encoding="utf-8")
+    lean = FA_FONT_FACE.sub("", FA_GLYPH_RULE.sub("", text))
+    if lean != text:
+        css.write_text(lean, encoding="utf-8")
+
+
+#: sphinx-design (which jupyter-book loads) puts its 55 KB of CSS and its tabs script on every
+#: page; a page with no sphinx-design element (no ``sd-`` class: none of the book's today)
+#: goes without them.
+DESIGN_ASSETS = re.compile(r'\s*<link[^>]*_static/sphinx-design\.min\.css[^>]*>'
+                           r'|\s*<script[^>]*_static/design-tabs\.js[^>]*></script>')
+USES_DESIGN = re.compile(r'class="[^"]*\bsd-')
+
+
+def drop_unused_design(app: Sphinx, exc: Exception | None) -> None:
+    """``build-finished``: sphinx-design's CSS and script only on pages that use it."""
+    if exc is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if USES_DESIGN.search(text):
+            continue
+        lean = DESIGN_ASSETS.sub("", text)
+        if lean != text:
+            page.write_text(lean, encoding="utf-8")
+
+
 def setup(app: Sphinx) -> None:
     app.connect("config-inited", configure)
     app.connect("html-page-context", dedupe_scripts, priority=900)  # after the theme's scripts
     app.connect("build-finished", copy_mathjax)
     app.connect("build-finished", refresh_static)
+    app.connect("build-finished", trim_theme_css)
+    app.connect("build-finished", drop_unused_design)

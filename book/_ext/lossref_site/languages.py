@@ -212,7 +212,10 @@ def _filter_sidebar(app: Sphinx, pagename: str, soup: Any) -> Any:
         chapters = caption.find_next_sibling("ul")
         if chapters is None:
             continue
+        # the current page links to itself as "#": a part holding only it (the API reference)
+        # is this language's part
         targets = [posixpath.normpath(posixpath.join(here, a["href"].split("#")[0]))
+                   if a["href"].split("#")[0] else pagename
                    for a in chapters.find_all("a", href=True)]
         if targets and not any(t.startswith(prefix) for t in targets):
             holder = caption.parent if caption.parent.name == "li" else None

@@ -10,22 +10,45 @@ const lossrefLang = (() => {
 const lossrefDocLang = (docname) =>
   docname.startsWith("book/zh/") ? "zh-CN" : docname.startsWith("book/en/") ? "en" : "";
 
+/* Per page, how much it is about a word (lossref-search-weights.js, written by the build from
+   the same tokens as the index): what the chapter is about (130) or in its title (100), in a
+   heading (12), each use in the prose (2) and in code (1), capped. */
+let lossrefWeightMap = null;
+const lossrefWeights = () => {
+  if (lossrefWeightMap !== null) return lossrefWeightMap;
+  lossrefWeightMap = new Map();
+  const data = typeof LOSSREF_WEIGHTS === "undefined" ? null : LOSSREF_WEIGHTS;
+  if (!data) return lossrefWeightMap;
+  const file = data.docs.map((d) => Search._index.docnames.indexOf(d));
+  for (const [word, pairs] of Object.entries(data.terms)) {
+    const perFile = new Map();
+    for (let i = 0; i < pairs.length; i += 2) if (file[pairs[i]] >= 0) perFile.set(file[pairs[i]], pairs[i + 1]);
+    lossrefWeightMap.set(word, perFile);
+  }
+  return lossrefWeightMap;
+};
+
 /* Full-text part of the search. Per page and per query word, the best of: the word in a title
-   or heading (Scorer.title), in the body (Scorer.term), inside a longer index word (partial).
-   Pages matching more of the words come first; a word found nowhere is ignored instead of
-   emptying the results. A Chinese term matches index words that contain it (熵 -> 交叉熵). */
+   or heading (Scorer.title), in the body (Scorer.term), inside a longer index word (partial),
+   plus the page's weight for the word. Pages matching more of the words come first; a word
+   found nowhere is ignored instead of emptying the results. A Chinese term matches index
+   words that contain it (熵 -> 交叉熵). */
 Search.performTermsSearch = (searchTerms, excludedTerms) => {
   const index = Search._index;
   const terms = index.terms;
   const titleTerms = index.titleterms;
+  const weights = lossrefWeights();
   const asList = (files) => (files === undefined ? [] : files.length === undefined ? [files] : files);
   const pages = new Map(); // file -> {score, words}
   searchTerms.forEach((word) => {
     const best = new Map();
     const add = (files, score) =>
       asList(files).forEach((f) => best.set(f, Math.max(best.get(f) || 0, score)));
+    const weigh = (key, share) => (weights.get(key) || new Map()).forEach((w, f) =>
+      best.set(f, Math.max(best.get(f) || 0, Math.round(share * w))));
     add(terms[word], Scorer.term);
     add(titleTerms[word], Scorer.title);
+    const exact = new Map(best);
     const han = /\p{Script=Han}/u.test(word);
     if (han || word.length > 2) {
       const inside = (key) => key !== word && (han ? key.includes(word) : key.startsWith(word));
@@ -33,10 +56,12 @@ Search.performTermsSearch = (searchTerms, excludedTerms) => {
       Object.keys(titleTerms).forEach((key) => {
         if (inside(key)) add(titleTerms[key], Scorer.partialTitle);
       });
+      weights.forEach((perFile, key) => { if (inside(key)) weigh(key, 0.25); });
     }
+    weigh(word, 1);
     best.forEach((score, file) => {
       const page = pages.get(file) || { score: 0, words: 0 };
-      page.score += score;
+      page.score += score + (exact.get(file) || 0);
       page.words += 1;
       pages.set(file, page);
     });
@@ -47,21 +72,56 @@ Search.performTermsSearch = (searchTerms, excludedTerms) => {
   for (const [file, page] of pages) {
     if (excluded(file)) continue;
     results.push([index.docnames[file], index.titles[file], "", null,
-                  100 * page.words + page.score, index.filenames[file]]);
+                  1000 * page.words + page.score, index.filenames[file]]);
   }
   return results;
 };
 
-/* The reader's language first (the landing page in between), then by score. */
+/* The reader's language first (the landing page in between), then by score; equal scores in
+   the book's order (chapter 2 before chapter 10), not alphabetically by title. */
 Scorer.score = (result) => {
   const lang = lossrefDocLang(result[0]);
-  const boost = !lossrefLang ? 0 : lang === lossrefLang ? 10000 : lang === "" ? 5000 : 0;
-  return result[4] + boost;
+  const boost = !lossrefLang ? 0 : lang === lossrefLang ? 100000 : lang === "" ? 50000 : 0;
+  const docnames = Search._index.docnames;
+  const order = docnames.indexOf(result[0]);
+  return result[4] + boost + (order < 0 ? 0 : 0.5 * (1 - order / docnames.length));
 };
 
-/* Snippets from the prose: not the printed contents list, the title, code, outputs or TeX. */
+/* Inline math in a snippet as plain text (x_n, Σ w, ℓ, (a)/(b)) rather than a hole or raw TeX. */
+const LOSSREF_TEX = {
+  alpha: "α", beta: "β", gamma: "γ", delta: "δ", epsilon: "ε", varepsilon: "ε", eta: "η",
+  theta: "θ", lambda: "λ", mu: "μ", pi: "π", rho: "ρ", sigma: "σ", tau: "τ", phi: "φ",
+  varphi: "φ", psi: "ψ", omega: "ω", Delta: "Δ", Sigma: "Σ", Omega: "Ω", ell: "ℓ", sum: "Σ",
+  prod: "Π", infty: "∞", cdot: "·", cdots: "…", ldots: "…", dots: "…", times: "×", le: "≤",
+  leq: "≤", ge: "≥", geq: "≥", ne: "≠", neq: "≠", approx: "≈", to: "→", rightarrow: "→",
+  in: "∈", pm: "±", partial: "∂", nabla: "∇", mid: "|", lvert: "|", rvert: "|", vert: "|",
+  lVert: "‖", rVert: "‖", langle: "⟨", rangle: "⟩", quad: " ", qquad: " ", left: "", right: "",
+  big: "", Big: "", bigg: "", displaystyle: "", textstyle: "",
+};
+/* \log, \exp ... keep their name; any other command (\mathbf w, \displaystyle) only styles. */
+const LOSSREF_TEX_FUNCTIONS = new Set(["log", "exp", "max", "min", "sin", "cos", "tan", "tanh",
+  "arg", "argmax", "argmin", "lim", "sup", "inf", "det", "ln", "sgn", "mod"]);
+const lossrefGroup = (x) => (/^[\p{L}\p{N}_.\\]+$/u.test(x.trim()) ? x.trim() : `(${x})`);
+const lossrefTexToText = (tex) => {
+  let t = tex.replace(/^\\\(|\\\)$|^\\\[|\\\]$|^\$+|\$+$/g, "");
+  for (let i = 0; i < 3; i += 1) {
+    t = t.replace(/\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}/g, (m, a, b) => `${lossrefGroup(a)}/${lossrefGroup(b)}`)
+      .replace(/\\sqrt\{([^{}]*)\}/g, "√($1)")
+      .replace(/\\(?:mathrm|text|textrm|textit|operatorname|mathbf|mathit|mathcal|mathbb|boldsymbol|bm|hat|bar|tilde|vec|overline|underline)\{([^{}]*)\}/g, "$1");
+  }
+  return t.replace(/\\([A-Za-z]+)\s*/g, (m, name) => (name in LOSSREF_TEX ? LOSSREF_TEX[name]
+    : LOSSREF_TEX_FUNCTIONS.has(name) ? `${name} ` : ""))
+    .replace(/\\[,;:! ]/g, " ").replace(/\\\\/g, " ").replace(/\\([{}|%_#&$])/g, "$1")
+    .replace(/[{}]/g, "").replace(/\s+/g, " ").trim();
+};
+
+/* Snippets from the prose: not the printed contents list, the title, code, outputs or TeX
+   (inline math is kept, as plain text). */
 Search.htmlToText = (htmlString, anchor) => {
   const doc = new DOMParser().parseFromString(htmlString, "text/html");
+  doc.querySelectorAll("span.math").forEach((el) => {
+    el.replaceWith(doc.createTextNode(lossrefTexToText(el.textContent)));
+  });
   [".headerlink", "script", "style", "#jb-print-docs-body", "#print-main-content", ".math",
    "mjx-container", "nav", ".lossref-lang-switch", "div.cell_input", "div.cell_output",
    ".toctree-wrapper", "h1", ".bd-header-article", ".dropdown-menu", "footer", ".prev-next-area"].forEach((q) => doc.querySelectorAll(q).forEach((el) => el.remove()));

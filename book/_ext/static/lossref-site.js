@@ -102,7 +102,7 @@ const lossrefReaderLanguage = () => {
    outputs: a line cut at the edge shows it goes on, and a mask on each of the hundreds of
    code blocks makes every frame of a chapter slow to paint.) */
 const LOSSREF_SCROLLERS = ".bd-article div.math, .bd-article mjx-container[display='true'], "
-  + ".bd-article table";
+  + ".bd-article table, .bd-article .cell_output pre[data-lossref-kind='table']";
 const lossrefMarkOverflow = (el) => {
   const over = el.scrollWidth - el.clientWidth;
   const o = getComputedStyle(el).overflowX;
@@ -132,6 +132,69 @@ const lossrefScrollCues = () => {
   update();
 };
 
+/* Text outputs: prose-like ones wrap, tables keep their columns. A table is an output whose
+   lines line up in columns (two spaces or more inside a line, or a ruled line); on a desktop
+   one a little too wide is set smaller to fit (down to 85 %), one far too wide wraps
+   (lossref-fold); on a phone a table scrolls inside its box with the fade cue. */
+const LOSSREF_OUTPUTS = ".bd-article .cell_output pre";
+const lossrefIsTable = (text) => text.split("\n").some((line) =>
+  /\S {2,}\S/.test(line) || /^[\s|+─━=-]{8,}$/.test(line) || /^\s*\[\[/.test(line));
+const lossrefFitOutputs = () => {
+  const phone = window.matchMedia("(max-width: 640px)").matches;
+  document.querySelectorAll(LOSSREF_OUTPUTS).forEach((pre) => {
+    if (!("lossrefKind" in pre.dataset))
+      pre.dataset.lossrefKind = lossrefIsTable(pre.textContent) ? "table" : "prose";
+    if (pre.dataset.lossrefKind === "prose") { pre.classList.add("lossref-wrap"); return; }
+    pre.classList.remove("lossref-fold");
+    pre.style.fontSize = "";
+    if (phone || pre.clientWidth === 0 || pre.scrollWidth <= pre.clientWidth + 1) return;
+    const ratio = pre.clientWidth / pre.scrollWidth;
+    if (ratio >= 0.85) {
+      pre.style.fontSize = `${Math.floor(ratio * 1000) / 10}%`;
+      if (pre.scrollWidth <= pre.clientWidth + 1) return;
+      pre.style.fontSize = "";
+    }
+    pre.classList.add("lossref-fold");
+  });
+};
+
+/* Tables of prose (cells of several words: symptom tables, the glossary, the errata) become
+   one card per row on a phone (CSS: table.lossref-stack); each cell is labelled with its
+   column's header. Tables of numbers stay tables (they scroll with the cue). */
+const lossrefStackTables = () => {
+  document.querySelectorAll(".bd-article table").forEach((table) => {
+    if (table.closest(".cell_output, .highlighttable")) return;
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    const cells = [...table.querySelectorAll("tbody td")];
+    if (heads.length < 2 || !cells.length) return;
+    const words = cells.filter((td) => td.textContent.trim().split(/\s+/).length >= 4
+      || /[\u4e00-\u9fff]{6}/.test(td.textContent)).length;
+    if (words < cells.length / 4) return;
+    table.classList.add("lossref-stack");
+    table.querySelectorAll("tbody tr").forEach((tr) => {
+      [...tr.children].forEach((td, i) => { if (heads[i]) td.dataset.label = heads[i]; });
+    });
+  });
+};
+
+/* The phone's contents drawer: opens scrolled to the current chapter, and closes once the
+   reader taps an entry (for a link within the page it would stay open over the text). */
+const lossrefDrawer = () => {
+  const dialog = document.getElementById("pst-primary-sidebar-modal");
+  if (!dialog) return;
+  const current = () => dialog.querySelector("nav.bd-docs-nav li.current > a, "
+    + "nav.bd-docs-nav a.current, nav.bd-docs-nav li.active > a");
+  new MutationObserver(() => {
+    if (!dialog.open) return;
+    const entry = current();
+    if (entry) requestAnimationFrame(() => entry.scrollIntoView({ block: "center" }));
+  }).observe(dialog, { attributes: true, attributeFilter: ["open"] });
+  dialog.addEventListener("click", (event) => {
+    const link = event.target instanceof Element && event.target.closest("a[href]");
+    if (link && dialog.open) dialog.close();
+  });
+};
+
 const lossrefReady = (fn) => {
   if (document.readyState !== "loading") fn();
   else document.addEventListener("DOMContentLoaded", fn);
@@ -140,4 +203,11 @@ lossrefReady(lossrefReaderLanguage); // first: the others read <html lang>
 lossrefReady(lossrefForwardToggles);
 lossrefReady(lossrefCarryAnchor);
 lossrefReady(lossrefSearchLanguage);
+lossrefReady(lossrefStackTables);
+lossrefReady(() => { // before the scroll cues: they read the outputs' kind
+  lossrefFitOutputs();
+  window.addEventListener("resize", lossrefFitOutputs);
+  document.addEventListener("toggle", lossrefFitOutputs, true);
+});
 lossrefReady(lossrefScrollCues);
+lossrefReady(lossrefDrawer);
