@@ -156,6 +156,12 @@ ABOUT: dict[str, list[str]] = {
     "16_seed_errata": ["errata", "勘误"],
     "17_cheat_sheet_glossary": ["cheat", "glossary", "速查表", "术语表"],
     "18_performance": ["performance", "benchmark"],
+    "19_gradient_accumulation": ["gradient accumulation", "num_items_in_batch", "梯度累积"],
+    "20_data_parallel": ["DistributedDataParallel", "data parallel", "all_reduce", "数据并行"],
+    "21_vocab_parallel": ["vocab_parallel_cross_entropy", "Megatron", "tensor parallel",
+                          "词表并行"],
+    "22_half_precision": ["float16", "bfloat16", "autocast", "GradScaler", "half precision",
+                          "半精度", "混合精度"],
 }
 #: A word's weight in a page: what the chapter is ABOUT, in its title, in a heading, in the
 #: prose (each use, up to a cap), in code and outputs (each use, up to a cap). A title word
