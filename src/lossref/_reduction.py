@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import warnings
+from typing import Literal, get_args
 
 import numpy as np
 
-from ._validation import asarray
+from ._numerics import QUIET
+from ._validation import HALF_DTYPES, asarray
 
-__all__ = ["REDUCTIONS", "legacy_reduction", "resolve_reduction", "reduce", "reduce_grad",
-           "sum_to_shape"]
+__all__ = ["Reduction", "REDUCTIONS", "legacy_reduction", "resolve_reduction", "reduce",
+           "reduce_grad", "sum_to_shape"]
 
-REDUCTIONS = ("none", "mean", "sum")
+#: The valid reductions, spelled once: the type hint of every ``reduction`` parameter, and
+#: the tuple :func:`resolve_reduction` validates against (MLX's habit).
+Reduction = Literal["none", "mean", "sum"]
+REDUCTIONS: tuple[str, ...] = get_args(Reduction)
 
 
 def legacy_reduction(size_average: bool | None, reduce: bool | None,
@@ -67,7 +72,8 @@ def legacy_reduction(size_average: bool | None, reduce: bool | None,
     return reduction
 
 
-def resolve_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+def resolve_reduction(size_average: bool | None, reduce: bool | None, reduction: str
+                      ) -> Reduction:
     """The reduction a loss call asks for: the legacy pair overrides ``reduction`` when given."""
     if size_average is not None or reduce is not None:
         return legacy_reduction(size_average, reduce)
@@ -81,26 +87,44 @@ def resolve_reduction(size_average: bool | None, reduce: bool | None, reduction:
     return reduction
 
 
-def reduce(loss: np.ndarray, reduction: str, weight_sum=None):
+def reduce(loss: np.ndarray, reduction: Reduction, weight_sum=None):
     """Reduce per-element losses.
 
     ``'mean'`` divides the sum by ``weight_sum`` when given (the weighted mean of
     ``nll_loss``/``cross_entropy``), else by the number of elements. An empty
     batch gives ``nan`` for the mean and ``0`` for the sum, as in PyTorch; a sum of
     ``inf`` and ``-inf`` is ``nan`` and a sum that overflows is ``inf``, without a warning.
+
+    float16 and bfloat16 losses are reduced as torch reduces them on the CPU: ``sum``
+    accumulates in float32 and rounds once to the loss's dtype (``at::sum``'s cascade sum
+    with a float accumulator); ``mean`` is that float32 sum divided by the count in float32,
+    rounded once (``at::mean`` casts reduced floating types to float, sums, divides, casts
+    back), so a float16 mean of 10⁵ ones is 1, not ``inf / 1e5``.
+
+    Examples
+    --------
+    >>> reduce(np.ones(100_000, np.float16), "mean")
+    np.float16(1.0)
+    >>> reduce(np.ones(100_000, np.float16), "sum")
+    np.float16(inf)
     """
     if reduction == "none":
         return loss
+    dtype = loss.dtype
+    half = dtype in HALF_DTYPES
     # inf + (-inf), x / 0: nan; a sum past the largest float: inf; silently, as torch
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        total = loss.sum()
+    with np.errstate(**QUIET):
+        total = loss.sum(dtype=np.float32) if half else loss.sum()
         if reduction == "sum":
-            return total
+            return np.asarray(total).astype(dtype)[()] if half else total
         denominator = loss.size if weight_sum is None else weight_sum
-        return (total / denominator).astype(loss.dtype)[()]
+        if half:
+            denominator = np.float32(denominator)
+        return (total / denominator).astype(dtype)[()]
 
 
-def reduce_grad(grad_output, shape: tuple, dtype, reduction: str, weight_sum=None) -> np.ndarray:
+def reduce_grad(grad_output, shape: tuple, dtype, reduction: Reduction, weight_sum=None
+                ) -> np.ndarray:
     """The backward of :func:`reduce`: d(Σ grad_output · reduce(loss)) / d loss, of ``shape``.
 
     Every ``lossref.grad.NAME`` starts here and multiplies the result by the derivative
@@ -114,7 +138,9 @@ def reduce_grad(grad_output, shape: tuple, dtype, reduction: str, weight_sum=Non
     shape : tuple
         Shape of the per-element loss that was reduced.
     dtype : numpy dtype
-        The input's dtype; the result has it.
+        The input's dtype; the result has it. For float16/bfloat16 the mean's division is
+        done in float32 and rounded once, as torch's CPU ``div`` by a scalar does for the
+        reduced floating types (so a count above 65504 is not an ``inf`` denominator).
     reduction : {'none', 'mean', 'sum'}
         Already resolved (see :func:`resolve_reduction`).
     weight_sum : scalar, optional
@@ -146,8 +172,9 @@ def reduce_grad(grad_output, shape: tuple, dtype, reduction: str, weight_sum=Non
         return g
     if reduction == "mean":
         denominator = int(np.prod(shape)) if weight_sum is None else weight_sum
-        with np.errstate(invalid="ignore", divide="ignore"):
-            g = (g / np.asarray(denominator, dtype=dtype)).astype(dtype)
+        compute = np.float32 if np.dtype(dtype) in HALF_DTYPES else dtype
+        with np.errstate(**QUIET):
+            g = (g.astype(compute) / np.asarray(denominator, dtype=compute)).astype(dtype)
     return np.broadcast_to(g, tuple(shape))
 
 

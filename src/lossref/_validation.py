@@ -61,8 +61,8 @@ def as_like(x, like: np.ndarray, name: str, fn: str) -> np.ndarray:
     or int64, so lossref casts real-valued arrays to the input's dtype instead.
     """
     arr = asarray(x)
-    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_) \
-            or np.issubdtype(arr.dtype, np.complexfloating):
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
+            or is_float_dtype(arr.dtype)) or np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{fn}: {name} must be a real-valued array, got dtype {arr.dtype}")
     return arr.astype(like.dtype, copy=False)
 

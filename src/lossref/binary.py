@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._numerics import clamp_below, clamp_log, log1m_clamped, log_sigmoid, sigmoid
+from ._numerics import QUIET, clamp_below, clamp_log, log1m_clamped, log_sigmoid, sigmoid
 from . import _reduction
-from ._reduction import resolve_reduction
+from ._reduction import Reduction, resolve_reduction
 from ._validation import (asarray, as_float, as_like, check_broadcast, check_same_shape,
                           check_unit_interval)
 
@@ -33,7 +33,7 @@ def _inputs(input, target, weight, fn: str) -> tuple[np.ndarray, np.ndarray, np.
 
 def binary_cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
                          size_average: bool | None = None, reduce: bool | None = None,
-                         reduction: str = "mean"):
+                         reduction: Reduction = "mean"):
     r"""Binary cross-entropy between probabilities ``input`` and targets ``target``.
 
     .. math::
@@ -99,7 +99,7 @@ def binary_cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike 
 
 def binary_cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
                               size_average: bool | None = None, reduce: bool | None = None,
-                              reduction: str = "mean", *, grad_output: ArrayLike | None = None
+                              reduction: Reduction = "mean", *, grad_output: ArrayLike | None = None
                               ) -> np.ndarray:
     r"""Gradient of :func:`binary_cross_entropy` with respect to ``input``.
 
@@ -153,7 +153,7 @@ def binary_cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: Array
 def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
                                      weight: ArrayLike | None = None,
                                      size_average: bool | None = None, reduce: bool | None = None,
-                                     reduction: str = "mean", pos_weight: ArrayLike | None = None):
+                                     reduction: Reduction = "mean", pos_weight: ArrayLike | None = None):
     r"""Binary cross-entropy on logits: a sigmoid and BCE in one stable step.
 
     .. math::
@@ -208,7 +208,7 @@ def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
 
     log_sig = log_sigmoid(x)
     # ±inf logits give 0 · inf or inf - inf somewhere: nan, silently, as in PyTorch
-    with np.errstate(invalid="ignore"):
+    with np.errstate(**QUIET):
         if p is not None:
             log_sig *= (p - 1) * y + 1
         loss = 1 - y
@@ -222,7 +222,7 @@ def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
 def binary_cross_entropy_with_logits_grad(input: ArrayLike, target: ArrayLike,
                                           weight: ArrayLike | None = None,
                                           size_average: bool | None = None,
-                                          reduce: bool | None = None, reduction: str = "mean",
+                                          reduce: bool | None = None, reduction: Reduction = "mean",
                                           pos_weight: ArrayLike | None = None, *,
                                           grad_output: ArrayLike | None = None) -> np.ndarray:
     r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to ``input``.
@@ -265,7 +265,7 @@ def binary_cross_entropy_with_logits_grad(input: ArrayLike, target: ArrayLike,
     p = _elementwise_weight(pos_weight, x, "pos_weight", fn)
 
     g = _upstream(grad_output, x, reduction)
-    with np.errstate(invalid="ignore"):       # nan logits give nan, as in PyTorch
+    with np.errstate(**QUIET):       # nan logits give nan, as in PyTorch
         if p is None:
             grad = np.subtract(sigmoid(x), y, out=np.empty_like(x))
         else:

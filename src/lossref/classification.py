@@ -6,103 +6,21 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._numerics import _blocks, as_samples, log_softmax_sums
-from ._reduction import resolve_reduction
-from ._validation import (asarray, as_class_index, as_float, as_like, check_class_range,
-                          check_class_weight, check_label_smoothing)
+from ._classes import (check_index_target, class_axis, flat_index, half_cross_entropy,
+                       kept_weights, negative_log_likelihood, per_target, pick, safe_targets)
+from ._numerics import QUIET, _blocks, as_samples, log_softmax_sums, softmax_into
+from ._reduction import Reduction, resolve_reduction
+from ._validation import (HALF_DTYPES, asarray, as_class_index, as_float, as_like,
+                          check_class_range, check_class_weight, check_label_smoothing,
+                          check_option, is_float_dtype)
 
 __all__ = ["cross_entropy", "nll_loss"]
 
 
-def _class_axis(x: np.ndarray, fn: str) -> int:
-    """The class dimension: 0 for an unbatched ``(C,)`` input, else 1 in ``(N, C, d1, …, dK)``."""
-    if x.ndim < 1:
-        raise ValueError(f"{fn}: input must have at least 1 dimension, (C,) or "
-                         "(N, C, d1, ..., dK); got a 0-d array")
-    return 0 if x.ndim == 1 else 1
-
-
-def _check_index_target(x: np.ndarray, t: np.ndarray, fn: str) -> np.ndarray:
-    """Class-index target shape: ``()`` for a ``(C,)`` input, else ``(N, d1, …, dK)``."""
-    if x.ndim == 1:
-        if t.shape not in ((), (1,)):
-            raise ValueError(f"{fn}: an unbatched input of shape {x.shape} takes a single class "
-                             f"index as target, got target shape {t.shape}")
-        return t.reshape(())
-    if t.ndim == 0 or t.shape[0] != x.shape[0]:
-        got = t.shape[0] if t.ndim else "a 0-d target"
-        raise ValueError(f"{fn}: Expected input batch_size ({x.shape[0]}) to match target "
-                         f"batch_size ({got}).")
-    expected = (x.shape[0],) + x.shape[2:]
-    if t.shape != expected:
-        raise ValueError(f"{fn}: Expected target shape {expected} for input shape {x.shape}, "
-                         f"got {t.shape}")
-    return t
-
-
-def _targets(t: np.ndarray, ignore_index: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Targets safe to index with (ignored ones replaced by class 0) and the ignored mask.
-
-    The mask is ``None`` when no target equals ``ignore_index``, so the common case does no
-    masking work at all.
-    """
-    ignored = t == ignore_index
-    if not ignored.any():
-        return t, None
-    return np.where(ignored, 0, t), ignored
-
-
-def _flat_index(t: np.ndarray, shape: tuple) -> np.ndarray:
-    """Flat positions of ``[n, t[n, d], d]`` in a C-contiguous ``(N, C, D)`` array."""
-    n, c, d = shape
-    index = np.multiply(t, d, dtype=np.intp)                 # class offset within a sample
-    index += np.arange(0, n * c * d, c * d).reshape(n, 1)    # + where each sample starts
-    if d > 1:
-        index += np.arange(d)                                # + the position
-    return index
-
-
-def _pick(x3: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """``x3[n, t[n, d], d]`` for every sample n and position d of an ``(N, C, D)`` array.
-
-    Flat indexing into the input: one value per target, no (N, C) one-hot matrix.
-    """
-    return np.take(x3, _flat_index(t, x3.shape))
-
-
-def _negative_log_likelihood(log_p_t: np.ndarray, t: np.ndarray, ignored: np.ndarray | None,
-                             w: np.ndarray | None):
-    """Per-target ``-w[t] * log_p_t`` (0 where ignored) and the mean's denominator.
-
-    ``log_p_t`` holds the log-probability of each target class, ``t`` the (safe) targets.
-    The denominator is the sum of the weights of the non-ignored targets (their count
-    without ``weight``).
-    """
-    loss = np.negative(log_p_t)
-    target_w, weight_sum = _kept_weights(t, ignored, w, loss.dtype)
-    if target_w is not None:
-        with np.errstate(invalid="ignore"):     # an ignored ±inf times its weight 0
-            loss *= target_w
-    if ignored is not None:
-        loss[ignored] = 0
-    return loss, weight_sum
-
-
-def _kept_weights(t: np.ndarray, ignored: np.ndarray | None, w: np.ndarray | None, dtype):
-    """The weight ``w[t]`` of each target (0 where ignored; ``None`` without ``weight``) and
-    the mean's denominator: their sum, or the count of non-ignored targets without ``weight``."""
-    if w is None:
-        kept = t.size if ignored is None else np.count_nonzero(~ignored)
-        return None, np.dtype(dtype).type(kept)
-    target_w = w[t]
-    if ignored is not None:
-        target_w[ignored] = 0
-    return target_w, target_w.sum(dtype=dtype)
-
-
 def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignore_index: int,
-                       reduction: str, grad_output, eps: float, softmax: bool) -> np.ndarray:
-    """d(Σ grad_output · loss)/d input for class-index targets, of the input's shape.
+                       reduction: str, grad_output, eps: float, softmax: bool):
+    """d(Σ grad_output · loss)/d input for class-index targets, of the input's shape, and the
+    softmax's ``(m, log_norm)`` (``None`` for ``nll_loss``), from which the loss comes cheap.
 
     ``softmax=False`` is ``nll_loss``: ``-g_n w[t_n]`` at each target entry, 0 elsewhere.
     ``softmax=True`` is ``cross_entropy`` with smoothing ``eps``, per sample
@@ -117,12 +35,12 @@ def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignor
     dtype = x.dtype.type
     x3 = as_samples(x)
     n, c, d = x3.shape
-    safe_t, ignored = _targets(t.reshape(n, d), ignore_index)
-    target_w, weight_sum = _kept_weights(safe_t, ignored, w, x.dtype)
+    safe_t, ignored = safe_targets(t.reshape(n, d), ignore_index)
+    target_w, weight_sum = kept_weights(safe_t, ignored, w, x.dtype)
     g = _reduction.reduce_grad(grad_output, t.shape,
                                x.dtype, reduction, weight_sum).reshape(n, d)
-    index = _flat_index(safe_t, x3.shape)
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+    index = flat_index(safe_t, x3.shape)
+    with np.errstate(**QUIET):
         if ignored is not None:
             g = np.where(ignored, dtype(0), g)
             index = index[~ignored]
@@ -131,24 +49,22 @@ def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignor
         if not softmax:
             grad = np.zeros(x3.shape, x.dtype)
             grad.reshape(-1)[index] = -at_target
-            return grad.reshape(x.shape)
+            return grad.reshape(x.shape), None
 
-        m, log_norm, _ = log_softmax_sums(x3)
-        grad = np.subtract(x3, m, out=np.empty(x3.shape, x.dtype))  # C order: flat view below
-        grad -= log_norm
-        np.exp(grad, out=grad)                               # p = exp(log_softmax(x))
-        flat = grad.reshape(-1)
-        if eps == 0.0:
-            grad *= g_t[:, None, :]                          # p_c · w[t_n] g_n
-            flat[index] -= at_target                         # - w[t_n] g_n at the target
-            return grad.reshape(x.shape)
         # With smoothing, d loss / d log p_c = -b_c, b_c = (1-eps) w[t] g 1{c=t} + eps/C w_c g,
-        # and the gradient is p_c Σ_k b_k - b_c: the target's b_c is formed as one number, as
-        # PyTorch's backward forms it, so that a lone class (C = 1) gets exactly 0.
+        # and the gradient is p_c Σ_k b_k - b_c (Σ_k b_k = w[t] g without smoothing)
         keep = dtype(1 - eps)
         sg = dtype(eps / c) * g                              # eps/C · g_n
         total_w = dtype(c) if w is None else w.sum(dtype=x.dtype)
-        grad *= (keep * g_t + sg * total_w)[:, None, :]
+        scale = g_t if eps == 0.0 else keep * g_t + sg * total_w
+        grad = np.empty(x3.shape, x.dtype)                   # C order: the flat view below
+        stats = softmax_into(x3, scale[:, None, :], grad)    # p_c Σ_k b_k, in one pass
+        flat = grad.reshape(-1)
+        if eps == 0.0:
+            flat[index] -= at_target                         # - w[t_n] g_n at the target
+            return grad.reshape(x.shape), stats
+        # the target's b_c is formed as one number, as PyTorch's backward forms it, so that a
+        # lone class (C = 1) gets exactly 0
         sg_t = sg if ignored is None else sg[~ignored]
         if w is not None:
             sg_t = sg_t * (target_w if ignored is None else target_w[~ignored])
@@ -159,33 +75,32 @@ def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignor
             for rows in _blocks(x3)[0]:
                 grad[rows] -= sg[rows, None, :] * w[:, None]
         flat[index] = target_grad
-    return grad.reshape(x.shape)
-
-
-def _per_target(loss: np.ndarray, shape: tuple):
-    """Per-target values in the target's shape (a NumPy scalar for an unbatched input)."""
-    return loss.reshape(shape)[()]
+    return grad.reshape(x.shape), stats
 
 
 def _nll_inputs(input, target, weight, ignore_index: int, fn: str):
     """Input, class-index target and class weight of ``nll_loss``, checked in PyTorch's order."""
+    check_option(ignore_index, "ignore_index", fn, "int")
     x = as_float(input, "input", fn)
-    axis = _class_axis(x, fn)
-    t = _check_index_target(x, as_class_index(target, fn), fn)
+    axis = class_axis(x, fn)
+    t = check_index_target(x, as_class_index(target, fn), fn)
     n_classes = x.shape[axis]
     w = check_class_weight(weight, n_classes, x, fn)
     check_class_range(t, n_classes, ignore_index, fn)
     return x, t, w
 
 
-def _cross_entropy_inputs(input, target, weight, label_smoothing: float, fn: str):
+def _cross_entropy_inputs(input, target, weight, ignore_index: int, label_smoothing: float,
+                          fn: str):
     """Input, class axis, C, smoothing, class weight and the raw target of ``cross_entropy``.
 
     The target is only read here: its shape decides whether it holds class indices or class
     probabilities, and each branch checks it.
     """
+    check_option(ignore_index, "ignore_index", fn, "int")         # torch's parser, first
+    check_option(label_smoothing, "label_smoothing", fn, "float")
     x = as_float(input, "input", fn)
-    axis = _class_axis(x, fn)
+    axis = class_axis(x, fn)
     eps = check_label_smoothing(label_smoothing, fn)
     n_classes = x.shape[axis]
     w = check_class_weight(weight, n_classes, x, fn)
@@ -195,7 +110,7 @@ def _cross_entropy_inputs(input, target, weight, label_smoothing: float, fn: str
 
 def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
              size_average: bool | None = None, ignore_index: int = -100,
-             reduce: bool | None = None, reduction: str = "mean"):
+             reduce: bool | None = None, reduction: Reduction = "mean"):
     r"""Negative log-likelihood loss: pick the target's entry and negate it.
 
     .. math::
@@ -246,14 +161,14 @@ def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = Non
     x, t, w = _nll_inputs(input, target, weight, ignore_index, fn)
 
     x3 = as_samples(x)
-    safe_t, ignored = _targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
-    loss, weight_sum = _negative_log_likelihood(_pick(x3, safe_t), safe_t, ignored, w)
-    return _reduction.reduce(_per_target(loss, t.shape), reduction, weight_sum)
+    safe_t, ignored = safe_targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
+    loss, weight_sum = negative_log_likelihood(pick(x3, safe_t), safe_t, ignored, w)
+    return _reduction.reduce(per_target(loss, t.shape), reduction, weight_sum)
 
 
 def nll_loss_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
                   size_average: bool | None = None, ignore_index: int = -100,
-                  reduce: bool | None = None, reduction: str = "mean", *,
+                  reduce: bool | None = None, reduction: Reduction = "mean", *,
                   grad_output: ArrayLike | None = None) -> np.ndarray:
     r"""Gradient of :func:`nll_loss` with respect to ``input``.
 
@@ -291,12 +206,13 @@ def nll_loss_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     fn = "nll_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, t, w = _nll_inputs(input, target, weight, ignore_index, fn)
-    return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, 0.0, softmax=False)
+    return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, 0.0,
+                              softmax=False)[0]
 
 
 def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
                   size_average: bool | None = None, ignore_index: int = -100,
-                  reduce: bool | None = None, reduction: str = "mean",
+                  reduce: bool | None = None, reduction: Reduction = "mean",
                   label_smoothing: float = 0.0):
     r"""Cross-entropy between logits and class indices or class probabilities.
 
@@ -363,22 +279,19 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     fn = "cross_entropy"
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, axis, n_classes, eps, w, target = _cross_entropy_inputs(input, target, weight,
-                                                               label_smoothing, fn)
+                                                               ignore_index, label_smoothing, fn)
+    if x.dtype in HALF_DTYPES:
+        return _cross_entropy_half(x, target, w, axis, ignore_index, reduction, eps, fn)
     if target.shape == x.shape:
         return _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps)
 
-    t = _check_index_target(x, as_class_index(target, fn), fn)
+    t = check_index_target(x, as_class_index(target, fn), fn)
     check_class_range(t, n_classes, ignore_index, fn)
 
     x3 = as_samples(x)                       # (N, C, D)
-    safe_t, ignored = _targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
+    safe_t, ignored = safe_targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
     m, log_norm, smooth = log_softmax_sums(x3, w=w, class_sums=eps > 0.0)
-    # Only the target's log-probability is needed, in PyTorch's order: (x_t - m) - log_norm.
-    with np.errstate(invalid="ignore"):      # inf - inf for ±inf logits: nan, as in PyTorch
-        log_p_t = np.subtract(_pick(x3, safe_t), m[:, 0])
-        log_p_t -= log_norm[:, 0]
-    loss, weight_sum = _negative_log_likelihood(log_p_t, safe_t, ignored, w)
-    nll = _reduction.reduce(_per_target(loss, t.shape), reduction, weight_sum)
+    nll, weight_sum = _index_nll(x3, t, safe_t, ignored, w, reduction, m, log_norm)
     if eps == 0.0:
         return nll
 
@@ -386,16 +299,47 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     np.negative(smooth, out=smooth)
     if ignored is not None:
         smooth[ignored] = 0
-    smooth = _reduction.reduce(_per_target(smooth, t.shape), reduction, weight_sum)
+    smooth = _reduction.reduce(per_target(smooth, t.shape), reduction, weight_sum)
     dtype = x.dtype.type
-    with np.errstate(invalid="ignore"):      # 0 · inf when label_smoothing=1: nan, as torch
+    with np.errstate(**QUIET):      # 0 · inf when label_smoothing=1: nan, as torch
         return dtype(1 - eps) * nll + smooth * dtype(eps / n_classes)
+
+
+def _cross_entropy_half(x, target, w, axis, ignore_index, reduction, eps, fn,
+                        grad_output=None, grad=False):
+    """float16/bfloat16 logits: torch's log_softmax → nll_loss composition, rounded where
+    torch's kernels round (``_classes.half_cross_entropy``); the gradient with ``grad``."""
+    x3 = as_samples(x)
+    n, c, d = x3.shape
+    if target.shape == x.shape:
+        y = _probability_target(x, target, axis, ignore_index, 0.0)     # checked, cast
+        out = half_cross_entropy(x3, None, w, ignore_index, reduction, eps,
+                                 x.shape[:axis] + x.shape[axis + 1:], x.ndim <= 2,
+                                 y3=as_samples(y),
+                                 grad_output=grad_output, grad=grad)
+    else:
+        t = check_index_target(x, as_class_index(target, fn), fn)
+        check_class_range(t, c, ignore_index, fn)
+        out = half_cross_entropy(x3, t.reshape(n, d), w, ignore_index, reduction, eps, t.shape,
+                                 x.ndim <= 2, grad_output=grad_output, grad=grad)
+    return out.reshape(x.shape) if grad else out
+
+
+def _index_nll(x3, t, safe_t, ignored, w, reduction, m, log_norm):
+    """The reduced ``-w[t] log p_t`` from the log-softmax's ``m`` and ``log_norm``, and the
+    mean's denominator. Only the target's log-probability is needed, in PyTorch's order:
+    ``(x_t - m) - log_norm``."""
+    with np.errstate(**QUIET):      # inf - inf for ±inf logits: nan, as in PyTorch
+        log_p_t = np.subtract(pick(x3, safe_t), m[:, 0])
+        log_p_t -= log_norm[:, 0]
+    loss, weight_sum = negative_log_likelihood(log_p_t, safe_t, ignored, w)
+    return _reduction.reduce(per_target(loss, t.shape), reduction, weight_sum), weight_sum
 
 
 def _probability_target(x, target, axis, ignore_index, eps) -> np.ndarray:
     """Class probabilities of the input's shape, checked, cast, and smoothed by ``eps``."""
     fn = "cross_entropy"
-    if not np.issubdtype(target.dtype, np.floating):
+    if not is_float_dtype(target.dtype):
         raise TypeError(f"{fn}: a target of the input's shape {x.shape} is read as class "
                         f"probabilities and must be floating point, got dtype {target.dtype}")
     if ignore_index >= 0:
@@ -417,15 +361,15 @@ def _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, ep
     # 'mean' divides by the number of samples N·d1…dK, weights or not; an empty input
     # (no samples, or no classes) divides by 0 and gives nan, as in PyTorch.
     n_samples = x.size // n_classes if n_classes else 0
-    return _reduction.reduce(_per_target(loss, x.shape[:axis] + x.shape[axis + 1:]), reduction,
+    return _reduction.reduce(per_target(loss, x.shape[:axis] + x.shape[axis + 1:]), reduction,
                              weight_sum=n_samples)
 
 
 def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
                        size_average: bool | None = None, ignore_index: int = -100,
-                       reduce: bool | None = None, reduction: str = "mean",
-                       label_smoothing: float = 0.0, *,
-                       grad_output: ArrayLike | None = None) -> np.ndarray:
+                       reduce: bool | None = None, reduction: Reduction = "mean",
+                       label_smoothing: float = 0.0, *, grad_output: ArrayLike | None = None,
+                       return_loss: bool = False):
     r"""Gradient of :func:`cross_entropy` with respect to the logits ``input``.
 
     Each formula below is multiplied by the upstream gradient (``grad_output``, divided by the
@@ -466,12 +410,16 @@ def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | 
     grad_output : array_like, optional
         The upstream gradient, of the loss output's shape: ``()`` for ``'mean'``/``'sum'``,
         ``()``, ``(N,)`` or ``(N, d1, ..., dK)`` for ``'none'``. ``None`` means ones.
+    return_loss : bool, default False
+        Return ``(loss, grad)``: the loss of :func:`cross_entropy` too, for a training step
+        that needs both. Without smoothing it comes from the softmax the gradient computes
+        anyway (each sample's max and log-normaliser), so the pair costs one pass, not two.
 
     Returns
     -------
     ndarray of the input's shape and dtype
         ``d(Σ grad_output · loss) / d input``; probability targets and ``weight`` get no
-        gradient.
+        gradient. With ``return_loss=True``, the tuple ``(loss, grad)``.
 
     Examples
     --------
@@ -486,17 +434,39 @@ def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | 
     [[-0.7311  0.7311]
      [ 0.      0.    ]
      [ 0.      0.    ]]
+    >>> loss, grad = cross_entropy_grad(logits, labels, return_loss=True)
+    >>> print(f"{loss:.4f}")
+    0.5224
     """
     fn = "cross_entropy"
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, axis, n_classes, eps, w, target = _cross_entropy_inputs(input, target, weight,
-                                                               label_smoothing, fn)
+                                                               ignore_index, label_smoothing, fn)
+    if x.dtype in HALF_DTYPES:
+        grad = _cross_entropy_half(x, target, w, axis, ignore_index, reduction, eps, fn,
+                                   grad_output, grad=True)
+        if not return_loss:
+            return grad
+        return _cross_entropy_half(x, target, w, axis, ignore_index, reduction, eps, fn), grad
     if target.shape == x.shape:
         y = _probability_target(x, target, axis, ignore_index, eps)
-        return _probability_target_grad(x, y, w, axis, reduction, grad_output)
-    t = _check_index_target(x, as_class_index(target, fn), fn)
+        grad = _probability_target_grad(x, y, w, axis, reduction, grad_output)
+        if not return_loss:
+            return grad
+        return _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps), grad
+    t = check_index_target(x, as_class_index(target, fn), fn)
     check_class_range(t, n_classes, ignore_index, fn)
-    return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, eps, softmax=True)
+    grad, (m, log_norm) = _index_target_grad(x, t, w, ignore_index, reduction, grad_output, eps,
+                                             softmax=True)
+    if not return_loss:
+        return grad
+    if eps > 0.0:                 # the smoothing term needs Σ_c w_c log p_c: the forward's pass
+        return cross_entropy(x, t, w, ignore_index=ignore_index, reduction=reduction,
+                             label_smoothing=eps), grad
+    # the gradient's softmax already holds each sample's max and log Σ e^(x - max)
+    x3 = as_samples(x)
+    safe_t, ignored = safe_targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
+    return _index_nll(x3, t, safe_t, ignored, w, reduction, m, log_norm)[0], grad
 
 
 def _probability_target_grad(x, y, w, axis, reduction, grad_output) -> np.ndarray:
@@ -507,15 +477,12 @@ def _probability_target_grad(x, y, w, axis, reduction, grad_output) -> np.ndarra
     g = _reduction.reduce_grad(grad_output,
                                x.shape[:axis] + x.shape[axis + 1:], x.dtype, reduction,
                                weight_sum=n_samples).reshape(n, 1, d)
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+    with np.errstate(**QUIET):
         wy = np.array(as_samples(y), copy=True)
         if w is not None:
             wy *= w[:, None]
-        m, log_norm, _ = log_softmax_sums(x3)
-        grad = np.subtract(x3, m)
-        grad -= log_norm
-        np.exp(grad, out=grad)                               # p = exp(log_softmax(x))
-        grad *= wy.sum(axis=1, keepdims=True)
+        grad = np.empty(x3.shape, x.dtype)
+        softmax_into(x3, wy.sum(axis=1, keepdims=True), grad)   # p_c Σ_k w_k y_k
         grad -= wy
         grad *= g
     return grad.reshape(x.shape)

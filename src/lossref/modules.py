@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from numpy.typing import ArrayLike
 
+from ._reduction import Reduction, legacy_reduction
+from ._validation import asarray as _asarray
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from .classification import cross_entropy, nll_loss
-from ._reduction import legacy_reduction
+from .distributions import gaussian_nll_loss, kl_div, poisson_nll_loss
+from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss
+from .multilabel import multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss
+from .ranking import margin_ranking_loss, triplet_margin_loss, triplet_margin_with_distance_loss
+from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
+from .sequence import ctc_loss
+from .vocabulary import linear_cross_entropy
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss"]
 
@@ -41,7 +49,7 @@ class BCELoss(_Loss):
     """
 
     def __init__(self, weight: ArrayLike | None = None, size_average: bool | None = None,
-                 reduce: bool | None = None, reduction: str = "mean") -> None:
+                 reduce: bool | None = None, reduction: Reduction = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.weight = weight
 
@@ -61,7 +69,7 @@ class BCEWithLogitsLoss(_Loss):
     """
 
     def __init__(self, weight: ArrayLike | None = None, size_average: bool | None = None,
-                 reduce: bool | None = None, reduction: str = "mean",
+                 reduce: bool | None = None, reduction: Reduction = "mean",
                  pos_weight: ArrayLike | None = None) -> None:
         super().__init__(size_average, reduce, reduction)
         self.weight = weight
@@ -85,8 +93,8 @@ class CrossEntropyLoss(_Loss):
     """
 
     def __init__(self, weight: ArrayLike | None = None, size_average: bool | None = None,
-                 ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
-                 label_smoothing: float = 0.0) -> None:
+                 ignore_index: int = -100, reduce: bool | None = None,
+                 reduction: Reduction = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(size_average, reduce, reduction)
         self.weight = weight
         self.ignore_index = ignore_index
@@ -110,7 +118,7 @@ class NLLLoss(_Loss):
 
     def __init__(self, weight: ArrayLike | None = None, size_average: bool | None = None,
                  ignore_index: int = -100, reduce: bool | None = None,
-                 reduction: str = "mean") -> None:
+                 reduction: Reduction = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.weight = weight
         self.ignore_index = ignore_index
@@ -121,8 +129,6 @@ class NLLLoss(_Loss):
 
 
 # ---- regression.py -------------------------------------------------------------------------
-
-from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss  # noqa: E402
 
 __all__ += ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss"]
 
@@ -197,8 +203,6 @@ class HuberLoss(_Loss):
 
 # ---- distributions.py ----------------------------------------------------------------------
 
-from .distributions import gaussian_nll_loss, kl_div, poisson_nll_loss  # noqa: E402
-
 __all__ += ["KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss"]
 
 
@@ -268,12 +272,6 @@ class GaussianNLLLoss(_Loss):
 
 
 # ---- margin.py and its companions ----------------------------------------------------------
-from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss  # noqa: E402
-from .multilabel import (multi_margin_loss, multilabel_margin_loss,  # noqa: E402
-                         multilabel_soft_margin_loss)
-from .ranking import (margin_ranking_loss, triplet_margin_loss,  # noqa: E402
-                      triplet_margin_with_distance_loss)
-
 __all__ += ["CosineEmbeddingLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
             "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss",
             "SoftMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss"]
@@ -475,10 +473,6 @@ class TripletMarginWithDistanceLoss(_Loss):
 
 
 # ---- sequence.py / vocabulary-scale cross-entropy ------------------------------------------
-from .sequence import ctc_loss  # noqa: E402
-from .vocabulary import linear_cross_entropy  # noqa: E402
-from ._validation import asarray as _asarray  # noqa: E402
-
 __all__ += ["CTCLoss", "LinearCrossEntropyLoss"]
 
 
@@ -493,7 +487,7 @@ class CTCLoss(_Loss):
     0.2877
     """
 
-    def __init__(self, blank: int = 0, reduction: str = "mean",
+    def __init__(self, blank: int = 0, reduction: Reduction = "mean",
                  zero_infinity: bool = False) -> None:
         super().__init__(reduction=reduction)
         self.blank = blank
@@ -526,7 +520,7 @@ class LinearCrossEntropyLoss(_Loss):
     """
 
     def __init__(self, linear_weight: ArrayLike, *, linear_bias: ArrayLike | None = None,
-                 reduction: str = "mean", weight: ArrayLike | None = None,
+                 reduction: Reduction = "mean", weight: ArrayLike | None = None,
                  ignore_index: int | None = None, label_smoothing: float = 0.0,
                  options=None) -> None:
         super().__init__(reduction=reduction)

@@ -6,8 +6,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._reduction import resolve_reduction
-from ._validation import as_float, asarray
+from ._numerics import QUIET
+from ._reduction import Reduction, resolve_reduction
+from ._validation import HALF_DTYPES, as_float, asarray, check_option
 
 __all__ = ["ctc_loss"]
 
@@ -75,13 +76,18 @@ def _padded_targets(targets, target_lengths: np.ndarray, n_classes: int) -> np.n
     return padded
 
 
-def _prepare(log_probs, targets, input_lengths, target_lengths, blank: int):
+def _prepare(log_probs, targets, input_lengths, target_lengths, blank: int,
+             zero_infinity: bool):
     """Validated (T, N, C) log-probabilities, padded targets, lengths and whether it was batched."""
     fn = "ctc_loss"
+    check_option(blank, "blank", fn, "int")                     # torch's parser, first
+    check_option(zero_infinity, "zero_infinity", fn, "bool")
     lp = as_float(log_probs, "log_probs", fn)
-    if lp.dtype == np.float16:
-        raise TypeError("ctc_loss: float16 log_probs are not supported (PyTorch: \"ctc_loss_cpu\" "
-                        "not implemented for 'Half'); use float32 or float64")
+    if lp.dtype in HALF_DTYPES:            # torch's CPU kernel has no half instantiation
+        torch_name = "Half" if lp.dtype == np.float16 else "BFloat16"
+        raise TypeError(f"ctc_loss: {lp.dtype} log_probs are not supported (PyTorch: "
+                        f"\"ctc_loss_cpu\" not implemented for '{torch_name}'); use float32 or "
+                        "float64")
     if lp.ndim not in (2, 3):
         raise ValueError(f"ctc_loss: log_probs must be (T, N, C) or unbatched (T, C), got "
                          f"{lp.ndim} dimensions (shape {lp.shape})")
@@ -121,15 +127,35 @@ def _logsumexp3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """``log(e^a + e^b + e^c)`` elementwise in PyTorch's order: max first (-inf counts as 0)."""
     m = np.maximum(np.maximum(a, b), c)
     m[np.isneginf(m)] = 0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(**QUIET):
         return np.log(np.exp(a - m) + np.exp(b - m) + np.exp(c - m)) + m
 
 
-def _shift(a: np.ndarray, k: int) -> np.ndarray:
-    """``a[..., s - k]`` at every s (``-inf`` where s < k)."""
-    out = np.full_like(a, -np.inf)
-    out[..., k:] = a[..., :-k]
-    return out
+class _LogSumExp3:
+    """``log(e^a + e^b + e^c)`` elementwise in PyTorch's order (max first; an all -inf max
+    counts as 0), into preallocated buffers: the α and β recursions call it once per frame on
+    small (N, 2S+1) arrays, where allocating is what costs."""
+
+    def __init__(self, shape: tuple, dtype) -> None:
+        self.m, self.tmp = np.empty(shape, dtype), np.empty(shape, dtype)
+        # an all -inf max becomes the lowest float, not 0: e^(-inf - lowest) = 0 all the same,
+        # and np.maximum does in one pass what "m[m == -inf] = 0" does in two
+        self.lowest = np.finfo(dtype).min
+
+    def __call__(self, a, b, c, out):
+        m, tmp = self.m, self.tmp
+        np.maximum(a, b, out=m)
+        np.maximum(m, c, out=m)
+        np.maximum(m, self.lowest, out=m)
+        np.subtract(a, m, out=out)
+        np.exp(out, out=out)
+        for term in (b, c):
+            np.subtract(term, m, out=tmp)
+            np.exp(tmp, out=tmp)
+            out += tmp
+        np.log(out, out=out)
+        out += m
+        return out
 
 
 def _alpha(lp_ext: np.ndarray, skip: np.ndarray, tl: np.ndarray) -> np.ndarray:
@@ -137,18 +163,25 @@ def _alpha(lp_ext: np.ndarray, skip: np.ndarray, tl: np.ndarray) -> np.ndarray:
 
     α_0(0) = y_0(blank), α_0(1) = y_0(l1); then, frame by frame,
     α_t(s) = (α_{t-1}(s) + α_{t-1}(s-1) [+ α_{t-1}(s-2) if skip allowed]) · y_t(l'_s).
-    Positions past 2·target_length stay -inf.
+    Positions past 2·target_length stay -inf. The table carries two -inf columns in front,
+    so that α(s-1) and α(s-2) are views of the previous frame, not copies.
     """
-    alpha = np.full(lp_ext.shape, -np.inf, lp_ext.dtype)
+    n_frames, batch, width = lp_ext.shape
+    padded = np.full((n_frames, batch, width + 2), -np.inf, lp_ext.dtype)
+    alpha = padded[:, :, 2:]
     alpha[0, :, 0] = lp_ext[0, :, 0]
     has_label = tl > 0                                # then the array has a position 1
     alpha[0, has_label, 1:2] = lp_ext[0, has_label, 1:2]
-    neg_inf = np.full(lp_ext.shape[1:], -np.inf, lp_ext.dtype)
-    for t in range(1, lp_ext.shape[0]):
-        prev = alpha[t - 1]
-        two_back = np.where(skip, _shift(prev, 2), neg_inf)
-        alpha[t] = _logsumexp3(prev, _shift(prev, 1), two_back) + lp_ext[t]
-    alpha[:, np.arange(alpha.shape[2]) > 2 * tl[:, None]] = -np.inf
+    skip_or_not = np.where(skip, 0.0, -np.inf).astype(lp_ext.dtype)   # + α(s-2): kept or -inf
+    two_back = np.empty((batch, width), lp_ext.dtype)
+    logsumexp3 = _LogSumExp3((batch, width), lp_ext.dtype)
+    with np.errstate(**QUIET):
+        for t in range(1, n_frames):
+            prev = padded[t - 1]
+            np.add(prev[:, :-2], skip_or_not, out=two_back)
+            logsumexp3(prev[:, 2:], prev[:, 1:-1], two_back, out=alpha[t])
+            alpha[t] += lp_ext[t]
+    alpha[:, np.arange(width) > 2 * tl[:, None]] = -np.inf
     return alpha
 
 
@@ -177,7 +210,7 @@ def _reduce(nll: np.ndarray, tl: np.ndarray, reduction: str, zero_infinity: bool
 
 
 def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
-             target_lengths: ArrayLike, blank: int = 0, reduction: str = "mean",
+             target_lengths: ArrayLike, blank: int = 0, reduction: Reduction = "mean",
              zero_infinity: bool = False):
     r"""Connectionist temporal classification loss: -log of the probability of a label sequence,
     summed over every alignment of it to the frames.
@@ -223,7 +256,7 @@ def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
         Bad shapes, ``blank`` outside [0, C), lengths negative, above T or beyond the padded
         targets, lengths not one per sequence, unknown ``reduction``.
     TypeError
-        Floating-point lengths, non-integer labels, float16 or integer log_probs.
+        Floating-point lengths, non-integer labels, float16/bfloat16 or integer log_probs.
     IndexError
         A label outside [0, C) (PyTorch reads past its input instead).
 
@@ -237,7 +270,7 @@ def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
     """
     reduction = resolve_reduction(None, None, reduction)
     lp, padded, il, tl, batched = _prepare(log_probs, targets, input_lengths, target_lengths,
-                                           blank)
+                                           blank, zero_infinity)
     nll, _ = _forward(lp, padded, il, tl, blank)
     return _reduce(nll, tl, reduction, zero_infinity, batched)
 
@@ -246,32 +279,32 @@ def _beta(lp_ext: np.ndarray, skip: np.ndarray, il: np.ndarray, tl: np.ndarray) 
     """Backward variables log β_t(s), (T, N, 2S+1): the mirror of α, started at each sequence's
     last frame t = input_length - 1 with β(2S) = y(blank), β(2S-1) = y(l_S); -inf beyond it."""
     n_frames, batch, width = lp_ext.shape
-    beta = np.full(lp_ext.shape, -np.inf, lp_ext.dtype)
+    padded = np.full((n_frames, batch, width + 2), -np.inf, lp_ext.dtype)
+    beta = padded[:, :, :width]                       # two -inf columns behind: views again
     rows = np.arange(batch)
-    neg_inf = np.full((batch, width), -np.inf, lp_ext.dtype)
-    skip_ahead = np.zeros_like(skip)
-    skip_ahead[:, :-2] = skip[:, 2:]                  # may go from s to s+2
-    for t in range(n_frames - 1, -1, -1):
-        if t < n_frames - 1:
-            nxt = beta[t + 1]
-            one_ahead = np.full_like(nxt, -np.inf)
-            one_ahead[:, :-1] = nxt[:, 1:]
-            two_ahead = np.full_like(nxt, -np.inf)
-            two_ahead[:, :-2] = nxt[:, 2:]
-            beta[t] = _logsumexp3(nxt, one_ahead, np.where(skip_ahead, two_ahead, neg_inf))
-            beta[t] += lp_ext[t]
-        start = rows[il - 1 == t]
-        beta[t, start] = -np.inf
-        beta[t, start, 2 * tl[start]] = lp_ext[t, start, 2 * tl[start]]
-        labelled = start[tl[start] > 0]
-        beta[t, labelled, 2 * tl[labelled] - 1] = lp_ext[t, labelled, 2 * tl[labelled] - 1]
+    skip_ahead = np.full((batch, width), -np.inf, lp_ext.dtype)
+    skip_ahead[:, :-2] = np.where(skip[:, 2:], 0.0, -np.inf)     # may go from s to s+2
+    two_ahead = np.empty((batch, width), lp_ext.dtype)
+    logsumexp3 = _LogSumExp3((batch, width), lp_ext.dtype)
+    with np.errstate(**QUIET):
+        for t in range(n_frames - 1, -1, -1):
+            if t < n_frames - 1:
+                nxt = padded[t + 1]
+                np.add(nxt[:, 2:], skip_ahead, out=two_ahead)
+                logsumexp3(nxt[:, :width], nxt[:, 1:width + 1], two_ahead, out=beta[t])
+                beta[t] += lp_ext[t]
+            start = rows[il - 1 == t]
+            beta[t, start] = -np.inf
+            beta[t, start, 2 * tl[start]] = lp_ext[t, start, 2 * tl[start]]
+            labelled = start[tl[start] > 0]
+            beta[t, labelled, 2 * tl[labelled] - 1] = lp_ext[t, labelled, 2 * tl[labelled] - 1]
     return beta
 
 
 def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
-                  target_lengths: ArrayLike, blank: int = 0, reduction: str = "mean",
-                  zero_infinity: bool = False, *, grad_output: ArrayLike | None = None
-                  ) -> np.ndarray:
+                  target_lengths: ArrayLike, blank: int = 0, reduction: Reduction = "mean",
+                  zero_infinity: bool = False, *, grad_output: ArrayLike | None = None,
+                  return_loss: bool = False):
     r"""Gradient of :func:`ctc_loss` with respect to ``log_probs``, as PyTorch defines it.
 
     With :math:`\gamma_t(c) = \frac{1}{p}\sum_{s:\,l'_s = c} \frac{\alpha_t(s)\beta_t(s)}{y_t(c)}`
@@ -289,6 +322,9 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
     unaffected; for ``log_probs`` that are not normalised the result is not the derivative of
     the loss (it is off by :math:`g_n y_t(c)`). An impossible target (infinite loss) gives
     ``nan`` in its frames, or 0 with ``zero_infinity``.
+
+    With ``return_loss=True`` the result is ``(loss, grad)``: the loss of :func:`ctc_loss`,
+    which the α recursion of the gradient computes anyway (the pair costs one recursion).
 
     In float32, PyTorch's gradient and this one both carry a rounding error that grows with the
     size of the log-probabilities summed (against float64: about 3e-4 of the largest entry for
@@ -308,7 +344,7 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
     """
     reduction = resolve_reduction(None, None, reduction)
     lp, padded, il, tl, batched = _prepare(log_probs, targets, input_lengths, target_lengths,
-                                           blank)
+                                           blank, zero_infinity)
     nll, (ext, skip, lp_ext, alpha) = _forward(lp, padded, il, tl, blank)
     n_frames, batch, n_classes = lp.shape
     dtype = lp.dtype
@@ -321,25 +357,30 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
         g[infinite] = 0
 
     beta = _beta(lp_ext, skip, il, tl)
-    with np.errstate(invalid="ignore", over="ignore"):
+    rows = np.arange(batch)
+    with np.errstate(**QUIET):
         # γ per extended position: α β / y / p, in log space (nll = -log p)
         gamma_s = np.exp(alpha + beta - lp_ext + nll[None, :, None])
         gamma_s[:, np.arange(ext.shape[1]) > 2 * tl[:, None]] = 0
         # PyTorch's quirk for a last label equal to the blank (a misuse): at the last frame it
         # stores the label's term over the final blank's instead of adding the two
-        rows = np.arange(batch)
         last_label = padded[rows, tl - 1] if padded.shape[1] else np.full(batch, -1)
         quirk = rows[(tl > 0) & (il > 0) & (last_label == blank)]
         gamma_s[il[quirk] - 1, quirk, 2 * tl[quirk]] = 0
         grad = np.exp(lp)
         grad *= g[None, :, None]
-        for n in range(batch):
-            # γ_t(c): add up the positions s that carry class c (only the target's classes)
-            width = 2 * tl[n] + 1
-            classes, class_of = np.unique(ext[n, :width], return_inverse=True)
-            to_class = np.zeros((width, classes.size), dtype)
-            to_class[np.arange(width), class_of] = 1
-            grad[:, n, classes] -= (gamma_s[:, n, :width] @ to_class) * g[n]
+        # γ_t(c): add up the positions s that carry class c, for every frame and sequence at
+        # once: one weighted bincount over the flat (t, n, class) positions of the (T, N, C)
+        # gradient (positions past a target's length hold γ = 0)
+        where = (np.arange(n_frames)[:, None, None] * batch + rows[None, :, None]) * n_classes \
+            + ext[None]
+        gamma_c = np.bincount(where.reshape(-1), weights=gamma_s.reshape(-1),
+                              minlength=grad.size).reshape(grad.shape)
+        gamma_c *= g[None, :, None]
+        grad -= gamma_c.astype(dtype, copy=False)
     grad[:, infinite] = 0 if zero_infinity else np.nan
     grad[np.arange(n_frames)[:, None] >= il[None, :]] = 0
-    return grad if batched else grad[:, 0]
+    grad = grad if batched else grad[:, 0]
+    if return_loss:                  # the α recursion above already gave every sequence's loss
+        return _reduce(nll, tl, reduction, zero_infinity, batched), grad
+    return grad

@@ -6,7 +6,8 @@ per vocabulary entry; with 2048 tokens and 128 000 classes the float32 logits al
 computed one block of (tokens × classes) at a time into a reused buffer, and each token's
 log-softmax is accumulated across the class blocks (a running maximum and a rescaled sum of
 exponentials, "online softmax"). Validation, weights, ``ignore_index``, ``label_smoothing``
-and the reductions are those of :func:`lossref.cross_entropy`, whose helpers this module uses.
+and the reductions are those of :func:`lossref.cross_entropy`, through the same class-index
+helpers (``_classes.py``).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._reduction import resolve_reduction
-from ._validation import (as_class_index, as_float, as_like, asarray, check_class_range,
-                          check_class_weight, check_label_smoothing)
-from .classification import (_check_index_target, _class_axis, _negative_log_likelihood,
-                             _per_target, _targets)
+from ._classes import (check_index_target, class_axis, half_cross_entropy,
+                       negative_log_likelihood, per_target, safe_targets)
+from ._numerics import QUIET
+from ._reduction import Reduction, resolve_reduction
+from ._validation import (HALF_DTYPES, as_class_index, as_float, as_like, asarray,
+                          check_class_range, check_class_weight, check_label_smoothing,
+                          check_option, is_float_dtype)
 
 __all__ = ["linear_cross_entropy"]
 
@@ -37,6 +40,8 @@ class _Problem:
 
     def __init__(self, input, linear_weight, target, linear_bias, weight, ignore_index,
                  label_smoothing, options, fn):
+        check_option(ignore_index, "ignore_index", fn, "int?")   # torch's parser, first
+        check_option(label_smoothing, "label_smoothing", fn, "float")
         x = as_float(input, "input", fn)
         if x.ndim not in (1, 2):
             raise ValueError(f"{fn}: expected input with dimensionality 1 or 2, (in_features,) "
@@ -63,7 +68,7 @@ class _Problem:
         self.logits_shape = (*x.shape[:-1], n_classes, *out_features)
         # a zero-stride stand-in for the logits: cross_entropy's shape checks read its shape
         like = np.broadcast_to(np.zeros((), x.dtype), self.logits_shape)
-        self.axis = _class_axis(like, fn)
+        self.axis = class_axis(like, fn)
         self.eps = check_label_smoothing(label_smoothing, fn)
         self.w = check_class_weight(weight, n_classes, x, fn)
         self.n_classes, self.dtype = n_classes, x.dtype
@@ -78,7 +83,7 @@ class _Problem:
             if ignore_index is not None:
                 raise ValueError(f"{fn}: ignore_index={ignore_index} cannot be specified when "
                                  "target contains probabilities (leave it at None)")
-            if not np.issubdtype(target.dtype, np.floating):
+            if not is_float_dtype(target.dtype):
                 raise TypeError(f"{fn}: a target of the logits' shape {self.logits_shape} is "
                                 f"read as class probabilities and must be floating point, got "
                                 f"dtype {target.dtype}")
@@ -87,10 +92,10 @@ class _Problem:
             self.t = self.ignored = None
         else:
             self.ignore_index = -100 if ignore_index is None else ignore_index
-            t = _check_index_target(like, as_class_index(target, fn), fn)
+            t = check_index_target(like, as_class_index(target, fn), fn)
             check_class_range(t, n_classes, self.ignore_index, fn)
             self.loss_shape = t.shape
-            self.t, self.ignored = _targets(t.reshape(n, d), self.ignore_index)
+            self.t, self.ignored = safe_targets(t.reshape(n, d), self.ignore_index)
             self.y = None
         chunk = None if options is None else getattr(options, "batch_chunk_size", None)
         logits_bytes = n * n_classes * d * x.dtype.itemsize
@@ -193,25 +198,56 @@ def _losses(p: _Problem, reduction: str):
         # -Σ_c w_c y'_c log p_c; 'mean' divides by the number of samples N·d1…dK
         loss = np.negative(lin - mass * log_s)
         n_samples = n * p.n_positions if p.n_classes else 0
-        value = _reduction.reduce(_per_target(loss, p.loss_shape), reduction, n_samples)
+        value = _reduction.reduce(per_target(loss, p.loss_shape), reduction, n_samples)
         return value, (m, log_s, mass, n_samples)
     z_t = np.stack([st[2] for st in stats], axis=1)
     log_p_t = np.subtract(z_t, m)                    # PyTorch's order: (z_t - m) - log_s
     log_p_t -= log_s
-    loss, weight_sum = _negative_log_likelihood(log_p_t, p.t, p.ignored, p.w)
-    value = _reduction.reduce(_per_target(loss, p.loss_shape), reduction, weight_sum)
+    loss, weight_sum = negative_log_likelihood(log_p_t, p.t, p.ignored, p.w)
+    value = _reduction.reduce(per_target(loss, p.loss_shape), reduction, weight_sum)
     if p.eps > 0:
         smooth = np.negative(lin - mass * log_s)     # -Σ_c w_c log p_c
         if p.ignored is not None:
             smooth[p.ignored] = 0
-        smooth = _reduction.reduce(_per_target(smooth, p.loss_shape), reduction, weight_sum)
+        smooth = _reduction.reduce(per_target(smooth, p.loss_shape), reduction, weight_sum)
         value = dt(1 - p.eps) * value + smooth * dt(p.eps / p.n_classes)
     return value, (m, log_s, mass, weight_sum)
 
 
+def _half(p: _Problem, reduction: str, grad_output=None, grad: bool = False):
+    """float16/bfloat16: torch's reference composition, ``linear`` then ``cross_entropy``. Its
+    CPU matmul accumulates in float32 and rounds the logits once; the cross-entropy then
+    rounds as torch's kernels do (``_classes.half_cross_entropy``); the backward of
+    ``linear`` multiplies the rounded logits' gradient in float32 and rounds once more. The
+    logits are built whole here: half precision is for checking numbers, not for scale."""
+    h = p.dtype
+    x32, w32 = p.x.astype(np.float32), p.w_lin.astype(np.float32)
+    logits = np.einsum("ni,cdi->ncd", x32, w32)
+    if p.bias is not None:
+        logits += p.bias.astype(np.float32)
+    logits = logits.astype(h)                                      # (N, C, D)
+    lastdim = len(p.logits_shape) <= 2                # the classes on the logits' last axis
+    if p.y is not None:
+        y3 = p.y.astype(h)
+        out = half_cross_entropy(logits, None, p.w, None, reduction, p.eps, p.loss_shape,
+                                 lastdim, y3=y3, grad_output=grad_output, grad=grad)
+    else:
+        t = p.t if p.ignored is None else np.where(p.ignored, p.ignore_index, p.t)
+        out = half_cross_entropy(logits, t, p.w, p.ignore_index, reduction, p.eps,
+                                 p.loss_shape, lastdim, grad_output=grad_output, grad=grad)
+    if not grad:
+        return out
+    g32 = out.astype(np.float32)
+    grads = (np.einsum("ncd,cdi->ni", g32, w32).astype(h),
+             np.einsum("ncd,ni->cdi", g32, x32).astype(h))
+    if p.bias is not None:
+        grads += (g32.sum(axis=0).astype(h),)
+    return grads
+
+
 def linear_cross_entropy(input: ArrayLike, linear_weight: ArrayLike, target: ArrayLike, *,
                          linear_bias: ArrayLike | None = None, weight: ArrayLike | None = None,
-                         reduction: str = "mean", ignore_index: int | None = None,
+                         reduction: Reduction = "mean", ignore_index: int | None = None,
                          label_smoothing: float = 0.0, options=None):
     r"""Cross-entropy of the logits ``input @ linear_weight.T + linear_bias``, never built whole.
 
@@ -282,15 +318,18 @@ def linear_cross_entropy(input: ArrayLike, linear_weight: ArrayLike, target: Arr
     reduction = resolve_reduction(None, None, reduction)
     p = _Problem(input, linear_weight, target, linear_bias, weight, ignore_index,
                  label_smoothing, options, fn)
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+    if p.dtype in HALF_DTYPES:
+        return _half(p, reduction)
+    with np.errstate(**QUIET):
         return _losses(p, reduction)[0]
 
 
 def linear_cross_entropy_grad(input: ArrayLike, linear_weight: ArrayLike, target: ArrayLike, *,
                               linear_bias: ArrayLike | None = None,
-                              weight: ArrayLike | None = None, reduction: str = "mean",
+                              weight: ArrayLike | None = None, reduction: Reduction = "mean",
                               ignore_index: int | None = None, label_smoothing: float = 0.0,
-                              options=None, grad_output: ArrayLike | None = None):
+                              options=None, grad_output: ArrayLike | None = None,
+                              return_loss: bool = False):
     r"""Gradients of :func:`linear_cross_entropy`: ``(d_input, d_linear_weight)``, and
     ``d_linear_bias`` third when ``linear_bias`` is given; each of its argument's shape and
     dtype.
@@ -308,7 +347,8 @@ def linear_cross_entropy_grad(input: ArrayLike, linear_weight: ArrayLike, target
     \varepsilon/C\big)` (0 for ignored targets); probability targets: :math:`q_{n,c} =
     g_n w_c y'_{n,c}`. δ is computed block by block, in a second pass over the logits after
     the first has found every token's :math:`\log\sum_c e^{z_{n,c}}`: the logits are never
-    whole, here either.
+    whole, here either. With ``return_loss=True`` the result is ``(loss, grads)``: the loss of
+    :func:`linear_cross_entropy`, which that first pass computes anyway.
 
     Examples
     --------
@@ -327,13 +367,19 @@ def linear_cross_entropy_grad(input: ArrayLike, linear_weight: ArrayLike, target
     reduction = resolve_reduction(None, None, reduction)
     p = _Problem(input, linear_weight, target, linear_bias, weight, ignore_index,
                  label_smoothing, options, fn)
+    if p.dtype in HALF_DTYPES:
+        grads = _half(p, reduction, grad_output, grad=True)
+        grads = (grads[0].reshape(asarray(input).shape),
+                 grads[1].reshape(asarray(linear_weight).shape)) + \
+            tuple(b.reshape(asarray(linear_bias).shape) for b in grads[2:])
+        return (_half(p, reduction), grads) if return_loss else grads
     dt = p.dtype
     n, d_count = p.x.shape[0], p.n_positions
     d_x = np.zeros(p.x.shape, dt)
     d_w = np.zeros(p.w_lin.shape, dt)
     d_b = None if p.bias is None else np.zeros(p.bias.shape, dt)
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        _, (m, log_s, mass, denominator) = _losses(p, reduction)
+    with np.errstate(**QUIET):
+        loss, (m, log_s, mass, denominator) = _losses(p, reduction)
         g = _reduction.reduce_grad(grad_output, p.loss_shape, dt, reduction, denominator)
         g = np.array(g, dtype=dt).reshape(n, d_count)
         if p.y is not None:
@@ -372,6 +418,7 @@ def linear_cross_entropy_grad(input: ArrayLike, linear_weight: ArrayLike, target
                 if d_b is not None:
                     d_b[cols, d] += np.einsum("rv->v", z)
     grads = (d_x.reshape(asarray(input).shape), d_w.reshape(asarray(linear_weight).shape))
-    if d_b is None:
-        return grads
-    return grads + (d_b.reshape(asarray(linear_bias).shape),)
+    if d_b is not None:
+        grads += (d_b.reshape(asarray(linear_bias).shape),)
+    # the first pass over the logits gave the loss too: return_loss hands it out with the grads
+    return (loss, grads) if return_loss else grads

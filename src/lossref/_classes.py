@@ -1,0 +1,239 @@
+"""Class-index targets: the helpers every loss over C classes with integer targets shares.
+
+``cross_entropy`` and ``nll_loss`` (classification.py) and ``linear_cross_entropy``
+(vocabulary.py) read their targets, pick the target's entry and weigh it here, one place for
+each step (as torch shares ``_nll_loss_backward`` between its callers). Targets are never
+expanded to an (N, C) one-hot matrix: a target's entry is read through flat indices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _reduction
+from ._numerics import QUIET
+
+__all__ = ["check_index_target", "class_axis", "flat_index", "half_cross_entropy",
+           "half_log_softmax", "half_log_softmax_backward", "kept_weights",
+           "negative_log_likelihood", "per_target", "pick", "safe_targets"]
+
+
+def class_axis(x: np.ndarray, fn: str) -> int:
+    """The class dimension: 0 for an unbatched ``(C,)`` input, else 1 in ``(N, C, d1, …, dK)``."""
+    if x.ndim < 1:
+        raise ValueError(f"{fn}: input must have at least 1 dimension, (C,) or "
+                         "(N, C, d1, ..., dK); got a 0-d array")
+    return 0 if x.ndim == 1 else 1
+
+
+def check_index_target(x: np.ndarray, t: np.ndarray, fn: str) -> np.ndarray:
+    """Class-index target shape: ``()`` for a ``(C,)`` input, else ``(N, d1, …, dK)``."""
+    if x.ndim == 1:
+        if t.shape not in ((), (1,)):
+            raise ValueError(f"{fn}: an unbatched input of shape {x.shape} takes a single class "
+                             f"index as target, got target shape {t.shape}")
+        return t.reshape(())
+    if t.ndim == 0 or t.shape[0] != x.shape[0]:
+        got = t.shape[0] if t.ndim else "a 0-d target"
+        raise ValueError(f"{fn}: Expected input batch_size ({x.shape[0]}) to match target "
+                         f"batch_size ({got}).")
+    expected = (x.shape[0],) + x.shape[2:]
+    if t.shape != expected:
+        raise ValueError(f"{fn}: Expected target shape {expected} for input shape {x.shape}, "
+                         f"got {t.shape}")
+    return t
+
+
+def safe_targets(t: np.ndarray, ignore_index: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Targets safe to index with (ignored ones replaced by class 0) and the ignored mask.
+
+    The mask is ``None`` when no target equals ``ignore_index``, so the common case does no
+    masking work at all.
+    """
+    ignored = t == ignore_index
+    if not ignored.any():
+        return t, None
+    return np.where(ignored, 0, t), ignored
+
+
+def flat_index(t: np.ndarray, shape: tuple) -> np.ndarray:
+    """Flat positions of ``[n, t[n, d], d]`` in a C-contiguous ``(N, C, D)`` array."""
+    n, c, d = shape
+    index = np.multiply(t, d, dtype=np.intp)                 # class offset within a sample
+    index += np.arange(0, n * c * d, c * d).reshape(n, 1)    # + where each sample starts
+    if d > 1:
+        index += np.arange(d)                                # + the position
+    return index
+
+
+def pick(x3: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``x3[n, t[n, d], d]`` for every sample n and position d of an ``(N, C, D)`` array.
+
+    Flat indexing into the input: one value per target, no (N, C) one-hot matrix.
+    """
+    return np.take(x3, flat_index(t, x3.shape))
+
+
+def negative_log_likelihood(log_p_t: np.ndarray, t: np.ndarray, ignored: np.ndarray | None,
+                             w: np.ndarray | None):
+    """Per-target ``-w[t] * log_p_t`` (0 where ignored) and the mean's denominator.
+
+    ``log_p_t`` holds the log-probability of each target class, ``t`` the (safe) targets.
+    The denominator is the sum of the weights of the non-ignored targets (their count
+    without ``weight``).
+    """
+    loss = np.negative(log_p_t)
+    target_w, weight_sum = kept_weights(t, ignored, w, loss.dtype)
+    if target_w is not None:
+        with np.errstate(**QUIET):     # an ignored ±inf times its weight 0
+            loss *= target_w
+    if ignored is not None:
+        loss[ignored] = 0
+    return loss, weight_sum
+
+
+def kept_weights(t: np.ndarray, ignored: np.ndarray | None, w: np.ndarray | None, dtype):
+    """The weight ``w[t]`` of each target (0 where ignored; ``None`` without ``weight``) and
+    the mean's denominator: their sum, or the count of non-ignored targets without ``weight``."""
+    if w is None:
+        kept = t.size if ignored is None else np.count_nonzero(~ignored)
+        return None, np.dtype(dtype).type(kept)
+    target_w = w[t]
+    if ignored is not None:
+        target_w[ignored] = 0
+    return target_w, target_w.sum(dtype=dtype)
+
+
+def per_target(loss: np.ndarray, shape: tuple):
+    """Per-target values in the target's shape (a NumPy scalar for an unbatched input)."""
+    return loss.reshape(shape)[()]
+
+
+# --- float16 / bfloat16: torch's composition, op by op -----------------------------------------
+# torch's cross_entropy is log_softmax, then nll_loss (and, with label smoothing, a few tensor
+# ops), each a separate CPU kernel: log_softmax computes in float32 and rounds its output to the
+# half dtype once; every later elementwise op rounds its result to the half dtype; each sum
+# accumulates in float32 and rounds once. That is why bfloat16 logits can print 6.906 where
+# float32 gives 6.920: the log-probabilities themselves are rounded to bfloat16's step. The
+# functions below take the logits as (N, C, D) and replay those kernels with NumPy's half
+# arithmetic (each float16/bfloat16 op is computed exactly and rounded once, as torch's).
+
+
+def _to(value, dtype):
+    """``value`` (computed in float32) rounded once to ``dtype``."""
+    return np.asarray(value, np.float32).astype(dtype)
+
+
+def half_log_softmax(x3: np.ndarray, lastdim: bool) -> np.ndarray:
+    """torch's CPU ``log_softmax`` over the classes for a half dtype, whose two kernels round
+    differently (matched against torch 2.13 element by element):
+
+    - classes on the input's last axis (``(C,)``, ``(N, C)``: ``lastdim``): ``x - max`` and
+      the exponentials in float32, but the sum Σ e^(x - max) and its log each stored in the
+      half dtype, then ``(x - max) - log_sum`` in float32, rounded;
+    - classes on an inner axis (``(N, C, d1, …)``): all in float32, rounded once.
+    """
+    h = x3.dtype
+    x = x3.astype(np.float32)
+    with np.errstate(**QUIET):
+        shifted = x - np.max(x, axis=1, keepdims=True, initial=-np.inf)
+        sums = np.exp(shifted).sum(axis=1, keepdims=True)
+        if lastdim:
+            sums = sums.astype(h).astype(np.float32)
+        log_sum = np.log(sums)
+        if lastdim:
+            log_sum = log_sum.astype(h).astype(np.float32)
+        return (shifted - log_sum).astype(h)
+
+
+def half_log_softmax_backward(log_p: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """torch's CPU ``log_softmax`` backward for a half dtype: ``g - exp(out) Σ_c g`` in float32
+    from the rounded output and incoming gradient, rounded once."""
+    g = grad.astype(np.float32)
+    with np.errstate(**QUIET):
+        out = np.exp(log_p.astype(np.float32))
+        out *= g.sum(axis=1, keepdims=True)
+        np.subtract(g, out, out=out)
+    return out.astype(log_p.dtype)
+
+
+def half_cross_entropy(x3, t2, w, ignore_index, reduction, eps, loss_shape, lastdim, y3=None,
+                       grad_output=None, grad=False):
+    """cross_entropy of half-dtype logits ``x3`` (N, C, D), as torch composes it; with
+    ``grad=True``, the gradient with respect to ``x3`` instead.
+
+    ``t2`` (N, D) class indices, or ``y3`` (N, C, D) class probabilities (then ``t2`` is None);
+    ``lastdim``: the classes are the last axis of the caller's input (see half_log_softmax).
+    """
+    h = x3.dtype
+    n, c, d = x3.shape
+    log_p = half_log_softmax(x3, lastdim)
+    go = np.ones(loss_shape if reduction == "none" else (), h) if grad_output is None \
+        else np.asarray(grad_output).astype(h)
+    with np.errstate(**QUIET):
+        if y3 is not None:
+            return _half_probabilities(log_p, y3, w, reduction, eps, loss_shape, go, grad)
+        safe_t, ignored = safe_targets(t2, ignore_index)
+        if not grad:
+            loss, weight_sum = negative_log_likelihood(pick(log_p, safe_t), safe_t, ignored, w)
+            nll = _reduction.reduce(per_target(loss, loss_shape), reduction, weight_sum)
+            if eps == 0.0:
+                return nll
+            prod = log_p if w is None else log_p * w[:, None]
+            smooth = -(prod.sum(axis=1, dtype=np.float32).astype(h))          # (N, D)
+            if ignored is not None:
+                smooth[ignored] = 0
+            if reduction == "none":
+                ret = per_target(smooth, loss_shape)
+            else:
+                ret = _to(smooth.sum(dtype=np.float32), h)
+                if reduction == "mean":
+                    ret = _to(np.float32(ret) / np.float32(weight_sum), h)
+            return (_to(np.float32(1 - eps) * np.asarray(nll, np.float32), h)
+                    + _to(np.asarray(ret, np.float32) * np.float32(eps / c), h))[()]
+        # the gradient with respect to log p: nll_loss's backward, then the smoothing term's
+        target_w, weight_sum = kept_weights(safe_t, ignored, w, h)
+        go_nll = go if eps == 0.0 else _to(np.float32(1 - eps) * go.astype(np.float32), h)
+        g = _reduction.reduce_grad(go_nll, loss_shape, h, reduction, weight_sum)
+        g = np.array(np.broadcast_to(g, loss_shape), h).reshape(n, d)
+        if ignored is not None:
+            g[ignored] = 0
+        g_t = g if target_w is None else g * target_w
+        grad_log_p = np.zeros(x3.shape, h)
+        kept = slice(None) if ignored is None else ~ignored
+        grad_log_p.reshape(-1)[flat_index(safe_t, x3.shape)[kept]] = -g_t[kept]
+        if eps > 0.0:
+            gs = _to(go.astype(np.float32) * np.float32(eps / c), h)
+            if reduction == "mean":
+                gs = _to(np.float32(gs) / np.float32(weight_sum), h)
+            gs = np.array(np.broadcast_to(gs, loss_shape), h).reshape(n, 1, d)
+            if ignored is not None:
+                gs[ignored[:, None, :]] = 0
+            g_smooth = -gs if w is None else -(gs * w[:, None])
+            grad_log_p += g_smooth
+        return half_log_softmax_backward(log_p, grad_log_p)
+
+
+def _half_probabilities(log_p, y3, w, reduction, eps, loss_shape, go, grad):
+    """Probability targets: ``-(log_p · y · w).sum(...)``, torch's ops in order."""
+    h = log_p.dtype
+    n, c, d = log_p.shape
+    y = y3.astype(h)
+    if eps > 0.0:
+        y = _to(_to(y.astype(np.float32) * np.float32(1 - eps), h).astype(np.float32)
+                + np.float32(eps / c), h)
+    count = n * d                                     # input.numel() / C
+    if not grad:
+        prod = log_p * y
+        if w is not None:
+            prod = prod * w[:, None]
+        if reduction == "none":
+            return per_target(-(prod.sum(axis=1, dtype=np.float32).astype(h)), loss_shape)
+        total = -_to(prod.sum(dtype=np.float32), h)
+        if reduction == "sum":
+            return total[()]
+        return _to(np.float32(total) / np.float32(count), h)[()]
+    g = go if reduction != "mean" else _to(go.astype(np.float32) / np.float32(count), h)
+    g = -np.array(np.broadcast_to(g, loss_shape), h).reshape(n, 1, d)
+    g = g if w is None else g * w[:, None]
+    return half_log_softmax_backward(log_p, g * y)
