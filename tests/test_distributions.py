@@ -292,6 +292,24 @@ BAD = [
     ("gaussian unknown reduction", lambda: lossref.gaussian_nll_loss(A, A, A, reduction="avg"),
      lambda: F.gaussian_nll_loss(t(A), t(A), t(A), reduction="avg"), ValueError,
      r"avg is not valid"),
+    ("gaussian reduction None", lambda: lossref.gaussian_nll_loss(A, A, A, reduction=None),
+     lambda: F.gaussian_nll_loss(t(A), t(A), t(A), reduction=None), TypeError,
+     r"reduction must be a str"),
+    ("poisson reduction a list", lambda: lossref.poisson_nll_loss(A, A, reduction=["sum"]),
+     lambda: F.poisson_nll_loss(t(A), t(A), reduction=["sum"]), TypeError,
+     r"reduction must be a str"),
+    ("poisson log_input 1", lambda: lossref.poisson_nll_loss(A, A, log_input=1),
+     lambda: F.poisson_nll_loss(t(A), t(A), log_input=1), TypeError,
+     r"argument 'log_input' must be bool, not int"),
+    ("kl log_target a string", lambda: lossref.kl_div(A, A, log_target="yes"),
+     lambda: F.kl_div(t(A), t(A), log_target="yes"), TypeError,
+     r"argument 'log_target' must be bool, not str"),
+    ("gaussian eps complex", lambda: lossref.gaussian_nll_loss(A, A, A, eps=2 + 3j),
+     lambda: F.gaussian_nll_loss(t(A), t(A), t(A), eps=2 + 3j), ValueError,
+     r"eps=\(2\+3j\) cannot be converted"),
+    ("gaussian eps a string", lambda: lossref.gaussian_nll_loss(A, A, A, eps="0.5"),
+     lambda: F.gaussian_nll_loss(t(A), t(A), t(A), eps="0.5"), TypeError,
+     r"eps must be a number"),
     ("gaussian var checked before reduction",
      lambda: lossref.gaussian_nll_loss(A, A, -A, reduction="avg"),
      lambda: F.gaussian_nll_loss(t(A), t(A), t(-A), reduction="avg"), ValueError,
@@ -310,6 +328,15 @@ def test_bad_input_raises_like_torch(ours, theirs, error, pattern):
             ours()
     if error is ValueError and torch_error.type is ValueError:   # torch's own words, kept
         assert str(torch_error.value).split(":")[0] in str(pytest.raises(error, ours).value)
+
+
+@pytest.mark.parametrize("eps", [0.5 + 0j, True, 2, np.float32(0.2), 0.3])
+def test_gaussian_eps_is_read_as_torch_clamp_reads_it(eps):
+    """eps is a Python-level option (torch's ``clamp_(min=eps)``): a complex with imaginary part
+    0 is its real part, a bool or an int a number."""
+    v = np.array([[0.1, 0.9], [3.0, 0.25]], f32)
+    assert_matches_torch(lossref.gaussian_nll_loss(A, A[::-1].copy(), v, eps=eps),
+                         F.gaussian_nll_loss(t(A), t(A[::-1].copy()), t(v), eps=eps), f32)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

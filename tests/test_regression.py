@@ -213,6 +213,15 @@ BAD = [
      lambda: lossref.huber_loss(A, A, reduction="elementwise_mean", weight=A),
      lambda: F.huber_loss(t(A), t(A), reduction="elementwise_mean", weight=t(A)), ValueError,
      r"Invalid reduction mode: elementwise_mean"),
+    ("beta a string", lambda: lossref.smooth_l1_loss(A, A, beta="0.5"),
+     lambda: F.smooth_l1_loss(t(A), t(A), beta="0.5"), TypeError,
+     r"argument 'beta' must be float, not str"),
+    ("delta None, weighted", lambda: lossref.huber_loss(A, A, delta=None, weight=A),
+     lambda: F.huber_loss(t(A), t(A), delta=None, weight=t(A)), TypeError,
+     r"argument 'delta' must be float, not NoneType"),
+    ("HuberLoss delta complex", lambda: lossref.HuberLoss(delta=1 + 0j),
+     lambda: torch.nn.HuberLoss(delta=1 + 0j), TypeError,
+     r"delta must be a float or int, got: <class 'complex'>"),
     ("integer input", lambda: lossref.l1_loss(np.array([1, 2]), np.array([1, 2])),
      lambda: F.l1_loss(torch.tensor([1, 2]), torch.tensor([1, 2])), TypeError,
      r"input must be a floating-point array, got dtype int64"),
@@ -243,6 +252,16 @@ def test_empty_inputs(dtype, reduction):
                                       **{k: t(v) for k, v in kw.items()})
             assert_matches_torch(ours, theirs, dtype)
             assert getattr(lossref.grad, name)(e, e, reduction=reduction, **kw).shape == (0, 3)
+
+
+@pytest.mark.parametrize("beta", [0j, False, 0])
+def test_a_beta_equal_to_zero_is_l1_before_any_type_check(beta):
+    """torch compares ``beta == 0.0`` in Python first: 0j (which its parser refuses) is L1."""
+    x, y = A, A[::-1].copy()
+    assert_matches_torch(lossref.smooth_l1_loss(x, y, beta=beta),
+                         F.smooth_l1_loss(t(x), t(y), beta=beta), np.float32)
+    np.testing.assert_array_equal(lossref.grad.smooth_l1_loss(x, y, beta=beta),
+                                  lossref.grad.l1_loss(x, y))
 
 
 def test_grad_output_shape_is_checked():

@@ -16,7 +16,8 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
-from ._validation import as_like, broadcast_shape, float_pair
+from ._elementwise import float_pair, like_input
+from ._validation import asarray, broadcast_shape, check_option
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
 
@@ -27,10 +28,25 @@ KL_MEAN_WARNING = (
     "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
 
 
+def _check_reduction_by_hand(reduction, fn: str, message: str) -> str:
+    """The check poisson_nll_loss and gaussian_nll_loss write in Python, as torch writes it.
+
+    torch compares with the three names (so ``'elementwise_mean'`` is refused here, unlike in
+    the other losses) and builds its message as ``reduction + " is not ..."``: a reduction that
+    is not a string fails that concatenation with a TypeError instead of the ValueError.
+    """
+    if isinstance(reduction, str) and reduction in REDUCTIONS:
+        return reduction
+    if not isinstance(reduction, str):
+        raise TypeError(f"{fn}: reduction must be a str ('none', 'mean' or 'sum'), got "
+                        f"{reduction!r} of type {type(reduction).__name__}")
+    raise ValueError(f"{fn}: {reduction} {message} (expected 'none', 'mean' or 'sum')")
+
+
 # ---- KL divergence -----------------------------------------------------------------------------
 
 
-def _kl_setup(input, target, size_average, reduce, reduction, fn):
+def _kl_setup(input, target, size_average, reduce, reduction, log_target, fn):
     """The reduction actually applied, and the batch size to divide by afterwards (or None)."""
     if size_average is not None or reduce is not None:
         applied = legacy_reduction(size_average, reduce)
@@ -38,6 +54,7 @@ def _kl_setup(input, target, size_average, reduce, reduction, fn):
         if reduction == "mean":
             warnings.warn(KL_MEAN_WARNING, UserWarning, stacklevel=3)
         applied = "sum" if reduction == "batchmean" else resolve_reduction(None, None, reduction)
+    check_option(log_target, "log_target", fn, "bool")  # torch's parser, after the reduction
     x, y, shape = float_pair(input, target, fn)
     # torch tests the reduction *argument* here, even when the legacy pair overrode it
     batch = x.shape[0] if reduction == "batchmean" and x.ndim != 0 else None
@@ -81,7 +98,7 @@ def kl_div(input: ArrayLike, target: ArrayLike, size_average: bool | None = None
     ValueError
         Shapes that do not broadcast, unknown ``reduction``.
     TypeError
-        ``input`` is not floating point.
+        ``input`` is not floating point; ``log_target`` is not a bool.
 
     Warns
     -----
@@ -99,7 +116,8 @@ def kl_div(input: ArrayLike, target: ArrayLike, size_average: bool | None = None
     0.5119
     """
     fn = "kl_div"
-    x, y, shape, applied, batch = _kl_setup(input, target, size_average, reduce, reduction, fn)
+    x, y, shape, applied, batch = _kl_setup(input, target, size_average, reduce, reduction,
+                                                  log_target, fn)
     with np.errstate(**QUIET):
         if log_target:
             loss = np.exp(y) * (y - x)
@@ -133,7 +151,8 @@ def kl_div_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None =
            [-0.45, -0.05]])
     """
     fn = "kl_div"
-    x, y, shape, applied, batch = _kl_setup(input, target, size_average, reduce, reduction, fn)
+    x, y, shape, applied, batch = _kl_setup(input, target, size_average, reduce, reduction,
+                                                  log_target, fn)
     with np.errstate(**QUIET):
         out_shape = () if applied != "none" else shape
         if batch is not None:  # the division by the batch comes last, so its backward first
@@ -147,14 +166,15 @@ def kl_div_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None =
 # ---- Poisson NLL -------------------------------------------------------------------------------
 
 
-def _poisson_setup(input, target, size_average, reduce, reduction, fn):
+def _poisson_setup(input, target, log_input, full, eps, size_average, reduce, reduction, fn):
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
-    if reduction not in REDUCTIONS:  # torch checks by hand here: no 'elementwise_mean'
-        raise ValueError(f"{fn}: {reduction} is not a valid value for reduction "
-                         "(expected 'none', 'mean' or 'sum')")
+    reduction = _check_reduction_by_hand(reduction, fn, "is not a valid value for reduction")
+    check_option(log_input, "log_input", fn, "bool")  # then torch's parser, in argument order
+    check_option(full, "full", fn, "bool")
+    eps = float(check_option(eps, "eps", fn, "float"))
     x, y, shape = float_pair(input, target, fn)
-    return x, y, shape, reduction
+    return x, y, shape, reduction, eps
 
 
 def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True,
@@ -200,7 +220,8 @@ def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True
     ValueError
         Shapes that do not broadcast, unknown ``reduction``.
     TypeError
-        ``input`` is not floating point.
+        ``input`` is not floating point; ``log_input`` or ``full`` is not a bool,
+        ``eps`` not a real number, ``reduction`` not a string.
 
     Examples
     --------
@@ -213,12 +234,13 @@ def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True
     array([1.    , 1.2655, 2.2778])
     """
     fn = "poisson_nll_loss"
-    x, y, shape, reduction = _poisson_setup(input, target, size_average, reduce, reduction, fn)
+    x, y, shape, reduction, eps = _poisson_setup(input, target, log_input, full, eps,
+                                                 size_average, reduce, reduction, fn)
     with np.errstate(**QUIET):
         if log_input:
             loss = np.exp(x) - y * x
         else:
-            loss = x - y * np.log(x + float(eps))
+            loss = x - y * np.log(x + eps)
         if full:
             stirling = y * np.log(y) - y + 0.5 * np.log(2 * math.pi * y)
             loss = loss + np.where(y <= 1, 0, stirling).astype(x.dtype)
@@ -247,7 +269,8 @@ def poisson_nll_loss_grad(input: ArrayLike, target: ArrayLike, log_input: bool =
     array([ 1.,  0., -2.])
     """
     fn = "poisson_nll_loss"
-    x, y, shape, reduction = _poisson_setup(input, target, size_average, reduce, reduction, fn)
+    x, y, shape, reduction, eps = _poisson_setup(input, target, log_input, full, eps,
+                                                 size_average, reduce, reduction, fn)
     with np.errstate(**QUIET):
         g = _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
         # autograd's order: each branch's gradient is summed to the input's shape (undoing the
@@ -255,10 +278,29 @@ def poisson_nll_loss_grad(input: ArrayLike, target: ArrayLike, log_input: bool =
         g_y = sum_to_shape(g * y, x.shape)
         if log_input:
             return sum_to_shape(g, x.shape) * np.exp(x) - g_y
-        return sum_to_shape(g, x.shape) - g_y / (x + float(eps))
+        return sum_to_shape(g, x.shape) - g_y / (x + eps)
 
 
 # ---- Gaussian NLL ------------------------------------------------------------------------------
+
+
+def _clamp_bound(eps, fn: str) -> float:
+    """``eps`` as torch's ``var.clamp_(min=eps)`` reads it (a Python-level option: no parser).
+
+    clamp takes any real number or a one-element tensor, and a complex number whose imaginary
+    part is 0 (its real part); a str or a list is a TypeError, None a RuntimeError in torch.
+    """
+    if isinstance(eps, numbers.Number) and not isinstance(eps, numbers.Real):
+        if complex(eps).imag != 0:
+            raise ValueError(f"{fn}: eps={eps!r} cannot be converted to a real number "
+                             "(torch: value cannot be converted to type double)")
+        return complex(eps).real
+    if eps is None:
+        raise ValueError(f"{fn}: eps=None (torch.clamp: At least one of 'min' or 'max' must "
+                         "not be None)")
+    if isinstance(eps, numbers.Real) or (hasattr(eps, "shape") and asarray(eps).size == 1):
+        return float(asarray(eps).reshape(()))
+    raise TypeError(f"{fn}: eps must be a number, got {eps!r} of type {type(eps).__name__}")
 
 
 def _gaussian_setup(input, target, var, reduction, eps, fn):
@@ -278,7 +320,7 @@ def _gaussian_setup(input, target, var, reduction, eps, fn):
                         f"{var!r} of type {type(var).__name__} (PyTorch refuses it too; "
                         f"write float(var))")
     else:
-        v = as_like(var, x, "var", fn)
+        v = like_input(var, x, "var", fn)
         var_shape = v.shape
         negative = v < 0
         if negative.any():
@@ -292,10 +334,10 @@ def _gaussian_setup(input, target, var, reduction, eps, fn):
                 raise ValueError(f"{fn}: var is of incorrect size: var shape {v.shape} for "
                                  f"input shape {x.shape} (expected the input's shape, "
                                  f"input.shape[:-1], or the input's shape with one dimension 1)")
-    if reduction not in REDUCTIONS:  # after the var checks, as in torch; no 'elementwise_mean'
-        raise ValueError(f"{fn}: {reduction} is not valid (expected 'none', 'mean' or 'sum')")
+    reduction = _check_reduction_by_hand(reduction, fn, "is not valid")  # after var, as torch
     broadcast_shape(fn, input=x, target=y, var=v)
-    v = np.maximum(v, float(eps))  # torch clamps under no_grad: the gradient flows as if v = eps
+    # torch clamps under no_grad: the gradient flows as if v = eps
+    v = np.maximum(v, _clamp_bound(eps, fn))
     return x, y, v, var_shape, reduction
 
 
@@ -336,10 +378,11 @@ def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike | floa
     ------
     ValueError
         A negative variance, a ``var`` shape not listed above, shapes that do not broadcast,
-        unknown ``reduction``.
+        unknown ``reduction``, a complex ``eps`` with an imaginary part, ``eps=None``.
     TypeError
         ``input`` is not floating point; ``var`` is an int or a NumPy scalar (PyTorch takes
-        only a Python float or a tensor).
+        only a Python float or a tensor); ``eps`` not a number; ``reduction`` not a string.
+        (``full`` is read for its truth value, as torch reads it.)
 
     Examples
     --------
