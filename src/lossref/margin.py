@@ -13,7 +13,8 @@ from numpy.typing import ArrayLike
 
 from . import _reduction
 from ._reduction import resolve_reduction, sum_to_shape
-from ._validation import as_float, as_like, asarray, broadcast_shape, check_broadcast, float_pair
+from ._validation import (as_float, as_like, asarray, broadcast_shape, check_broadcast,
+                          check_option, float_pair)
 
 __all__ = ["soft_margin_loss", "hinge_embedding_loss", "cosine_embedding_loss"]
 
@@ -146,7 +147,7 @@ def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, margin: float = 1.
     ValueError
         ``input`` and ``target`` do not broadcast, or an unknown ``reduction``.
     TypeError
-        ``input`` is not floating point.
+        ``input`` is not floating point, or ``margin`` is not a real number (torch's ``float``).
 
     Examples
     --------
@@ -157,6 +158,7 @@ def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, margin: float = 1.
     """
     fn = "hinge_embedding_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
+    check_option(margin, "margin", fn, "float")
     x, y, _ = float_pair(input, target, fn)
     zero = np.zeros((), x.dtype)
     with np.errstate(invalid="ignore"):
@@ -187,6 +189,7 @@ def hinge_embedding_loss_grad(input: ArrayLike, target: ArrayLike, margin: float
     """
     fn = "hinge_embedding_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
+    check_option(margin, "margin", fn, "float")
     x, y, shape = float_pair(input, target, fn)
     g = _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
     with np.errstate(invalid="ignore"):
@@ -197,7 +200,8 @@ def hinge_embedding_loss_grad(input: ArrayLike, target: ArrayLike, margin: float
 
 # ---- cosine embedding ----------------------------------------------------------------------
 
-def _cosine_inputs(input1, input2, target, fn):
+def _cosine_inputs(input1, input2, target, margin, fn):
+    check_option(margin, "margin", fn, "float")
     x1 = as_float(input1, "input1", fn)
     x2 = as_float(input2, "input2", fn)
     dtype = np.result_type(x1, x2)
@@ -222,9 +226,10 @@ def _cosine_inputs(input1, input2, target, fn):
 def _cosine(x1, x2):
     """PyTorch's cosine: ``Σ x1·x2 / sqrt((Σ x1² + eps)(Σ x2² + eps))``, and its pieces."""
     eps = x1.dtype.type(COSINE_EPS)
-    prod_sum = (x1 * x2).sum(axis=-1)
-    mag1 = (x1 * x1).sum(axis=-1) + eps
-    mag2 = (x2 * x2).sum(axis=-1) + eps
+    # Σ x1·x2, Σ x1², Σ x2²: einsum multiplies and sums in one pass, without a temporary
+    prod_sum = np.einsum("...i,...i->...", x1, x2)
+    mag1 = np.einsum("...i,...i->...", x1, x1) + eps
+    mag2 = np.einsum("...i,...i->...", x2, x2) + eps
     denom = np.sqrt(mag1 * mag2)
     return prod_sum / denom, mag1, mag2, denom
 
@@ -270,7 +275,7 @@ def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLik
         ``target`` is not 0-D/1-D, the inputs' dimensions do not fit it, the shapes do not
         broadcast, or an unknown ``reduction``.
     TypeError
-        An input is not floating point.
+        An input is not floating point, or ``margin`` is not a real number (torch's ``float``).
 
     Examples
     --------
@@ -282,7 +287,7 @@ def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLik
     """
     fn = "cosine_embedding_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x1, x2, y = _cosine_inputs(input1, input2, target, fn)
+    x1, x2, y = _cosine_inputs(input1, input2, target, margin, fn)
     zero = np.zeros((), x1.dtype)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         cos = _cosine(x1, x2)[0]
@@ -318,7 +323,7 @@ def cosine_embedding_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Arr
     """
     fn = "cosine_embedding_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x1, x2, y = _cosine_inputs(input1, input2, target, fn)
+    x1, x2, y = _cosine_inputs(input1, input2, target, margin, fn)
     dt = x1.dtype
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         cos, mag1, mag2, denom = _cosine(x1, x2)
@@ -333,6 +338,17 @@ def cosine_embedding_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Arr
         g_mags = g_denom / (2 * denom)
         g_mag1 = sum_to_shape(g_mags * mag2, mag1.shape)[..., None]
         g_mag2 = sum_to_shape(g_mags * mag1, mag2.shape)[..., None]
-        grad1 = sum_to_shape(g_prod * x2, x1.shape) + (g_mag1 * x1 + g_mag1 * x1)
-        grad2 = sum_to_shape(g_prod * x1, x2.shape) + (g_mag2 * x2 + g_mag2 * x2)
-    return (grad1.astype(asarray(input1).dtype), grad2.astype(asarray(input2).dtype))
+        # x·x sends g·x twice; g·x + g·x is exactly (2g)·x, one multiplication
+        grad1 = _add_scaled(sum_to_shape(g_prod * x2, x1.shape), x1, 2 * g_mag1)
+        grad2 = _add_scaled(sum_to_shape(g_prod * x1, x2.shape), x2, 2 * g_mag2)
+    return (grad1.astype(asarray(input1).dtype, copy=False),
+            grad2.astype(asarray(input2).dtype, copy=False))
+
+
+def _add_scaled(acc: np.ndarray, x: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``acc + scale·x``, into ``acc`` when it is a fresh array of the result's shape."""
+    term = x * scale
+    if acc.shape == term.shape and acc.flags.writeable:
+        acc += term
+        return acc
+    return acc + term

@@ -16,7 +16,8 @@ from .classification import cross_entropy, nll_loss
 from .distributions import gaussian_nll_loss, kl_div, poisson_nll_loss
 from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss
 from .multilabel import multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss
-from .ranking import margin_ranking_loss, triplet_margin_loss, triplet_margin_with_distance_loss
+from .ranking import (check_triplet_margin, margin_ranking_loss, triplet_margin_loss,
+                      triplet_margin_with_distance_loss)
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 from .sequence import ctc_loss
 from .vocabulary import linear_cross_entropy
@@ -431,8 +432,7 @@ class TripletMarginLoss(_Loss):
                  swap: bool = False, size_average: bool | None = None,
                  reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
-        if margin <= 0:
-            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
+        check_triplet_margin(margin, "TripletMarginLoss")  # at construction, as torch
         self.margin = margin
         self.p = p
         self.eps = eps
@@ -460,9 +460,7 @@ class TripletMarginWithDistanceLoss(_Loss):
     def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
                  reduction: str = "mean") -> None:
         super().__init__(None, None, reduction)
-        if margin <= 0:
-            raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, "
-                             f"got {margin}")
+        check_triplet_margin(margin, "TripletMarginWithDistanceLoss")  # as torch, here
         self.distance_function = distance_function
         self.margin = margin
         self.swap = swap

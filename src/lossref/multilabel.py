@@ -12,9 +12,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._numerics import log_sigmoid, sigmoid
+from ._numerics import QUIET, sigmoid
 from ._reduction import resolve_reduction, sum_to_shape
-from ._validation import as_class_index, as_float, as_like, broadcast_shape, check_class_weight
+from ._validation import (as_class_index, as_float, as_like, broadcast_shape, check_class_weight,
+                          check_option)
 
 __all__ = ["multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss"]
 
@@ -30,9 +31,21 @@ def _as_frames(x: np.ndarray, fn: str) -> np.ndarray:
 
 # ---- multi margin --------------------------------------------------------------------------
 
-def _multi_margin_inputs(input, target, p, weight, fn):
+def _multi_margin_margin(margin, fn: str) -> float:
+    """``margin`` is a torch ``Number``: real, or complex with no imaginary part."""
+    check_option(margin, "margin", fn, "Number")
+    if isinstance(margin, complex) or np.iscomplexobj(margin):
+        if margin.imag != 0:
+            raise ValueError(f"{fn}: margin {margin!r} cannot be converted to a real number "
+                             f"(its imaginary part is not 0)")
+        margin = margin.real
+    return margin
+
+
+def _multi_margin_inputs(input, target, p, margin, weight, fn):
     if p != 1 and p != 2:
         raise ValueError(f"{fn}: only p == 1 and p == 2 supported, got p={p!r}")
+    margin = _multi_margin_margin(margin, fn)
     x = as_float(input, "input", fn)
     x2 = _as_frames(x, fn)
     n, c = x2.shape
@@ -48,7 +61,7 @@ def _multi_margin_inputs(input, target, p, weight, fn):
                          f"[0, {c - 1}]")
     w = check_class_weight(weight, c, x, fn)
     out_shape = (n,) if y.ndim > 0 else ()
-    return x, x2, y1, w, out_shape
+    return x, x2, y1, w, out_shape, margin
 
 
 def _multi_margin_z(x2, y1, margin):
@@ -99,7 +112,9 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
     IndexError
         A target outside [0, C).
     TypeError
-        ``input`` not floating point, or ``target`` not integer.
+        ``input`` not floating point, ``target`` not integer, or ``margin`` not a number
+        (torch's ``Number``: a complex with imaginary part 0 counts as real; any other
+        complex is a ValueError).
 
     Examples
     --------
@@ -110,7 +125,8 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
     """
     fn = "multi_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x, x2, y1, w, out_shape = _multi_margin_inputs(input, target, p, weight, fn)
+    x, x2, y1, w, out_shape, margin = _multi_margin_inputs(input, target, p, margin, weight,
+                                                             fn)
     n, c = x2.shape
     with np.errstate(invalid="ignore", over="ignore"):
         z = _multi_margin_z(x2, y1, margin)
@@ -149,7 +165,8 @@ def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, marg
     """
     fn = "multi_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x, x2, y1, w, out_shape = _multi_margin_inputs(input, target, p, weight, fn)
+    x, x2, y1, w, out_shape, margin = _multi_margin_inputs(input, target, p, margin, weight,
+                                                             fn)
     n, c = x2.shape
     g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction).reshape(n, 1)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -187,6 +204,46 @@ def _multilabel_margin_inputs(input, target, fn):
     is_target[rows[valid], y2[valid]] = True
     out_shape = (n,) if y.ndim > 1 else ()
     return x, x2, y2, valid, is_target, out_shape
+
+
+def _accumulator(dtype: np.dtype) -> np.dtype:
+    """torch's CPU ``acc_type``: float64 sums for float32/64, float32 for float16/bfloat16."""
+    return np.dtype(np.float64) if dtype.itemsize >= 4 else np.dtype(np.float32)
+
+
+def _label_slots(x2, y2, valid, is_target):
+    """The hinge terms ``max(0, 1 - x[n, j] + x[n, d])`` of torch's kernel, one label slot at a time.
+
+    torch loops, per row, over its labels ``j`` (the entries before the first -1, duplicates
+    again) and, for each, over every non-target class ``d``, forming ``z = 1 - x[j] + x[d]``
+    in the input's dtype and keeping it where ``z > 0``. Here that loop runs over the label
+    *slot* k (at most the longest row's label count, usually a handful), vectorised over rows
+    and classes: rows are sorted by their label count, so the rows that have a k-th label are
+    a prefix. A target class never enters as ``d``: it is set to -inf, which makes its ``z``
+    -inf (or nan), and ``fmax(z, 0)`` keeps exactly the terms with ``z > 0`` (a nan term adds
+    nothing, as in the kernel). Returns the rows' order and a generator of ``(m, z, labels)``
+    per slot: the first ``m`` sorted rows have a k-th label (``labels``), ``z`` (m, C) holds
+    their terms, in a reused buffer.
+    """
+    n, c = x2.shape
+    n_labels = valid.sum(axis=1)
+    order = np.argsort(-n_labels, kind="stable")
+    non_target = x2[order]
+    non_target[is_target[order]] = -np.inf
+    buffer = np.empty_like(non_target)
+    one = x2.dtype.type(1)
+
+    def slots():
+        for k in range(int(n_labels.max(initial=0))):
+            m = int(np.count_nonzero(n_labels > k))
+            labels = y2[order[:m], k]
+            with np.errstate(invalid="ignore", over="ignore"):
+                z = np.add(non_target[:m], (one - x2[order[:m], labels])[:, None],
+                           out=buffer[:m])
+                np.fmax(z, 0, out=z)
+            yield m, z, labels
+
+    return order, slots()
 
 
 def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
@@ -238,15 +295,12 @@ def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bo
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, x2, y2, valid, is_target, out_shape = _multilabel_margin_inputs(input, target, fn)
     n, c = x2.shape
-    rows = np.arange(n)
-    # PyTorch forms each term in the input's dtype and sums them in float64
-    total = np.zeros(n, np.float64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        for k in range(c):
-            z = (1 - x2[rows, np.where(valid[:, k], y2[:, k], 0)])[:, None] + x2
-            keep = (z > 0) & ~is_target & valid[:, k, None]
-            total += np.where(keep, z, 0).sum(axis=1, dtype=np.float64)
-    loss = (total / c).astype(x.dtype)
+    order, slots = _label_slots(x2, y2, valid, is_target)
+    total = np.zeros(n, _accumulator(x.dtype))          # in the rows' sorted order
+    for m, z, _ in slots:
+        total[:m] += z.sum(axis=1, dtype=total.dtype)   # fmax'ed: the terms with z > 0
+    loss = np.empty(n, x.dtype)
+    loss[order] = total / c
     return _reduction.reduce(loss.reshape(out_shape), reduction)
 
 
@@ -270,20 +324,34 @@ def multilabel_margin_loss_grad(input: ArrayLike, target: ArrayLike,
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, x2, y2, valid, is_target, out_shape = _multilabel_margin_inputs(input, target, fn)
     n, c = x2.shape
-    rows = np.arange(n)
-    counts = np.zeros((n, c), x.dtype)
-    with np.errstate(invalid="ignore", over="ignore"):
-        for k in range(c):
-            j = np.where(valid[:, k], y2[:, k], 0)
-            z = (1 - x2[rows, j])[:, None] + x2
-            active = ((z > 0) & ~is_target & valid[:, k, None]).astype(x.dtype)
-            counts += active
-            counts[rows, j] -= active.sum(axis=1)
+    order, slots = _label_slots(x2, y2, valid, is_target)
+    counts = np.zeros((n, c), np.int32)   # sorted rows: +1 per active term at d, -1 at its j
+    for m, z, labels in slots:
+        active = z > 0
+        counts[:m] += active
+        counts[np.arange(m), labels] -= active.sum(axis=1, dtype=np.int32)
     g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction).reshape(n, 1)
-    return (counts * (g / x.dtype.type(c))).astype(x.dtype).reshape(x.shape)
+    grad = np.empty((n, c), x.dtype)
+    grad[order] = counts * (g[order] / x.dtype.type(c))
+    return grad.reshape(x.shape)
 
 
 # ---- multi-label soft margin ---------------------------------------------------------------
+
+def _soft_reduction(size_average, reduce, reduction, fn: str) -> str:
+    """torch's ``multilabel_soft_margin_loss`` checks ``reduction`` in Python, after the legacy
+    pair: 'none' | 'mean' | 'sum' only ('elementwise_mean' too is refused), and a non-string
+    fails on ``reduction + " is not valid"`` with a TypeError."""
+    if size_average is not None or reduce is not None:
+        return resolve_reduction(size_average, reduce, "mean")
+    if not isinstance(reduction, str):
+        raise TypeError(f"{fn}: reduction must be a str, got {type(reduction).__name__} "
+                        f"({reduction!r})")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction (expected 'none', "
+                         f"'mean' or 'sum'; {fn} takes no 'elementwise_mean')")
+    return reduction
+
 
 def _soft_inputs(input, target, weight, fn):
     x = as_float(input, "input", fn)
@@ -329,9 +397,10 @@ def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike,
     Raises
     ------
     ValueError
-        A 0-D input, shapes that do not broadcast, or an unknown ``reduction``.
+        A 0-D input, shapes that do not broadcast, or an unknown ``reduction``
+        (``'elementwise_mean'`` too: torch checks this one in Python).
     TypeError
-        ``input`` is not floating point.
+        ``input`` is not floating point, or ``reduction`` is not a str.
 
     Examples
     --------
@@ -341,16 +410,37 @@ def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike,
     0.3778
     """
     fn = "multilabel_soft_margin_loss"
-    reduction = resolve_reduction(size_average, reduce, reduction)
+    reduction = _soft_reduction(size_average, reduce, reduction, fn)
     x, y, w, _ = _soft_inputs(input, target, weight, fn)
-    with np.errstate(invalid="ignore"):
-        loss = -(y * log_sigmoid(x) + (1 - y) * log_sigmoid(np.negative(x)))
+    with np.errstate(**QUIET):
+        log_p, log_q = _log_sigmoid_pair(x)
+        loss = y * log_p
+        loss += (1 - y) * log_q
         if w is not None:
             loss = loss * w
         c = x.dtype.type(x.shape[-1])
-        with np.errstate(divide="ignore"):
-            loss = (loss.sum(axis=x.ndim - 1) / c).astype(x.dtype)
+        # -(Σ_c l) is exactly Σ_c (-l): the sign is applied to the N sums, not to N·C terms
+        loss = (np.negative(loss.sum(axis=x.ndim - 1)) / c).astype(x.dtype)
     return _reduction.reduce(loss, reduction)
+
+
+def _log_sigmoid_pair(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(log σ(x), log σ(−x))`` as torch's ``log_sigmoid`` kernel forms each, sharing its work.
+
+    torch: ``log σ(u) = min(u, 0) − log1p(exp(−|u|))``. For ``u = −x`` the log1p term is the
+    same, and ``min(−x, 0) = min(x, 0) − x`` exactly (one of the two is 0), so both come from
+    one ``exp`` and one ``log1p`` instead of two of each.
+    """
+    soft = np.abs(x)
+    np.negative(soft, out=soft)
+    np.exp(soft, out=soft)
+    np.log1p(soft, out=soft)
+    m = np.zeros(x.shape, x.dtype)
+    np.minimum(x, m, out=m)       # an array of zeros: np.minimum with a scalar 0 is slower
+    log_q = np.subtract(m, x)
+    log_q -= soft
+    m -= soft
+    return m, log_q
 
 
 def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
@@ -375,7 +465,7 @@ def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
     [[-0.25  0.25]]
     """
     fn = "multilabel_soft_margin_loss"
-    reduction = resolve_reduction(size_average, reduce, reduction)
+    reduction = _soft_reduction(size_average, reduce, reduction, fn)
     x, y, w, shape = _soft_inputs(input, target, weight, fn)
     axis = x.ndim - 1
     per_sample = shape[:axis] + shape[axis + 1:]

@@ -14,15 +14,16 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._reduction import resolve_reduction, sum_to_shape
-from ._validation import as_float, as_like, asarray, broadcast_shape
+from ._reduction import REDUCTIONS, resolve_reduction, sum_to_shape
+from ._validation import as_float, as_like, asarray, broadcast_shape, check_option
 
 __all__ = ["margin_ranking_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
 
 
 # ---- margin ranking ------------------------------------------------------------------------
 
-def _ranking_inputs(input1, input2, target, fn):
+def _ranking_inputs(input1, input2, target, margin, fn):
+    check_option(margin, "margin", fn, "float")
     x1 = as_float(input1, "input1", fn)
     x2 = as_float(input2, "input2", fn)
     dtype = np.result_type(x1, x2)
@@ -64,7 +65,7 @@ def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
         Different numbers of dimensions, shapes that do not broadcast, or an unknown
         ``reduction``.
     TypeError
-        An input is not floating point.
+        An input is not floating point, or ``margin`` is not a real number (torch's ``float``).
 
     Examples
     --------
@@ -75,7 +76,7 @@ def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
     """
     fn = "margin_ranking_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x1, x2, y, dtype, _ = _ranking_inputs(input1, input2, target, fn)
+    x1, x2, y, dtype, _ = _ranking_inputs(input1, input2, target, margin, fn)
     with np.errstate(invalid="ignore"):
         loss = np.negative(y) * (x1 - x2).astype(dtype) + dtype.type(margin)
         loss = np.maximum(loss, np.zeros((), dtype))
@@ -104,7 +105,7 @@ def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Array
     """
     fn = "margin_ranking_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x1, x2, y, dtype, shape = _ranking_inputs(input1, input2, target, fn)
+    x1, x2, y, dtype, shape = _ranking_inputs(input1, input2, target, margin, fn)
     g = _reduction.reduce_grad(grad_output, shape, dtype, reduction)
     with np.errstate(invalid="ignore"):
         active = np.negative(y) * (x1 - x2).astype(dtype) + dtype.type(margin) >= 0
@@ -117,14 +118,15 @@ def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Array
 
 def _norm(d: np.ndarray, p: float) -> np.ndarray:
     """``‖d‖_p`` over the last axis, as ``torch.linalg.vector_norm``; p = 0 counts non-zeros."""
-    a = np.abs(d)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if p == 2:
+            # Σ d² in one pass (einsum multiplies and sums without a temporary d * d)
+            return np.sqrt(np.einsum("...i,...i->...", d, d))
         if p == 0:
             return (d != 0).sum(axis=-1).astype(d.dtype)
+        a = np.abs(d)
         if p == 1:
             return a.sum(axis=-1)
-        if p == 2:
-            return np.sqrt((d * d).sum(axis=-1))
         if p == np.inf:
             return a.max(axis=-1)
         if p == -np.inf:
@@ -140,17 +142,22 @@ def _sgn(d: np.ndarray) -> np.ndarray:
 
 
 def _norm_grad(g: np.ndarray, d: np.ndarray, p: float, norm: np.ndarray) -> np.ndarray:
-    """PyTorch's ``norm_backward``: d(Σ g·‖d‖_p)/d d, including its choices at 0."""
-    g, norm = g[..., None], norm[..., None]
+    """PyTorch's ``norm_backward``: d(Σ g·‖d‖_p)/d d, including its choices at 0.
+
+    May overwrite ``d`` (the caller's difference, not needed afterwards).
+    """
     dt = d.dtype
     zero = np.zeros((), dt)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if p == 2:
+            # torch: d * (g / ‖d‖).masked_fill_(‖d‖ == 0, 0): one row scale, then one pass
+            scale = np.where(norm == 0, zero, g / norm).astype(dt, copy=False)
+            return np.multiply(d, scale[..., None], out=d if d.flags.writeable else None)
+        g, norm = g[..., None], norm[..., None]
         if p == 0:
             return np.zeros_like(d)
         if p == 1:
             return _sgn(d) * g
-        if p == 2:
-            return g * np.where(norm == 0, zero, d / norm)
         if np.isinf(p):
             a = np.abs(d)
             mask = ((a == norm) | np.isnan(a)).astype(dt)
@@ -173,7 +180,8 @@ def _check_norm_order(shape: tuple, p: float, fn: str) -> None:
 
 def _difference(x1: np.ndarray, x2: np.ndarray, eps: float) -> np.ndarray:
     """``x1 - x2 + eps`` with a last axis to take the norm over (a 0-D pair gets one)."""
-    d = (x1 - x2) + x1.dtype.type(eps)
+    d = np.subtract(x1, x2)
+    d += x1.dtype.type(eps)                        # in place: one array, not two
     return d.reshape(1) if d.ndim == 0 else d
 
 
@@ -181,22 +189,43 @@ def _distance(x1, x2, p, eps):
     return _norm(_difference(x1, x2, eps), p)
 
 
-def _distance_grad(g, x1, x2, p, eps, grads, i, j):
-    """Add the backward of ``‖x_i − x_j + eps‖_p`` (upstream ``g``) to grads i and j."""
+def _pair(x1, x2, p, eps):
+    """The difference ``x1 - x2 + eps`` and its norm: the gradient reuses the difference."""
     d = _difference(x1, x2, eps)
-    gd = _norm_grad(sum_to_shape(g, d.shape[:-1]), d, p, _norm(d, p))
-    grads[i] += sum_to_shape(gd, grads[i].shape)
-    grads[j] -= sum_to_shape(gd, grads[j].shape)
+    return d, _norm(d, p)
 
 
 # ---- triplet margin ------------------------------------------------------------------------
 
+def check_triplet_margin(margin, fn: str) -> None:
+    """``margin > 0``, compared in Python as torch's ``F.triplet_margin_*`` and classes do.
+
+    A value that cannot be compared with 0 (a string, None, a complex, a list) raises the
+    TypeError of that comparison, here with a message that names the option.
+    """
+    try:
+        positive = not margin <= 0
+    except TypeError:
+        raise TypeError(f"{fn}: margin must be a real number, got {type(margin).__name__} "
+                        f"({margin!r})") from None
+    if not positive:
+        raise ValueError(f"{fn}: margin must be greater than 0, got {margin}")
+
+
+def _strict_reduction(reduction, fn: str) -> str:
+    """'none' | 'mean' | 'sum' only: torch's Python-only losses do not take the legacy
+    'elementwise_mean' spelling that ``_Reduction.get_enum`` still maps to 'mean'."""
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction "
+                         f"(expected 'none', 'mean' or 'sum'; {fn} takes no 'elementwise_mean')")
+    return reduction
+
+
 def _triplet_inputs(anchor, positive, negative, margin, fn):
+    check_triplet_margin(margin, fn)
     a = as_float(anchor, "anchor", fn)
     p = as_float(positive, "positive", fn)
     n = as_float(negative, "negative", fn)
-    if margin <= 0:
-        raise ValueError(f"{fn}: margin must be greater than 0, got {margin}")
     if not a.ndim == p.ndim == n.ndim:
         raise ValueError(f"{fn}: the anchor, positive, and negative arrays are expected to have "
                          f"the same number of dimensions, but got: anchor {a.ndim}D, positive "
@@ -265,7 +294,8 @@ def triplet_margin_loss(anchor: ArrayLike, positive: ArrayLike, negative: ArrayL
         norm with no value on an empty last dimension (p < 0 or ±inf), or an unknown
         ``reduction``.
     TypeError
-        An input is not floating point.
+        An input is not floating point; ``margin`` cannot be compared with 0 (a str, None,
+        a complex), ``p`` or ``eps`` is not a real number, or ``swap`` is not a bool.
 
     Examples
     --------
@@ -277,37 +307,55 @@ def triplet_margin_loss(anchor: ArrayLike, positive: ArrayLike, negative: ArrayL
     fn = "triplet_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
     a, pos, neg = _triplet_inputs(anchor, positive, negative, margin, fn)
+    _check_triplet_options(p, eps, swap, fn)
     _check_norm_order(np.broadcast_shapes(a.shape, pos.shape, neg.shape), p, fn)
     dist = lambda u, v: _distance(u, v, p, eps)  # noqa: E731
     loss = _triplet_loss(*_triplet_distances(dist, a, pos, neg, swap), margin, a.dtype)
     return _reduction.reduce(loss, reduction)
 
 
+def _check_triplet_options(p, eps, swap, fn):
+    """torch's C++ parser: ``p`` and ``eps`` are floats, ``swap`` a bool (not an int)."""
+    check_option(p, "p", fn, "float")
+    check_option(eps, "eps", fn, "float")
+    check_option(swap, "swap", fn, "bool")
+
+
 def _triplet_grad(a, pos, neg, margin, p, eps, swap, reduction, grad_output, originals):
     dtype = a.dtype
-    dist = lambda u, v: _distance(u, v, p, eps)  # noqa: E731
-    d_pos, d_neg, d_swap = _triplet_distances(dist, a, pos, neg, swap)
-    shapes = [d.shape for d in (d_pos, d_neg, d_swap) if d is not None]
+    # each difference is formed once, its norm read from it, and its memory reused by the
+    # gradient (the forward's distances are not recomputed)
+    d_ap, dist_ap = _pair(a, pos, p, eps)
+    d_an, dist_an = _pair(a, neg, p, eps)
+    d_pn, dist_pn = _pair(pos, neg, p, eps) if swap else (None, None)
+    shapes = [d.shape for d in (dist_ap, dist_an, dist_pn) if d is not None]
     g = _reduction.reduce_grad(grad_output, np.broadcast_shapes(*shapes), dtype, reduction)
     zero = np.zeros((), dtype)
     with np.errstate(invalid="ignore"):
-        d_min = d_neg if d_swap is None else np.minimum(d_neg, d_swap)
-        active = (dtype.type(margin) + d_pos) - d_min >= 0
+        d_min = dist_an if dist_pn is None else np.minimum(dist_an, dist_pn)
+        active = (dtype.type(margin) + dist_ap) - d_min >= 0
         g_pos = np.where(active, g, zero)
         g_min = -g_pos
-        if d_swap is not None:
+        if swap:
             # torch's minimum backward: a tie splits the gradient in two halves
-            split = np.where(d_neg == d_swap, g_min / 2, g_min)
-            g_neg = np.where(d_neg > d_swap, zero, split)
-            g_swap = np.where(d_neg < d_swap, zero, split)
+            split = np.where(dist_an == dist_pn, g_min / 2, g_min)
+            g_neg = np.where(dist_an > dist_pn, zero, split)
+            g_swap = np.where(dist_an < dist_pn, zero, split)
         else:
             g_neg = g_min
-    grads = [np.zeros(x.shape, dtype) for x in (a, pos, neg)]
-    _distance_grad(g_pos, a, pos, p, eps, grads, 0, 1)
-    _distance_grad(g_neg, a, neg, p, eps, grads, 0, 2)
-    if d_swap is not None:
-        _distance_grad(g_swap, pos, neg, p, eps, grads, 1, 2)
-    return tuple(gr.astype(asarray(o).dtype) for gr, o in zip(grads, originals))
+    # d‖x_i − x_j + eps‖ is +gd for x_i and −gd for x_j
+    gd_ap = _norm_grad(sum_to_shape(g_pos, dist_ap.shape), d_ap, p, dist_ap)
+    gd_an = _norm_grad(sum_to_shape(g_neg, dist_an.shape), d_an, p, dist_an)
+    grad_p = np.negative(sum_to_shape(gd_ap, pos.shape))
+    grad_n = np.negative(sum_to_shape(gd_an, neg.shape))
+    if swap:
+        gd_pn = _norm_grad(sum_to_shape(g_swap, dist_pn.shape), d_pn, p, dist_pn)
+        grad_p += sum_to_shape(gd_pn, pos.shape)
+        grad_n -= sum_to_shape(gd_pn, neg.shape)
+    grad_a = np.add(sum_to_shape(gd_ap, a.shape), sum_to_shape(gd_an, a.shape),
+                    out=gd_ap if gd_ap.shape == a.shape else None)
+    grads = (grad_a.reshape(a.shape), grad_p.reshape(pos.shape), grad_n.reshape(neg.shape))
+    return tuple(gr.astype(asarray(o).dtype, copy=False) for gr, o in zip(grads, originals))
 
 
 def triplet_margin_loss_grad(anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike,
@@ -338,11 +386,12 @@ def triplet_margin_loss_grad(anchor: ArrayLike, positive: ArrayLike, negative: A
     >>> a = np.array([[0.0, 0.0]]); pos = np.array([[1.0, 0.0]]); neg = np.array([[0.0, 1.5]])
     >>> ga, gp, gn = triplet_margin_loss_grad(a, pos, neg, eps=0.0)
     >>> print(ga, gp, gn)
-    [[-1.  1.]] [[1. 0.]] [[ 0. -1.]]
+    [[-1.  1.]] [[ 1. -0.]] [[ 0. -1.]]
     """
     fn = "triplet_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
     a, pos, neg = _triplet_inputs(anchor, positive, negative, margin, fn)
+    _check_triplet_options(p, eps, swap, fn)
     _check_norm_order(np.broadcast_shapes(a.shape, pos.shape, neg.shape), p, fn)
     return _triplet_grad(a, pos, neg, margin, p, eps, swap, reduction, grad_output,
                          (anchor, positive, negative))
@@ -379,9 +428,10 @@ def triplet_margin_with_distance_loss(anchor: ArrayLike, positive: ArrayLike,
     Raises
     ------
     ValueError
-        An unknown ``reduction``, ``margin <= 0``, or different numbers of dimensions.
+        An unknown ``reduction`` (``'elementwise_mean'`` too, as torch), ``margin <= 0``,
+        or different numbers of dimensions.
     TypeError
-        An input is not floating point.
+        An input is not floating point, or ``margin`` cannot be compared with 0.
 
     Examples
     --------
@@ -397,7 +447,7 @@ def triplet_margin_with_distance_loss(anchor: ArrayLike, positive: ArrayLike,
     0.5858
     """
     fn = "triplet_margin_with_distance_loss"
-    reduction = resolve_reduction(None, None, reduction)
+    reduction = _strict_reduction(reduction, fn)
     a, pos, neg = _triplet_inputs(anchor, positive, negative, margin, fn)
     if distance_function is None:
         distance_function = lambda u, v: _distance(u, v, 2.0, 1e-6)  # noqa: E731
@@ -433,7 +483,7 @@ def triplet_margin_with_distance_loss_grad(anchor: ArrayLike, positive: ArrayLik
             f"{fn}: the gradient is only available for distance_function=None (the pairwise "
             f"distance); lossref cannot differentiate {distance_function!r}. Differentiate your "
             f"distance by hand, or use torch.autograd")
-    reduction = resolve_reduction(None, None, reduction)
+    reduction = _strict_reduction(reduction, fn)
     a, pos, neg = _triplet_inputs(anchor, positive, negative, margin, fn)
     return _triplet_grad(a, pos, neg, margin, 2.0, 1e-6, swap, reduction, grad_output,
                          (anchor, positive, negative))
