@@ -84,7 +84,7 @@ def assert_within_ulp(ours, theirs: torch.Tensor, n_ulp: float, dtype_name: str,
     tiny = float(np.finfo(np.float16).smallest_subnormal) if dtype_name == "float16" \
         else float(ml_dtypes.finfo(ml_dtypes.bfloat16).smallest_subnormal)
     tol = n_ulp * ulp(np.maximum(np.abs(got), np.abs(expected)), bits, tiny)
-    with np.errstate(invalid="ignore"):   # inf - inf where both are inf (checked above)
+    with np.errstate(invalid="ignore"):      # inf - inf where both overflow: judged above
         err = np.abs(got - expected)
     bad = finite & ~(err <= tol)
     assert not bad.any(), (f"{what}: {bad.sum()} of {bad.size} beyond {n_ulp} ulp; worst "

@@ -185,3 +185,56 @@ def test_modules_match_torch_modules(dtype, reduction):
     ]
     for ours, theirs in pairs:
         assert_matches_torch(ours, theirs, dtype)
+
+
+# --- float16 / bfloat16 near the overflow edges (issue 25) ------------------------------------
+from test_half import HALF, assert_within_ulp  # noqa: E402  (the half contract's ulp check)
+
+HALF_LOSSES = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+               "nll_loss"]
+#: logit magnitudes up to float16's largest finite value (65504), where exp and sums overflow
+MAGNITUDES = [1.0, 11.0, 90.0, 1000.0, 6e4]
+
+
+@st.composite
+def half_case(draw):
+    name = draw(st.sampled_from(HALF_LOSSES))
+    dtype_name = draw(st.sampled_from(sorted(HALF)))
+    np_dtype = HALF[dtype_name][0]
+    rng = rng_from(draw)
+    n, c = draw(st.integers(1, 5)), draw(st.integers(1, 6))
+    shape = (n, c) + ((draw(st.integers(1, 3)),) if draw(st.booleans()) else ())
+    scale = draw(st.sampled_from(MAGNITUDES))
+    x = np.clip(rng.standard_normal(shape) * scale, -6e4, 6e4)
+    if name == "binary_cross_entropy":
+        x = 1 / (1 + np.exp(-x / scale * 8))                   # probabilities, 0 and 1 included
+        target = (rng.random(shape) > 0.5).astype(np.float64)
+    elif name == "binary_cross_entropy_with_logits":
+        target = rng.random(shape)
+    else:
+        target = rng.integers(0, c, (n,) + shape[2:])
+        if name == "nll_loss":
+            x = -np.abs(x)
+    x = x.astype(np.float32).astype(np_dtype)
+    if target.dtype.kind == "f":
+        target = target.astype(np.float32).astype(np_dtype)
+    return name, dtype_name, x, target, draw(st.sampled_from(REDUCTIONS))
+
+
+@given(half_case())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_half_precision_near_overflow_matches_torch(case):
+    """Values within 2 ulp and gradients within 4 ulp of torch's CPU kernels, inf where torch
+    overflows, at magnitudes up to float16's largest value."""
+    name, dtype_name, x, target, reduction = case
+    torch_dtype = HALF[dtype_name][1]
+    tx = torch.from_numpy(x.astype(np.float32)).to(torch_dtype).requires_grad_(True)
+    tt = (torch.from_numpy(target) if target.dtype.kind == "i"
+          else torch.from_numpy(target.astype(np.float32)).to(torch_dtype))
+    theirs = getattr(F, name)(tx, tt, reduction=reduction)
+    theirs.backward(torch.ones_like(theirs))
+    ours = getattr(lossref, name)(x, target, reduction=reduction)
+    assert_within_ulp(ours, theirs, 2, dtype_name, f"{name} value")
+    grad_output = None if reduction != "none" else np.ones(theirs.shape, x.dtype)
+    grad = getattr(lossref.grad, name)(x, target, reduction=reduction, grad_output=grad_output)
+    assert_within_ulp(grad, tx.grad, 4, dtype_name, f"{name} gradient")

@@ -210,3 +210,30 @@ def test_labels_out_of_range_raise_where_torch_reads_past_its_input():
         lossref.ctc_loss(LP.astype(np.float16), TG, [4, 3], [2, 2])
     with pytest.raises(ValueError, match=r"grad_output of shape \(3,\)"):
         lossref.grad.ctc_loss(LP, TG, [4, 3], [2, 2], reduction="none", grad_output=np.ones(3))
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
+def test_half_dtypes_refused_as_torch_cpu_refuses_them(dtype_name):
+    """torch's CPU ctc kernel has no float16/bfloat16 version: lossref's TypeError names the
+    dtype, the function and the gradient alike (issue 25)."""
+    import ml_dtypes
+
+    np_dtype = np.float16 if dtype_name == "float16" else ml_dtypes.bfloat16
+    torch_dtype = getattr(torch, dtype_name)
+    with pytest.raises(RuntimeError, match="not implemented"):
+        F.ctc_loss(t(LP.astype(np.float32)).to(torch_dtype), t(TG), (4, 3), (2, 2))
+    half = LP.astype(np.float32).astype(np_dtype)
+    for fn in (lossref.ctc_loss, lossref.grad.ctc_loss):
+        with pytest.raises(TypeError, match=dtype_name):
+            fn(half, TG, [4, 3], [2, 2])
+
+
+def test_return_loss_gives_the_loss_and_the_same_gradient():
+    """lossref.grad.ctc_loss(..., return_loss=True) is (ctc_loss(...), the gradient)."""
+    for reduction in ("none", "mean", "sum"):
+        loss, grad = lossref.grad.ctc_loss(LP, TG, [4, 3], [2, 2], reduction=reduction,
+                                           return_loss=True)
+        np.testing.assert_array_equal(loss, lossref.ctc_loss(LP, TG, [4, 3], [2, 2],
+                                                             reduction=reduction))
+        np.testing.assert_array_equal(grad, lossref.grad.ctc_loss(LP, TG, [4, 3], [2, 2],
+                                                                  reduction=reduction))

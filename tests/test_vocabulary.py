@@ -211,3 +211,32 @@ def test_linear_cross_entropy_raises_where_torch_raises(call, error, pattern):
         call(lossref.linear_cross_entropy)
     with pytest.raises(error, match=pattern):
         call(lossref.grad.linear_cross_entropy)
+
+
+@given(st.integers(1, 5), st.integers(1, 7), st.integers(1, 4),
+       st.sampled_from([1.0, 8.0, 60.0]), st.sampled_from(["float16", "bfloat16"]),
+       st.sampled_from(["none", "mean", "sum"]), st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_half_precision_matches_torch_linear_then_cross_entropy(n, c, k, scale, dtype_name,
+                                                                reduction, seed):
+    """float16/bfloat16: torch's linear (logits rounded once) then cross_entropy, values within
+    2 ulp and both gradients within 4 ulp, up to logits of several thousand (issue 25)."""
+    from test_half import HALF, assert_within_ulp
+
+    np_dtype, torch_dtype, _ = HALF[dtype_name]
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((n, k)) * scale).astype(np.float32).astype(np_dtype)
+    w = (rng.standard_normal((c, k)) * scale).astype(np.float32).astype(np_dtype)
+    target = rng.integers(0, c, n)
+    tx, tw = (torch.from_numpy(a.astype(np.float32)).to(torch_dtype).requires_grad_(True)
+              for a in (x, w))
+    theirs = F.linear_cross_entropy(tx, tw, torch.from_numpy(target), reduction=reduction)
+    theirs.backward(torch.ones_like(theirs))
+    loss, (d_x, d_w) = lossref.grad.linear_cross_entropy(
+        x, w, target, reduction=reduction, return_loss=True,
+        grad_output=None if reduction != "none" else np.ones(theirs.shape, np_dtype))
+    assert_within_ulp(loss, theirs, 2, dtype_name, "value")
+    np.testing.assert_array_equal(np.asarray(loss), np.asarray(
+        lossref.linear_cross_entropy(x, w, target, reduction=reduction)))
+    assert_within_ulp(d_x, tx.grad, 4, dtype_name, "d input")
+    assert_within_ulp(d_w, tw.grad, 4, dtype_name, "d linear_weight")

@@ -8,8 +8,8 @@ from numpy.typing import ArrayLike
 from ._numerics import QUIET, clamp_below, clamp_log, log1m_clamped, log_sigmoid, sigmoid
 from . import _reduction
 from ._reduction import Reduction, resolve_reduction
-from ._validation import (asarray, as_float, as_like, check_broadcast, check_same_shape,
-                          check_unit_interval)
+from ._validation import (HALF_DTYPES, asarray, as_float, as_like, check_broadcast,
+                          check_same_shape, check_unit_interval)
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 
@@ -141,13 +141,16 @@ def binary_cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: Array
     g = _upstream(grad_output, x, reduction)
     denominator = np.subtract(1, x, out=np.empty_like(x))   # (out=: a 0-d input stays an array)
     denominator *= x
-    clamp_below(denominator, x.dtype.type(1e-12))   # PyTorch's EPSILON in the backward
+    # PyTorch's EPSILON in the backward, in the input's dtype: float16 rounds 1e-12 to 0, so a
+    # probability of exactly 0 or 1 divides by 0 there (inf or nan), as torch's kernel does
+    clamp_below(denominator, x.dtype.type(1e-12))
     grad = np.subtract(x, y, out=np.empty_like(x))
-    grad *= g
-    grad /= denominator
-    if w is not None:
-        grad *= w
-    return grad
+    with np.errstate(**QUIET):
+        grad *= g
+        grad /= denominator
+        if w is not None:
+            grad *= w
+        return _mean_of(grad, reduction)
 
 
 def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
@@ -277,9 +280,23 @@ def binary_cross_entropy_with_logits_grad(input: ArrayLike, target: ArrayLike,
         grad *= g
         if w is not None:
             grad *= w
-    return grad
+        return _mean_of(grad, reduction)
 
 
 def _upstream(grad_output, x: np.ndarray, reduction: str) -> np.ndarray:
-    """The upstream gradient per element: ``reduce_grad`` for a loss with one value per element."""
-    return _reduction.reduce_grad(grad_output, x.shape, x.dtype, reduction)
+    """The upstream gradient per element, not yet divided by the mean's count: torch's BCE
+    backward kernels multiply by ``grad_output`` first and divide by ``numel`` last
+    (:func:`_mean_of`), and in float16 the order decides what overflows."""
+    return _reduction.reduce_grad(grad_output, x.shape, x.dtype,
+                                  "sum" if reduction == "mean" else reduction)
+
+
+def _mean_of(grad: np.ndarray, reduction: str) -> np.ndarray:
+    """``grad / numel`` for ``'mean'`` (torch's ``grad_input.div_(input.numel())``), in float32
+    for the half dtypes and rounded once, as torch's division by a scalar."""
+    if reduction != "mean":
+        return grad
+    if grad.dtype in HALF_DTYPES:
+        return (grad.astype(np.float32) / np.float32(grad.size)).astype(grad.dtype)
+    grad /= grad.dtype.type(grad.size)
+    return grad
