@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import lossref
 from gradcheck import assert_grad_close, central_difference, terms_scale, torch_grad
+from half_ref import check_half
 from torch_ref import assert_matches_torch, broadcastable_shape, recorded, t
 
 DTYPES = [np.float32, np.float64]
@@ -241,6 +242,40 @@ def test_gaussian_var_gradient_at_the_clamp_is_evaluated_at_eps():
     d_input = lossref.grad.gaussian_nll_loss(x, y, 0.7, reduction="sum")
     np.testing.assert_allclose(d_input, central_difference(
         lambda a: lossref.gaussian_nll_loss(a, y, 0.7, reduction="sum"), x), rtol=1e-6)
+
+
+# ---- half precision -------------------------------------------------------------------------
+
+
+@given(data=st.data())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_half_precision_near_overflow_matches_torch(data):
+    """float16/bfloat16 (issue 25): exp near float16's overflow (log 65504 = 11.09), squared
+    errors past it, log-probabilities down to -30, counts up to 300, variances near eps."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    shape = tuple(data.draw(st.lists(st.integers(1, 6), min_size=1, max_size=3)))
+    name = data.draw(st.sampled_from(["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]))
+    dtype_name = data.draw(st.sampled_from(["float16", "bfloat16"]))
+    options = {"reduction": data.draw(st.sampled_from(REDUCTIONS))}
+    diff = (0,)
+    if name == "kl_div":
+        options["log_target"] = data.draw(st.booleans())
+        x = -rng.uniform(0, data.draw(st.sampled_from([1.0, 10.0, 30.0])), shape)
+        y = -rng.uniform(0, 5, shape) if options["log_target"] else rng.uniform(0, 1, shape)
+        arrays = [x, y]
+    elif name == "poisson_nll_loss":
+        options["log_input"] = data.draw(st.booleans())
+        options["full"] = data.draw(st.booleans())
+        top = data.draw(st.sampled_from([1.0, 10.5, 11.5, 80.0]))
+        x = rng.uniform(-top, top, shape)
+        x = x if options["log_input"] else np.abs(x)
+        arrays = [x, np.round(rng.uniform(0, data.draw(st.sampled_from([3, 300])), shape))]
+    else:
+        options["full"] = data.draw(st.booleans())
+        scale = data.draw(st.sampled_from([1.0, 100.0, 300.0]))
+        var = rng.uniform(0, data.draw(st.sampled_from([1e-5, 1.0, 100.0])), shape)
+        arrays, diff = [rng.normal(0, scale, shape), rng.normal(0, scale, shape), var], (0, 2)
+    check_half(name, arrays, dtype_name, diff=diff, **options)
 
 
 # ---- warnings, errors, classes, signatures ----------------------------------------------------

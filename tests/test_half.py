@@ -81,8 +81,9 @@ def assert_within_ulp(ours, theirs: torch.Tensor, n_ulp: float, dtype_name: str,
     finite = np.isfinite(expected)
     assert np.array_equal(got[~finite & ~np.isnan(expected)],
                           expected[~finite & ~np.isnan(expected)]), f"{what}: inf differs"
-    tiny = float(np.finfo(np.float16).smallest_subnormal) if dtype_name == "float16" \
-        else float(ml_dtypes.finfo(ml_dtypes.bfloat16).smallest_subnormal)
+    # below the smallest normal number the spacing stays that of the smallest binade
+    tiny = float(np.finfo(np.float16).smallest_normal) if dtype_name == "float16" \
+        else float(ml_dtypes.finfo(ml_dtypes.bfloat16).smallest_normal)
     tol = n_ulp * ulp(np.maximum(np.abs(got), np.abs(expected)), bits, tiny)
     with np.errstate(invalid="ignore"):      # inf - inf where both overflow: judged above
         err = np.abs(got - expected)

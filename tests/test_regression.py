@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import lossref
 from gradcheck import assert_grad_close, terms_scale, torch_grad
+from half_ref import check_half
 from torch_ref import assert_matches_torch, broadcastable_shape, recorded, t
 
 DTYPES = [np.float32, np.float64]
@@ -96,6 +97,24 @@ def check_against_torch(name, case):
 @SETTINGS
 def test_values_gradients_and_warnings_match_torch(name, data):
     check_against_torch(name, data.draw(regression_case(name)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_half_precision_near_overflow_matches_torch(name, data):
+    """float16/bfloat16 (issue 25): shapes up to 200 elements (torch's vectorised loop and its
+    scalar tail), errors near float16's overflow (256² > 65504) and near its subnormals."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    shape = tuple(data.draw(st.lists(st.integers(1, 6), min_size=1, max_size=3)))
+    scale = data.draw(st.sampled_from([1e-3, 1.0, 30.0, 180.0, 256.0, 300.0]))
+    options = {"reduction": data.draw(st.sampled_from(REDUCTIONS))}
+    if name == "smooth_l1_loss":
+        options["beta"] = data.draw(st.sampled_from([0.0, 0.3, 1.0, 50.0]))
+    if name == "huber_loss":
+        options["delta"] = data.draw(st.sampled_from([0.3, 1.0, 50.0]))
+    x, y = rng.normal(0, scale, shape), rng.normal(0, scale, shape)
+    check_half(name, [x, y], data.draw(st.sampled_from(["float16", "bfloat16"])), **options)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -18,7 +18,33 @@ from ._numerics import BLOCK_BYTES, QUIET
 from ._reduction import reduce
 from ._validation import HALF_DTYPES, as_float, as_like, asarray, broadcast_shape
 
-__all__ = ["block_total", "float_pair", "like_input", "reduce_elementwise"]
+__all__ = ["block_total", "float_pair", "in_opmath", "like_input", "reduce_elementwise",
+           "with_scalar"]
+
+
+def with_scalar(ufunc: np.ufunc, a: np.ndarray, c: float) -> np.ndarray:
+    """``ufunc(a, c)`` (``np.multiply`` or ``np.divide``) for a Python number ``c``, as torch.
+
+    For float16/bfloat16 torch's CPU ``mul``/``div`` by a Python number take the number in
+    float32, compute in float32 and round once (``binary_op_scalar`` in BinaryOpsKernel.cpp);
+    NumPy would first round ``c`` to the half dtype (2π becomes 6.28125 in float16). (torch's
+    ``add`` has no such path: there the number is rounded first, as NumPy does.)
+    """
+    if a.dtype in HALF_DTYPES:
+        return ufunc(a.astype(np.float32), np.float32(c)).astype(a.dtype)
+    return ufunc(a, c)
+
+
+def in_opmath(elements: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+    """``elements(*arrays)`` computed in float32 and rounded once for float16/bfloat16 arrays.
+
+    torch's "opmath" kernels (one rounding at the end, e.g. ``xlogy``, bfloat16 smooth L1);
+    float32/float64 arrays go through as they are.
+    """
+    dtype = arrays[0].dtype
+    if dtype not in HALF_DTYPES:
+        return elements(*arrays)
+    return np.asarray(elements(*(a.astype(np.float32) for a in arrays))).astype(dtype)
 
 
 def like_input(a, like: np.ndarray, name: str, fn: str) -> np.ndarray:

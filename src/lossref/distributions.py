@@ -2,6 +2,10 @@
 
 Unlike the regression losses, PyTorch does not warn when input and target shapes differ here:
 they broadcast silently (and so do they in lossref).
+
+All three are composites of elementwise ops in torch; in float16 and bfloat16 each op rounds to
+the dtype (so ``exp(x)`` overflows to inf above x = 11.09 in float16, as in torch), except a
+multiplication by a Python number, which torch's CPU kernel does in float32 (``with_scalar``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
-from ._elementwise import float_pair, like_input
+from ._elementwise import float_pair, like_input, with_scalar
 from ._validation import asarray, broadcast_shape, check_option
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
@@ -122,6 +126,8 @@ def kl_div(input: ArrayLike, target: ArrayLike, size_average: bool | None = None
         if log_target:
             loss = np.exp(y) * (y - x)
         else:
+            # torch's composite formula: in half precision every op rounds (xlogy's kernel
+            # too: c10's log of a Half returns a Half)
             ylogy = np.where(y == 0, 0, y * np.log(y))  # xlogy(y, y): 0 where y = 0, NaN stays
             loss = ylogy - y * x
         out = _reduction.reduce(loss, applied)
@@ -240,9 +246,12 @@ def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True
         if log_input:
             loss = np.exp(x) - y * x
         else:
-            loss = x - y * np.log(x + eps)
+            loss = x - y * np.log(x + eps)  # half: eps rounds to the dtype first, as torch's add
         if full:
-            stirling = y * np.log(y) - y + 0.5 * np.log(2 * math.pi * y)
+            # each op rounds in half precision (torch's composite); 2π·y in float32 first,
+            # as torch's multiplication by a Python number of a half tensor computes it
+            stirling = y * np.log(y) - y + 0.5 * np.log(with_scalar(np.multiply, y,
+                                                                    2 * math.pi))
             loss = loss + np.where(y <= 1, 0, stirling).astype(x.dtype)
         return _reduction.reduce(loss, reduction)
 
@@ -336,8 +345,10 @@ def _gaussian_setup(input, target, var, reduction, eps, fn):
                                  f"input.shape[:-1], or the input's shape with one dimension 1)")
     reduction = _check_reduction_by_hand(reduction, fn, "is not valid")  # after var, as torch
     broadcast_shape(fn, input=x, target=y, var=v)
-    # torch clamps under no_grad: the gradient flows as if v = eps
-    v = np.maximum(v, _clamp_bound(eps, fn))
+    # torch clamps under no_grad: the gradient flows as if v = eps (a copy only if needed)
+    bound = _clamp_bound(eps, fn)
+    if not (v >= bound).all():
+        v = np.maximum(v, bound)
     return x, y, v, var_shape, reduction
 
 
@@ -400,7 +411,7 @@ def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike | floa
     with np.errstate(**QUIET):
         loss = 0.5 * (np.log(v) + (x - y) ** 2 / v)
         if full:
-            loss += 0.5 * math.log(2 * math.pi)
+            loss += 0.5 * math.log(2 * math.pi)  # half: the constant rounds first, as torch's add
         return _reduction.reduce(loss, reduction)
 
 
@@ -441,13 +452,30 @@ def gaussian_nll_loss_grad(input: ArrayLike, target: ArrayLike, var: ArrayLike |
     fn = "gaussian_nll_loss"
     x, y, v, var_shape, reduction = _gaussian_setup(input, target, var, reduction, eps, fn)
     with np.errstate(**QUIET):
-        d = x - y
+        d = np.asarray(x - y)
         shape = np.broadcast_shapes(d.shape, v.shape)
-        h = 0.5 * _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
-        # autograd's order: the quotient d²/v gives h/v to d² and -h·(d²/v)/v to v, each summed
-        # to its operand's shape; log(v) receives h summed to v's shape, then divided by v
-        d_input = sum_to_shape(sum_to_shape(h / v, d.shape) * (2 * d), x.shape)
+        g = _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
+        # autograd's order: the 0.5 in front hands h = 0.5·g on; the quotient d²/v gives h/v to
+        # d² and -h·(d²/v)/v to v, each summed to its operand's shape; log(v) receives h summed
+        # to v's shape, then divided by v. The exact factor 0.5 goes in first (a quotient
+        # may overflow in half precision where half of it does not), in place, and h is never
+        # an array of its own: three arrays of the input's size at the peak.
+        h_over_v = np.multiply(g, 0.5, dtype=x.dtype)
+        h_over_v = np.asarray(np.divide(h_over_v, v, out=h_over_v if h_over_v.shape == shape
+                                        and h_over_v.ndim else None))
+        d_input = np.multiply(d, 2)
+        d_input *= sum_to_shape(h_over_v, d.shape)
+        d_input = sum_to_shape(d_input, x.shape)
         if var_shape is None:
             return d_input
-        d_var = sum_to_shape(h, v.shape) / v - sum_to_shape(h * ((d * d / v) / v), v.shape)
+        # d's buffer becomes h·((d·d/v)/v) when it has the full shape
+        q = np.multiply(d, d, out=d) if d.shape == shape else d * d
+        q /= v
+        q /= v
+        q *= 0.5
+        q *= g
+        if v.shape == shape:   # sum_to_shape(h, v.shape) / v is h/v itself
+            d_var = np.subtract(h_over_v, q, out=h_over_v)
+        else:
+            d_var = 0.5 * sum_to_shape(g, v.shape) / v - sum_to_shape(q, v.shape)
         return d_input, d_var.reshape(var_shape)

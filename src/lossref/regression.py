@@ -9,6 +9,10 @@ emits the same ``UserWarning`` with the same text and returns the same (wrong) n
 The functional forms of ``l1_loss``, ``mse_loss`` and ``huber_loss`` take a ``weight`` of
 the input's shape (the classes do not). Their means differ: l1 and mse divide Σ w·e by
 Σ w, huber takes the plain mean of w·e (divides by the number of elements).
+
+float16 and bfloat16 inputs round as torch's CPU kernels do: after every operation (NumPy's
+and ml_dtypes' half arithmetic), except smooth L1 in bfloat16, which torch computes in float32
+and rounds once; the reductions accumulate in float32 (``_reduction.reduce``).
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._elementwise import block_total, like_input, reduce_elementwise
+from ._elementwise import block_total, in_opmath, like_input, reduce_elementwise
 from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
-from ._validation import as_float, broadcast_shape, check_option
+from ._validation import HALF_DTYPES, as_float, broadcast_shape, check_option
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"]
 
@@ -114,11 +118,11 @@ def _upstream(grad_output, shape: tuple, dtype, reduction: str, w: np.ndarray | 
 
 
 def _sign(d: np.ndarray) -> np.ndarray:
-    """``sign(d)`` with torch's sgn: 0 at 0 and at NaN, written as ``(d > 0) - (d < 0)``.
+    """``sign(d)`` with torch's sgn, 0 at 0 and at NaN, as ``(d > 0) - (d < 0)``, into ``d``.
 
     (``np.sign`` gives NaN at NaN, and replacing it costs two more passes.)
     """
-    return np.subtract(d > 0, d < 0, dtype=d.dtype)
+    return np.subtract(d > 0, d < 0, dtype=d.dtype, out=d if d.ndim else None)
 
 
 def _difference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -378,6 +382,11 @@ def smooth_l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | Non
     with np.errstate(**QUIET):
         if beta == 0.0:  # torch calls l1_loss, |x - y| itself
             return reduce_elementwise(_absolute_error, reduction, x, y)
+        if x.dtype == HALF_DTYPES[1]:
+            # torch's bfloat16 kernel converts to float32, computes, rounds once (opmath);
+            # its float16 kernel rounds after every operation, as NumPy's float16 does
+            loss = in_opmath(partial(_smooth_l1, beta=beta), x, y)
+            return _reduction.reduce(loss, reduction)
         return reduce_elementwise(partial(_smooth_l1, beta=beta), reduction, x, y,
                                   block_sum=partial(_kinked_sum, scale=0.5 / beta, slope=1.0,
                                                     kink=beta))
