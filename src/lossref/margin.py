@@ -13,8 +13,8 @@ from numpy.typing import ArrayLike
 
 from . import _reduction
 from ._reduction import resolve_reduction, sum_to_shape
-from ._validation import (as_float, as_like, asarray, broadcast_shape, check_broadcast,
-                          check_option, float_pair)
+from ._validation import (HALF_DTYPES, as_float, as_like, asarray, broadcast_shape,
+                          check_broadcast, check_option, float_pair)
 
 __all__ = ["soft_margin_loss", "hinge_embedding_loss", "cosine_embedding_loss"]
 
@@ -225,11 +225,25 @@ def _cosine_inputs(input1, input2, target, margin, fn):
 
 def _cosine(x1, x2):
     """PyTorch's cosine: ``Σ x1·x2 / sqrt((Σ x1² + eps)(Σ x2² + eps))``, and its pieces."""
-    eps = x1.dtype.type(COSINE_EPS)
-    # Σ x1·x2, Σ x1², Σ x2²: einsum multiplies and sums in one pass, without a temporary
-    prod_sum = np.einsum("...i,...i->...", x1, x2)
-    mag1 = np.einsum("...i,...i->...", x1, x1) + eps
-    mag2 = np.einsum("...i,...i->...", x2, x2) + eps
+    if x1.dtype in HALF_DTYPES:
+        # torch's composite rounds after every op: each product to the half dtype, each sum
+        # accumulated in float32 and rounded once, + EPSILON in float32 and rounded, then
+        # mag1 · mag2 in the half dtype, where it overflows to inf past 65504 (float16) and
+        # the cosine becomes 0 (the loss of a positive pair 1.0, whatever the angle)
+        def dot(u, v):
+            return np.multiply(u, v).sum(axis=-1, dtype=np.float32)
+
+        def plus_eps(m):
+            return (m + np.float32(COSINE_EPS)).astype(x1.dtype)
+
+        prod_sum = dot(x1, x2).astype(x1.dtype)
+        mag1, mag2 = plus_eps(dot(x1, x1)), plus_eps(dot(x2, x2))
+    else:
+        eps = x1.dtype.type(COSINE_EPS)
+        # Σ x1·x2, Σ x1², Σ x2²: einsum multiplies and sums in one pass, without a temporary
+        prod_sum = np.einsum("...i,...i->...", x1, x2)
+        mag1 = np.einsum("...i,...i->...", x1, x1) + eps
+        mag2 = np.einsum("...i,...i->...", x2, x2) + eps
     denom = np.sqrt(mag1 * mag2)
     return prod_sum / denom, mag1, mag2, denom
 

@@ -14,10 +14,18 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._numerics import QUIET, sigmoid
 from ._reduction import resolve_reduction, sum_to_shape
-from ._validation import (as_class_index, as_float, as_like, broadcast_shape, check_class_weight,
-                          check_option)
+from ._validation import (HALF_DTYPES, as_class_index, as_float, as_like, broadcast_shape,
+                          check_class_weight, check_option)
 
 __all__ = ["multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss"]
+
+
+def _refuse_half(x: np.ndarray, kernel: str, fn: str) -> None:
+    """torch's CPU margin kernels have no float16/bfloat16 instantiation: refuse them as torch."""
+    if x.dtype in HALF_DTYPES:
+        torch_name = "Half" if x.dtype == np.float16 else "BFloat16"
+        raise TypeError(f"{fn}: {x.dtype} input is not supported (PyTorch: \"{kernel}\" not "
+                        f"implemented for '{torch_name}'); use float32 or float64")
 
 
 def _as_frames(x: np.ndarray, fn: str) -> np.ndarray:
@@ -47,6 +55,7 @@ def _multi_margin_inputs(input, target, p, margin, weight, fn):
         raise ValueError(f"{fn}: only p == 1 and p == 2 supported, got p={p!r}")
     margin = _multi_margin_margin(margin, fn)
     x = as_float(input, "input", fn)
+    _refuse_half(x, "multi_margin_loss_cpu_kernel", fn)
     x2 = _as_frames(x, fn)
     n, c = x2.shape
     y = as_class_index(target, fn)
@@ -67,7 +76,7 @@ def _multi_margin_inputs(input, target, p, margin, weight, fn):
 def _multi_margin_z(x2, y1, margin):
     """``margin - x[y] + x[d]`` for every class ``d`` (N, C), in the input's dtype."""
     x_target = x2[np.arange(len(y1)), y1][:, None]
-    return (x2.dtype.type(margin) - x_target) + x2
+    return np.add(x2, x2.dtype.type(margin) - x_target)
 
 
 def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: float = 1.0,
@@ -129,8 +138,11 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
                                                              fn)
     n, c = x2.shape
     with np.errstate(invalid="ignore", over="ignore"):
+        # the kernel keeps a term where z > 0: fmax(z, 0) drops the rest, nan included
         z = _multi_margin_z(x2, y1, margin)
-        h = np.where(z > 0, z if p == 1 else z * z, np.zeros((), x.dtype))
+        h = np.fmax(z, 0, out=z)
+        if p == 2:
+            h *= h
         if w is not None:
             h *= w[y1][:, None]
     h[np.arange(n), y1] = 0
@@ -171,7 +183,11 @@ def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, marg
     g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction).reshape(n, 1)
     with np.errstate(invalid="ignore", over="ignore"):
         z = _multi_margin_z(x2, y1, margin)
-        slope = np.where(z > 0, 1 if p == 1 else 2 * z, 0).astype(x.dtype)
+        slope = np.fmax(z, 0, out=z)                            # z where z > 0, else 0
+        if p == 1:
+            np.sign(slope, out=slope)                           # 1 where z > 0
+        else:
+            slope *= 2                                          # 2z where z > 0
         if w is not None:
             slope *= w[y1][:, None]
     rows = np.arange(n)
@@ -185,6 +201,7 @@ def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, marg
 
 def _multilabel_margin_inputs(input, target, fn):
     x = as_float(input, "input", fn)
+    _refuse_half(x, "multilabel_margin_loss_forward_out_frame", fn)
     x2 = _as_frames(x, fn)
     n, c = x2.shape
     y = as_class_index(target, fn)
@@ -204,11 +221,6 @@ def _multilabel_margin_inputs(input, target, fn):
     is_target[rows[valid], y2[valid]] = True
     out_shape = (n,) if y.ndim > 1 else ()
     return x, x2, y2, valid, is_target, out_shape
-
-
-def _accumulator(dtype: np.dtype) -> np.dtype:
-    """torch's CPU ``acc_type``: float64 sums for float32/64, float32 for float16/bfloat16."""
-    return np.dtype(np.float64) if dtype.itemsize >= 4 else np.dtype(np.float32)
 
 
 def _label_slots(x2, y2, valid, is_target):
@@ -296,7 +308,7 @@ def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bo
     x, x2, y2, valid, is_target, out_shape = _multilabel_margin_inputs(input, target, fn)
     n, c = x2.shape
     order, slots = _label_slots(x2, y2, valid, is_target)
-    total = np.zeros(n, _accumulator(x.dtype))          # in the rows' sorted order
+    total = np.zeros(n, np.float64)    # sorted rows; torch's kernel sums in acc_type, double
     for m, z, _ in slots:
         total[:m] += z.sum(axis=1, dtype=total.dtype)   # fmax'ed: the terms with z > 0
     loss = np.empty(n, x.dtype)

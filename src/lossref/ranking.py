@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from . import _reduction
 from ._reduction import REDUCTIONS, resolve_reduction, sum_to_shape
-from ._validation import as_float, as_like, asarray, broadcast_shape, check_option
+from ._validation import HALF_DTYPES, as_float, as_like, asarray, broadcast_shape, check_option
 
 __all__ = ["margin_ranking_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
 
@@ -78,9 +78,17 @@ def margin_ranking_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
     reduction = resolve_reduction(size_average, reduce, reduction)
     x1, x2, y, dtype, _ = _ranking_inputs(input1, input2, target, margin, fn)
     with np.errstate(invalid="ignore"):
-        loss = np.negative(y) * (x1 - x2).astype(dtype) + dtype.type(margin)
-        loss = np.maximum(loss, np.zeros((), dtype))
+        loss = _ranking_hinge(x1, x2, y, dtype, margin)
+        np.maximum(loss, np.zeros((), dtype), out=loss)     # clamp_min: nan stays nan
     return _reduction.reduce(loss, reduction)
+
+
+def _ranking_hinge(x1, x2, y, dtype, margin) -> np.ndarray:
+    """``-y·(x1 - x2) + margin``, a fresh array; ``margin - y·(x1 - x2)`` is the same IEEE
+    operation (negation is exact), written in place to spare two passes."""
+    d = np.asarray(np.subtract(x1, x2, dtype=dtype))   # 0-D stays an array
+    d = np.multiply(d, y, out=d if d.shape == np.broadcast_shapes(d.shape, y.shape) else None)
+    return np.subtract(dtype.type(margin), d, out=d)
 
 
 def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: ArrayLike,
@@ -108,7 +116,7 @@ def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Array
     x1, x2, y, dtype, shape = _ranking_inputs(input1, input2, target, margin, fn)
     g = _reduction.reduce_grad(grad_output, shape, dtype, reduction)
     with np.errstate(invalid="ignore"):
-        active = np.negative(y) * (x1 - x2).astype(dtype) + dtype.type(margin) >= 0
+        active = _ranking_hinge(x1, x2, y, dtype, margin) >= 0
     g1 = np.where(active, -(g * y), np.zeros((), dtype))
     return (sum_to_shape(g1, x1.shape).astype(x1.dtype),
             sum_to_shape(np.negative(g1), x2.shape).astype(x2.dtype))
@@ -119,6 +127,9 @@ def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Array
 def _norm(d: np.ndarray, p: float) -> np.ndarray:
     """``‖d‖_p`` over the last axis, as ``torch.linalg.vector_norm``; p = 0 counts non-zeros."""
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if d.dtype in HALF_DTYPES:
+            # torch's vector_norm on float16/bfloat16 computes in float32 and rounds once
+            return _norm(d.astype(np.float32), p).astype(d.dtype)
         if p == 2:
             # Σ d² in one pass (einsum multiplies and sums without a temporary d * d)
             return np.sqrt(np.einsum("...i,...i->...", d, d))
@@ -150,9 +161,13 @@ def _norm_grad(g: np.ndarray, d: np.ndarray, p: float, norm: np.ndarray) -> np.n
     zero = np.zeros((), dt)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         if p == 2:
-            # torch: d * (g / ‖d‖).masked_fill_(‖d‖ == 0, 0): one row scale, then one pass
-            scale = np.where(norm == 0, zero, g / norm).astype(dt, copy=False)
-            return np.multiply(d, scale[..., None], out=d if d.flags.writeable else None)
+            # torch: g · (d / ‖d‖).masked_fill_(‖d‖ == 0, 0), in that order (it rounds so in
+            # float16), in place in d: two passes, no new array
+            out = d if d.flags.writeable else d.copy()
+            np.divide(out, norm[..., None], out=out)
+            if (norm == 0).any():
+                out[np.broadcast_to(norm[..., None] == 0, out.shape)] = 0
+            return np.multiply(out, g[..., None].astype(dt, copy=False), out=out)
         g, norm = g[..., None], norm[..., None]
         if p == 0:
             return np.zeros_like(d)
@@ -181,7 +196,11 @@ def _check_norm_order(shape: tuple, p: float, fn: str) -> None:
 def _difference(x1: np.ndarray, x2: np.ndarray, eps: float) -> np.ndarray:
     """``x1 - x2 + eps`` with a last axis to take the norm over (a 0-D pair gets one)."""
     d = np.subtract(x1, x2)
-    d += x1.dtype.type(eps)                        # in place: one array, not two
+    if d.dtype in HALF_DTYPES:
+        # torch adds the Python float eps in float32 and rounds once to the half dtype
+        d = (d.astype(np.float32) + np.float32(eps)).astype(d.dtype)
+    else:
+        d += d.dtype.type(eps)                     # in place: one array, not two
     return d.reshape(1) if d.ndim == 0 else d
 
 

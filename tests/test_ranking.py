@@ -1,4 +1,7 @@
-"""triplet_margin_loss and triplet_margin_with_distance_loss against torch, live.
+"""ranking.py against torch, live: margin_ranking_loss, triplet_margin_loss and
+triplet_margin_with_distance_loss.
+
+Margin ranking on quarter-grid scores (ties at the margin), NaN and ±inf, broadcasting. Triplets:
 
 Every norm order torch's pairwise_distance takes (1, 2, 3, 1.5, 0.5, ±inf, 0, -1), eps inside
 the difference (0 included, so that identical vectors sit at the norm's kink), swap, margins,
@@ -16,9 +19,54 @@ from hypothesis import strategies as st
 
 import lossref
 from lossref import grad
-from margin_cases import DTYPES, REDUCTIONS, SETTINGS, check, grid, rng_from, shrink, sprinkle
+from margin_cases import (DTYPES, REDUCTIONS, SETTINGS, SPECIALS, check, grid, rng_from, shrink,
+                          sprinkle)
+from margin_cases import (LEGACY_PAIRS, bad_cases, check_bad_input, check_class_call, check_legacy,
+                          check_signatures, check_unknown_reduction)
 from gradcheck import torch_grad
 from torch_ref import assert_matches_torch, t
+
+
+# ---- margin ranking -------------------------------------------------------------------------
+
+@st.composite
+def ranking_case(draw):
+    dtype = draw(st.sampled_from(DTYPES))
+    rng = rng_from(draw)
+    shape = tuple(draw(st.lists(st.integers(0, 4), max_size=3)))
+    x1 = grid(rng, shrink(draw, shape))
+    x2 = grid(rng, shrink(draw, shape))
+    y = rng.choice([1.0, -1.0], shrink(draw, shape))
+    if draw(st.integers(0, 3)) == 0:
+        x1 = sprinkle(rng, x1, SPECIALS, rate=0.1)
+    if draw(st.booleans()):
+        y = sprinkle(rng, y, [0.0, 0.5], rate=0.2)
+    margin = draw(st.sampled_from([0.0, 0.5, 1.0, -0.25]))
+    cast = lambda a: a.astype(dtype)  # noqa: E731
+    return cast(x1), cast(x2), cast(y), margin, draw(st.sampled_from(REDUCTIONS)), dtype, rng
+
+
+@given(ranking_case())
+@SETTINGS
+def test_margin_ranking_loss(case):
+    x1, x2, y, margin, reduction, dtype, rng = case
+    check(lambda a, b: lossref.margin_ranking_loss(a, b, y, margin, reduction=reduction),
+          lambda a, b, **k: grad.margin_ranking_loss(a, b, y, margin, reduction=reduction, **k),
+          lambda a, b: F.margin_ranking_loss(a, b, t(y), margin, reduction=reduction),
+          [x1, x2], dtype, reduction, rng)
+
+
+def test_ranking_tie_takes_torchs_side():
+    """At the kink the clamp passes the slope, as torch's clamp_min (``>= 0``) does."""
+    a, b, y = np.array([1.0, 2.0]), np.array([1.0, 1.0]), np.array([1.0, -1.0])
+    want = torch_grad(lambda a, b: F.margin_ranking_loss(a, b, t(y), 0.0, reduction="sum"), [a, b])
+    got = grad.margin_ranking_loss(a, b, y, 0.0, reduction="sum")
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    assert got[0][0] == -1.0  # -y·(x1 - x2) + margin = 0 exactly: the slope passes
+
+
+# ---- triplets ------------------------------------------------------------------------------
 
 # orders whose norms are exact on grid values (sums, max, count, the sqrt of an exact sum)
 EXACT_ORDERS = [1.0, 2.0, np.inf, -np.inf, 0.0]
@@ -130,3 +178,34 @@ def test_triplet_zero_dim_inputs():
                                    reduction="none")
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)
     assert np.shape(ours) == tuple(theirs.shape)
+
+
+# ---- the surface: signatures, classes, legacy arguments, refused inputs ----------------------
+MODULE = ('margin_ranking_loss', 'triplet_margin_loss', 'triplet_margin_with_distance_loss')
+
+
+@pytest.mark.parametrize("name", MODULE)
+def test_function_and_class_signatures_match_torch(name):
+    check_signatures(name)
+
+
+@pytest.mark.parametrize("name", MODULE)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_classes_call_their_function(name, reduction):
+    check_class_call(name, reduction)
+
+
+@pytest.mark.parametrize("name", [n for n in MODULE if n != "triplet_margin_with_distance_loss"])
+@pytest.mark.parametrize("size_average, reduce", LEGACY_PAIRS)
+def test_legacy_size_average_reduce(name, size_average, reduce):
+    check_legacy(name, size_average, reduce)
+
+
+@pytest.mark.parametrize("name", MODULE)
+def test_unknown_reduction(name):
+    check_unknown_reduction(name)
+
+
+@pytest.mark.parametrize("name, args, kwargs, exc, words", bad_cases(MODULE))
+def test_bad_inputs_raise_where_torch_raises(name, args, kwargs, exc, words):
+    check_bad_input(name, args, kwargs, exc, words)

@@ -1,4 +1,4 @@
-"""multi_margin, multilabel_margin and multilabel_soft_margin against torch, live.
+"""multilabel.py against torch, live: multi_margin, multilabel_margin, multilabel_soft_margin.
 
 Quarter-grid scores (ties at the margin happen), NaN and ±inf, p ∈ {1, 2}, weights, the −1
 padding rule (labels after the first −1 ignored, duplicates, any entry in [−1, C)), 0-D/1-D/2-D
@@ -8,6 +8,7 @@ inputs, empty batches, both dtypes.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +17,8 @@ import lossref
 from lossref import grad
 from margin_cases import (DTYPES, REDUCTIONS, SETTINGS, SPECIALS, check, grid, rng_from, shrink,
                           sprinkle)
+from margin_cases import (LEGACY_PAIRS, bad_cases, check_bad_input, check_class_call, check_legacy,
+                          check_signatures, check_unknown_reduction)
 from torch_ref import t
 
 
@@ -159,3 +162,34 @@ def test_multi_margin_mean_divides_by_n_not_the_weights():
     theirs = F.multi_margin_loss(t(x), t(y), weight=t(w)).item()
     np.testing.assert_allclose(per_sample.mean(), theirs, rtol=1e-12)
     assert abs(per_sample.sum() / w[y].sum() - theirs) > 1e-3
+
+
+# ---- the surface: signatures, classes, legacy arguments, refused inputs ----------------------
+MODULE = ('multi_margin_loss', 'multilabel_margin_loss', 'multilabel_soft_margin_loss')
+
+
+@pytest.mark.parametrize("name", MODULE)
+def test_function_and_class_signatures_match_torch(name):
+    check_signatures(name)
+
+
+@pytest.mark.parametrize("name", MODULE)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_classes_call_their_function(name, reduction):
+    check_class_call(name, reduction)
+
+
+@pytest.mark.parametrize("name", [n for n in MODULE if n != "triplet_margin_with_distance_loss"])
+@pytest.mark.parametrize("size_average, reduce", LEGACY_PAIRS)
+def test_legacy_size_average_reduce(name, size_average, reduce):
+    check_legacy(name, size_average, reduce)
+
+
+@pytest.mark.parametrize("name", MODULE)
+def test_unknown_reduction(name):
+    check_unknown_reduction(name)
+
+
+@pytest.mark.parametrize("name, args, kwargs, exc, words", bad_cases(MODULE))
+def test_bad_inputs_raise_where_torch_raises(name, args, kwargs, exc, words):
+    check_bad_input(name, args, kwargs, exc, words)
