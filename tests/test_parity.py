@@ -237,4 +237,13 @@ def test_half_precision_near_overflow_matches_torch(case):
     assert_within_ulp(ours, theirs, 2, dtype_name, f"{name} value")
     grad_output = None if reduction != "none" else np.ones(theirs.shape, x.dtype)
     grad = getattr(lossref.grad, name)(x, target, reduction=reduction, grad_output=grad_output)
-    assert_within_ulp(grad, tx.grad, 4, dtype_name, f"{name} gradient")
+    # p·Σg - g_t at a confident target cancels in float32 before the rounding: there both
+    # sides carry float32's error of the cancelling terms, so entries within 2^-18 of the
+    # largest one are judged absolutely, the rest within 4 ulp
+    expected = tx.grad.float().numpy()
+    finite = np.isfinite(expected)
+    floor = 2.0**-18 * np.abs(expected[finite]).max(initial=0.0)
+    with np.errstate(invalid="ignore"):                 # inf - inf: judged by the ulp check
+        close = finite & (np.abs(np.asarray(grad, np.float32) - expected) <= floor)
+    assert_within_ulp(np.where(close, expected.astype(x.dtype), grad), tx.grad, 4, dtype_name,
+                      f"{name} gradient")

@@ -99,7 +99,9 @@ def reduce(loss: np.ndarray, reduction: Reduction, weight_sum=None):
     accumulates in float32 and rounds once to the loss's dtype (``at::sum``'s cascade sum
     with a float accumulator); ``mean`` is that float32 sum divided by the count in float32,
     rounded once (``at::mean`` casts reduced floating types to float, sums, divides, casts
-    back), so a float16 mean of 10⁵ ones is 1, not ``inf / 1e5``.
+    back), so a float16 mean of 10⁵ ones is 1, not ``inf / 1e5``. A weighted mean
+    (``weight_sum`` given: ``nll_loss``/``cross_entropy``) rounds the float32 sum to the dtype
+    before dividing, as torch's ``nll_loss`` kernel does: there a sum past 65504 is ``inf``.
 
     Examples
     --------
@@ -119,6 +121,8 @@ def reduce(loss: np.ndarray, reduction: Reduction, weight_sum=None):
             return np.asarray(total).astype(dtype)[()] if half else total
         denominator = loss.size if weight_sum is None else weight_sum
         if half:
+            if weight_sum is not None:    # nll_loss's kernel (and a sum / count): the sum is
+                total = np.float32(np.asarray(total).astype(dtype))  # stored in the dtype first
             denominator = np.float32(denominator)
         return (total / denominator).astype(dtype)[()]
 

@@ -158,46 +158,73 @@ class _LogSumExp3:
         return out
 
 
-def _alpha(lp_ext: np.ndarray, skip: np.ndarray, tl: np.ndarray) -> np.ndarray:
-    """Forward variables log α_t(s) of every sequence, (T, N, 2S+1), in log space.
+def _alpha(frame, n_frames: int, skip: np.ndarray, tl: np.ndarray,
+           last_frame: np.ndarray | None = None) -> np.ndarray:
+    """Forward variables log α_t(s) of every sequence, (T, N, 2S+1), in log space; ``frame(t)``
+    gives y_t(l'_s), (N, 2S+1).
 
     α_0(0) = y_0(blank), α_0(1) = y_0(l1); then, frame by frame,
     α_t(s) = (α_{t-1}(s) + α_{t-1}(s-1) [+ α_{t-1}(s-2) if skip allowed]) · y_t(l'_s).
-    Positions past 2·target_length stay -inf. The table carries two -inf columns in front,
-    so that α(s-1) and α(s-2) are views of the previous frame, not copies.
+    Positions past 2·target_length are -inf (they never feed the positions below them). The
+    table carries two -inf columns in front, so that α(s-1) and α(s-2) are views of the
+    previous frame, not copies. With ``last_frame`` (each sequence's input_length - 1) only two
+    frames are kept and α at each sequence's last frame is returned, (N, 2S+1): all the loss
+    needs, in memory of the batch's size rather than T times it.
     """
-    n_frames, batch, width = lp_ext.shape
-    padded = np.full((n_frames, batch, width + 2), -np.inf, lp_ext.dtype)
+    first = frame(0)
+    batch, width = first.shape
+    dtype = first.dtype
+    padded = np.full((n_frames if last_frame is None else 2, batch, width + 2), -np.inf, dtype)
     alpha = padded[:, :, 2:]
-    alpha[0, :, 0] = lp_ext[0, :, 0]
+    alpha[0, :, 0] = first[:, 0]
     has_label = tl > 0                                # then the array has a position 1
-    alpha[0, has_label, 1:2] = lp_ext[0, has_label, 1:2]
-    skip_or_not = np.where(skip, 0.0, -np.inf).astype(lp_ext.dtype)   # + α(s-2): kept or -inf
-    two_back = np.empty((batch, width), lp_ext.dtype)
-    logsumexp3 = _LogSumExp3((batch, width), lp_ext.dtype)
+    alpha[0, has_label, 1:2] = first[has_label, 1:2]
+    skip_or_not = np.where(skip, 0.0, -np.inf).astype(dtype)   # + α(s-2): kept or -inf
+    two_back = np.empty((batch, width), dtype)
+    logsumexp3 = _LogSumExp3((batch, width), dtype)
+    beyond = np.arange(width) > 2 * tl[:, None]
+    if last_frame is not None:
+        last = np.full((batch, width), -np.inf, dtype)
+        ends = last_frame == 0
+        last[ends] = alpha[0, ends]
     with np.errstate(**QUIET):
         for t in range(1, n_frames):
-            prev = padded[t - 1]
+            prev, now = (padded[t - 1], t) if last_frame is None else (padded[(t - 1) % 2], t % 2)
             np.add(prev[:, :-2], skip_or_not, out=two_back)
-            logsumexp3(prev[:, 2:], prev[:, 1:-1], two_back, out=alpha[t])
-            alpha[t] += lp_ext[t]
-    alpha[:, np.arange(width) > 2 * tl[:, None]] = -np.inf
+            logsumexp3(prev[:, 2:], prev[:, 1:-1], two_back, out=alpha[now])
+            alpha[now] += frame(t)
+            if last_frame is not None:
+                ends = last_frame == t
+                last[ends] = alpha[now, ends]
+    if last_frame is not None:
+        last[beyond] = -np.inf
+        return last
+    alpha[:, beyond] = -np.inf
     return alpha
 
 
-def _forward(lp, targets, il, tl, blank):
-    """Per-sequence negative log-likelihood and the tables the gradient reuses."""
+def _forward(lp, targets, il, tl, blank, tables: bool = True):
+    """Per-sequence negative log-likelihood and, with ``tables``, the tables the gradient
+    reuses (without, α is stepped through two frames and y_t(l'_s) gathered frame by frame)."""
     ext, skip = _extended(targets, blank)
-    lp_ext = np.take_along_axis(lp, ext[None], axis=2)        # y_t(l'_s): (T, N, 2S+1)
-    alpha = _alpha(lp_ext, skip, tl)
     rows = np.arange(lp.shape[1])
-    last = alpha[np.maximum(il - 1, 0), rows]                 # α at each sequence's last frame
+    if tables:
+        lp_ext = np.take_along_axis(lp, ext[None], axis=2)    # y_t(l'_s): (T, N, 2S+1)
+        alpha = _alpha(lp_ext.__getitem__, lp.shape[0], skip, tl)
+        last = alpha[np.maximum(il - 1, 0), rows]             # α at each sequence's last frame
+    else:
+        flat = rows[:, None] * lp.shape[2] + ext               # y_t(l'_s) = lp[t].flat[flat]
+        frames = np.ascontiguousarray(lp)
+        last = _alpha(lambda t: np.take(frames[t], flat), lp.shape[0], skip, tl,
+                      last_frame=np.maximum(il - 1, 0))
     end_blank = last[rows, 2 * tl]
     end_label = np.where(tl > 0, last[rows, np.maximum(2 * tl - 1, 0)], -np.inf)
     neg_inf = np.full_like(end_blank, -np.inf)
     log_likelihood = _logsumexp3(end_blank, end_label, neg_inf)
     # no frame at all: the empty target has probability 1, any other 0
     log_likelihood[il == 0] = np.where(tl[il == 0] == 0, 0.0, -np.inf)
+    if not tables:
+        return np.negative(log_likelihood), None
     return np.negative(log_likelihood), (ext, skip, lp_ext, alpha)
 
 
@@ -271,7 +298,7 @@ def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
     reduction = resolve_reduction(None, None, reduction)
     lp, padded, il, tl, batched = _prepare(log_probs, targets, input_lengths, target_lengths,
                                            blank, zero_infinity)
-    nll, _ = _forward(lp, padded, il, tl, blank)
+    nll, _ = _forward(lp, padded, il, tl, blank, tables=False)
     return _reduce(nll, tl, reduction, zero_infinity, batched)
 
 
