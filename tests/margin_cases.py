@@ -222,3 +222,46 @@ def check_bad_input(name, args, kwargs, exc, words):
             fn(*args, **kwargs)
         assert words in str(info.value), str(info.value)
         assert name in str(info.value) or "p == 1" in str(info.value)
+
+
+# ---- half precision: float16/bfloat16 against torch's CPU kernels (issue 25) ------------------
+HALF_SETTINGS = settings(max_examples=25, deadline=None,
+                         suppress_health_check=[HealthCheck.too_slow])
+HALF_NAMES = ["float16", "bfloat16"]
+
+
+def check_half(name: str, arrays: list, dtype_name: str, diff=(0,), **options) -> None:
+    """The float ``arrays`` rounded to the half dtype (integer ones kept); torch and lossref on
+    the same values: the value within 2 ulp, each gradient within 4 ulp (test_half's contract),
+    or, where torch's CPU kernel refuses the dtype, a TypeError naming it."""
+    import warnings
+
+    from test_half import HALF, assert_within_ulp, to_torch
+
+    np_dtype, torch_dtype, _ = HALF[dtype_name]
+    with np.errstate(over="ignore"):   # a value past the dtype's range is inf for both sides
+        arrays = [a if np.issubdtype(np.asarray(a).dtype, np.integer)
+                  else np.asarray(a, dtype=np.float32).astype(np_dtype) for a in arrays]
+    tensors = [to_torch(a, torch_dtype) for a in arrays]
+    for i in diff:
+        tensors[i].requires_grad_(True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            theirs = getattr(F, name)(*tensors, **options)
+        except RuntimeError as exc:
+            assert "not implemented" in str(exc)
+            for fn in (getattr(lossref, name), getattr(lossref.grad, name)):
+                with pytest.raises(TypeError, match=dtype_name):
+                    fn(*arrays, **options)
+            return
+        ours = getattr(lossref, name)(*arrays, **options)
+        assert_within_ulp(ours, theirs, 2, dtype_name, f"{name} value")
+        theirs.backward(torch.ones_like(theirs))
+        grad_output = np.ones(theirs.shape, np_dtype) if options.get("reduction") == "none" \
+            else None
+        grads = getattr(lossref.grad, name)(*arrays, **options, grad_output=grad_output)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    assert len(grads) == len(diff)
+    for i, g in zip(diff, grads):
+        assert_within_ulp(g, tensors[i].grad, 4, dtype_name, f"{name} gradient {i}")

@@ -18,8 +18,9 @@ import lossref
 from lossref import grad
 from margin_cases import (DTYPES, REDUCTIONS, SETTINGS, SPECIALS, check, grid, rng_from,
                           shrink, sprinkle)
-from margin_cases import (LEGACY_PAIRS, bad_cases, check_bad_input, check_class_call, check_legacy,
-                          check_signatures, check_unknown_reduction)
+from margin_cases import (HALF_NAMES, HALF_SETTINGS, LEGACY_PAIRS, bad_cases, check_bad_input,
+                          check_class_call, check_half, check_legacy, check_signatures,
+                          check_unknown_reduction)
 from gradcheck import torch_grad
 from torch_ref import t
 
@@ -202,3 +203,27 @@ def test_torch_tensors_are_accepted():
     ours = lossref.cosine_embedding_loss(a, b, torch.tensor([1.0]))
     np.testing.assert_allclose(ours, F.cosine_embedding_loss(a, b, torch.tensor([1.0])).numpy(),
                                rtol=1e-6)
+
+
+# ---- half precision near the overflow edges ---------------------------------------------------
+@given(st.data())
+@HALF_SETTINGS
+def test_half_precision_near_overflow(data):
+    """float16/bfloat16 as torch's CPU computes them: soft margin's exp near log 65504 ≈ 11.09,
+    cosine's squared norms and their product near and past 65504 (torch's composite overflows
+    there and a positive pair's loss becomes 1), hinge distances around the margin."""
+    dtype_name = data.draw(st.sampled_from(HALF_NAMES))
+    reduction = data.draw(st.sampled_from(REDUCTIONS))
+    rng = rng_from(data.draw)
+    n, d = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 6))
+    signs = rng.choice([1.0, -1.0], n)
+    x = rng.uniform(-12, 12, (n, d))
+    check_half("soft_margin_loss", [x, np.sign(x + 0.5) * signs[:, None]], dtype_name,
+               reduction=reduction)
+    check_half("hinge_embedding_loss", [np.abs(x), np.repeat(signs[:, None], d, 1)], dtype_name,
+               margin=data.draw(st.sampled_from([1.0, 5.0, 11.5])), reduction=reduction)
+    scale = data.draw(st.sampled_from([1.0, 16.0, 60.0, 128.0, 256.0, 300.0]))
+    check_half("cosine_embedding_loss",
+               [rng.standard_normal((n, d)) * scale, rng.standard_normal((n, d)) * scale, signs],
+               dtype_name, diff=(0, 1), margin=data.draw(st.sampled_from([0.0, 0.5])),
+               reduction=reduction)

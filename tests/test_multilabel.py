@@ -17,8 +17,9 @@ import lossref
 from lossref import grad
 from margin_cases import (DTYPES, REDUCTIONS, SETTINGS, SPECIALS, check, grid, rng_from, shrink,
                           sprinkle)
-from margin_cases import (LEGACY_PAIRS, bad_cases, check_bad_input, check_class_call, check_legacy,
-                          check_signatures, check_unknown_reduction)
+from margin_cases import (HALF_NAMES, HALF_SETTINGS, LEGACY_PAIRS, bad_cases, check_bad_input,
+                          check_class_call, check_half, check_legacy, check_signatures,
+                          check_unknown_reduction)
 from torch_ref import t
 
 
@@ -193,3 +194,23 @@ def test_unknown_reduction(name):
 @pytest.mark.parametrize("name, args, kwargs, exc, words", bad_cases(MODULE))
 def test_bad_inputs_raise_where_torch_raises(name, args, kwargs, exc, words):
     check_bad_input(name, args, kwargs, exc, words)
+
+
+# ---- half precision near the overflow edges ---------------------------------------------------
+@given(st.data())
+@HALF_SETTINGS
+def test_half_precision_near_overflow(data):
+    """multilabel_soft_margin in float16/bfloat16 as torch computes it (log σ near exp's edge at
+    |x| ≈ 11, large logits); multi_margin and multilabel_margin refused as torch's CPU kernels
+    refuse both dtypes, value and gradient."""
+    dtype_name = data.draw(st.sampled_from(HALF_NAMES))
+    reduction = data.draw(st.sampled_from(REDUCTIONS))
+    rng = rng_from(data.draw)
+    n, c = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 6))
+    scale = data.draw(st.sampled_from([1.0, 11.0, 100.0, 3e4]))
+    x = rng.standard_normal((n, c)) * scale
+    check_half("multilabel_soft_margin_loss", [x, (rng.random((n, c)) < 0.5) * 1.0],
+               dtype_name, reduction=reduction)
+    check_half("multi_margin_loss", [x, rng.integers(0, c, n)], dtype_name, reduction=reduction)
+    check_half("multilabel_margin_loss", [x, np.full((n, c), -1)], dtype_name,
+               reduction=reduction)

@@ -21,8 +21,9 @@ import lossref
 from lossref import grad
 from margin_cases import (DTYPES, REDUCTIONS, SETTINGS, SPECIALS, check, grid, rng_from, shrink,
                           sprinkle)
-from margin_cases import (LEGACY_PAIRS, bad_cases, check_bad_input, check_class_call, check_legacy,
-                          check_signatures, check_unknown_reduction)
+from margin_cases import (HALF_NAMES, HALF_SETTINGS, LEGACY_PAIRS, bad_cases, check_bad_input,
+                          check_class_call, check_half, check_legacy, check_signatures,
+                          check_unknown_reduction)
 from gradcheck import torch_grad
 from torch_ref import assert_matches_torch, t
 
@@ -209,3 +210,26 @@ def test_unknown_reduction(name):
 @pytest.mark.parametrize("name, args, kwargs, exc, words", bad_cases(MODULE))
 def test_bad_inputs_raise_where_torch_raises(name, args, kwargs, exc, words):
     check_bad_input(name, args, kwargs, exc, words)
+
+
+# ---- half precision near the overflow edges ---------------------------------------------------
+@given(st.data())
+@HALF_SETTINGS
+def test_half_precision_near_overflow(data):
+    """float16/bfloat16 as torch's CPU computes them: differences near 65504 (x1 − x2 overflows
+    in the half dtype before the norm, which torch takes in float32 and rounds once), scores
+    whose differences round to the dtype's step at the margin."""
+    dtype_name = data.draw(st.sampled_from(HALF_NAMES))
+    reduction = data.draw(st.sampled_from(REDUCTIONS))
+    rng = rng_from(data.draw)
+    n, d = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 6))
+    scale = data.draw(st.sampled_from([1.0, 100.0, 3e4, 4e4]))
+    a, p, q = (rng.standard_normal((n, d)) * scale for _ in range(3))
+    swap = data.draw(st.booleans())
+    check_half("triplet_margin_loss", [a, p, q], dtype_name, diff=(0, 1, 2), swap=swap,
+               reduction=reduction)
+    check_half("triplet_margin_with_distance_loss", [a, p, q], dtype_name, diff=(0, 1, 2),
+               swap=swap, reduction=reduction)
+    check_half("margin_ranking_loss", [a[:, 0], p[:, 0], rng.choice([1.0, -1.0], n)],
+               dtype_name, diff=(0, 1), margin=data.draw(st.sampled_from([0.0, 0.1, 1.0])),
+               reduction=reduction)

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._numerics import QUIET, sigmoid
+from ._numerics import QUIET
 from ._reduction import resolve_reduction, sum_to_shape
 from ._validation import (HALF_DTYPES, as_class_index, as_float, as_like, broadcast_shape,
                           check_class_weight, check_option)
@@ -121,7 +121,8 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
     IndexError
         A target outside [0, C).
     TypeError
-        ``input`` not floating point, ``target`` not integer, or ``margin`` not a number
+        ``input`` not floating point or float16/bfloat16 (torch's CPU kernel has neither),
+        ``target`` not integer, or ``margin`` not a number
         (torch's ``Number``: a complex with imaginary part 0 counts as real; any other
         complex is a ValueError).
 
@@ -215,7 +216,7 @@ def _multilabel_margin_inputs(input, target, fn):
         raise IndexError(f"{fn}: target {bad} is out of range: labels must be in [0, {c - 1}], "
                          f"or -1 to end a sample's list")
     # only the labels before the first -1 count (duplicates count again, as in the kernel)
-    valid = np.cumprod(y2 >= 0, axis=1).astype(bool)
+    valid = np.logical_and.accumulate(y2 >= 0, axis=1)     # bool, not an int64 cumprod
     is_target = np.zeros((n, c), bool)
     rows = np.broadcast_to(np.arange(n)[:, None], (n, c))
     is_target[rows[valid], y2[valid]] = True
@@ -294,7 +295,8 @@ def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bo
     IndexError
         A target entry outside [-1, C).
     TypeError
-        ``input`` not floating point, or ``target`` not integer.
+        ``input`` not floating point or float16/bfloat16 (torch's CPU kernel has neither),
+        or ``target`` not integer.
 
     Examples
     --------
@@ -337,14 +339,17 @@ def multilabel_margin_loss_grad(input: ArrayLike, target: ArrayLike,
     x, x2, y2, valid, is_target, out_shape = _multilabel_margin_inputs(input, target, fn)
     n, c = x2.shape
     order, slots = _label_slots(x2, y2, valid, is_target)
-    counts = np.zeros((n, c), np.int32)   # sorted rows: +1 per active term at d, -1 at its j
+    # sorted rows: +1 per active term at d, -1 at its label j (counts are exact in the dtype)
+    counts = np.zeros((n, c), x.dtype)
     for m, z, labels in slots:
         active = z > 0
         counts[:m] += active
-        counts[np.arange(m), labels] -= active.sum(axis=1, dtype=np.int32)
+        counts[np.arange(m), labels] -= active.sum(axis=1)
+    del slots                             # frees the slots' two (N, C) buffers
     g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction).reshape(n, 1)
+    counts *= g[order] / x.dtype.type(c)
     grad = np.empty((n, c), x.dtype)
-    grad[order] = counts * (g[order] / x.dtype.type(c))
+    grad[order] = counts
     return grad.reshape(x.shape)
 
 
@@ -426,8 +431,9 @@ def multilabel_soft_margin_loss(input: ArrayLike, target: ArrayLike,
     x, y, w, _ = _soft_inputs(input, target, weight, fn)
     with np.errstate(**QUIET):
         log_p, log_q = _log_sigmoid_pair(x)
-        loss = y * log_p
-        loss += (1 - y) * log_q
+        same = y.shape == x.shape
+        loss = np.multiply(y, log_p, out=log_p if same else None)      # in place: peak memory
+        loss += np.multiply(1 - y, log_q, out=log_q if same else None)
         if w is not None:
             loss = loss * w
         c = x.dtype.type(x.shape[-1])
@@ -440,19 +446,24 @@ def _log_sigmoid_pair(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(log σ(x), log σ(−x))`` as torch's ``log_sigmoid`` kernel forms each, sharing its work.
 
     torch: ``log σ(u) = min(u, 0) − log1p(exp(−|u|))``. For ``u = −x`` the log1p term is the
-    same, and ``min(−x, 0) = min(x, 0) − x`` exactly (one of the two is 0), so both come from
-    one ``exp`` and one ``log1p`` instead of two of each.
+    same, so both come from one ``exp`` and one ``log1p`` instead of two of each.
+    float16/bfloat16 in float32, each rounded once (the kernel's opmath); the products and
+    sums after it round per op, as torch's Python composite does.
     """
+    if x.dtype in HALF_DTYPES:
+        log_p, log_q = _log_sigmoid_pair(x.astype(np.float32))
+        return log_p.astype(x.dtype), log_q.astype(x.dtype)
     soft = np.abs(x)
     np.negative(soft, out=soft)
     np.exp(soft, out=soft)
     np.log1p(soft, out=soft)
-    m = np.zeros(x.shape, x.dtype)
-    np.minimum(x, m, out=m)       # an array of zeros: np.minimum with a scalar 0 is slower
-    log_q = np.subtract(m, x)
+    zero = x.dtype.type(0)
+    log_p = np.minimum(x, zero)
+    log_p -= soft
+    log_q = np.negative(x)        # min(−x, 0), not min(x, 0) − x: that is nan at x = −inf
+    np.minimum(log_q, zero, out=log_q)
     log_q -= soft
-    m -= soft
-    return m, log_q
+    return log_p, log_q
 
 
 def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
@@ -486,6 +497,25 @@ def multilabel_soft_margin_loss_grad(input: ArrayLike, target: ArrayLike,
         g = np.expand_dims(g, axis) / x.dtype.type(x.shape[-1])
         if w is not None:
             g = g * w
-        slope = (1 - y) * sigmoid(x) - y * sigmoid(np.negative(x))
+        sig_pos, sig_neg = _sigmoid_pair(x)
+        same = y.shape == x.shape
+        slope = np.multiply(1 - y, sig_pos, out=sig_pos if same else None)
+        slope -= np.multiply(y, sig_neg, out=sig_neg if same else None)
         grad = g * slope
     return sum_to_shape(grad, x.shape).astype(x.dtype)
+
+
+def _sigmoid_pair(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(σ(x), σ(−x))`` as torch's ``log_sigmoid`` backward forms them: ``q = z / (1 + z)`` with
+    ``z = exp(−|x|)`` on the small side and ``1 − q`` on the other, so a tail value stays a
+    (subnormal) number where ``1 / (1 + exp(|x|))`` would overflow to 0. float16/bfloat16 in
+    float32, rounded once (the kernel's opmath)."""
+    xc = x.astype(np.float32) if x.dtype in HALF_DTYPES else x
+    q = np.abs(xc)                        # in place, one buffer: q = z / (1 + z)
+    np.negative(q, out=q)
+    np.exp(q, out=q)
+    big = np.add(q, 1)
+    np.divide(q, big, out=q)
+    np.subtract(1, q, out=big)            # 1 − q
+    return (np.where(xc > 0, big, q).astype(x.dtype, copy=False),
+            np.where(xc < 0, big, q).astype(x.dtype, copy=False))
