@@ -36,6 +36,7 @@ test: $(STAMP) browser
 	$(PY) -m pytest -n 2 --dist loadfile --durations=10 \
 	    --doctest-modules \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	    --ignore-glob='book/*/scripts/*' \
 	    tests/test_site.py src/lossref tests book/en book/zh
 
 ## make execute: re-run every book notebook in place, in order, and store the outputs
