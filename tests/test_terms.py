@@ -193,7 +193,7 @@ def test_rules_catch_refused_variants_and_spare_the_rest(text, refused):
 # 4. a Chinese label ends in a full-width colon (：), not a half-width one.
 # ---------------------------------------------------------------------------------------------
 
-CHECKED = tuple(f"{n:02d}" for n in range(1, 19))
+CHECKED = tuple(f"{n:02d}" for n in range(1, 23))   # every chapter, Part IV included
 CHECKED_NOTEBOOKS = [p for p in ZH_NOTEBOOKS if p.name[:2] in CHECKED]
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -218,12 +218,16 @@ CODE_WORDS = {
     # "smooth L1" is a loss's proper name (F.smooth_l1_loss), like MSE and Huber; Python's type
     # names (var 形状 float: a Python float passed as var)
     "smooth", "float", "int", "bool",
+    # Part IV's proper names: the distributed backend and wrapper, the library whose loss is
+    # compared, the GPU platform, a collective, units and options of assert_allclose
+    "gloo", "ddp", "megatron", "cuda", "all", "reduce", "ulp", "rtol", "atol",
 }
 WORD = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z]{2,}(?![\w(])")
 # A quoted message runs from an exception or warning class name to the end of the line; a
 # diagnose finding starts with its code (bce-log-clamped); a quoted docstring line is a run of
 # five or more English words with no Han character; matplotlib's <Figure size …> is not a label.
 MESSAGE = re.compile(r"\b[A-Z]\w*(?:Error|Warning|Exception)\b.*$"
+                     r"|\"\w+\" not implemented for\b.*$"    # torch's dtype refusal, verbatim
                      r"|^\s*(?:\S+\.py:\d+: )?(?:(?:error|warning|info)\s+)?[a-z]+(?:-[a-z]+)+\b.*$"
                      r"|^\s*->\s*\S+\s*$|^\s*<Figure size [^>]*>\s*$")
 # (lossref.diagnose prints a finding as "<severity> <code>: <message>" followed by "-> <page>":
