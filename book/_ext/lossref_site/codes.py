@@ -103,5 +103,13 @@ class DiagnoseCodes(SphinxDirective):
         return [table]
 
 
+def codes_pages(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """``env-get-outdated``: the codes pages are rewritten on every build. Their links show the
+    sections' titles, which Sphinx resolves only when the linking page is rebuilt: an
+    incremental build after a chapter's heading changed would keep the old title."""
+    return [d for d in env.found_docs if d.endswith("/diagnose_codes")]
+
+
 def setup(app: Sphinx) -> None:
     app.add_directive("diagnose-codes", DiagnoseCodes)
+    app.connect("env-get-outdated", codes_pages)
