@@ -90,3 +90,11 @@ def test_the_check_requires_the_parts_as_bookmarks_holding_their_chapters(tmp_pa
         problems = part_problems(pdf_check.check(nested, lang, html))
         # only the printed contents are missing from this blank page: the bookmarks are right
         assert all("not in the text" in p for p in problems), problems
+
+
+def test_the_landing_page_links_both_pdfs_where_make_pdf_publishes_them():
+    """make pdf copies the PDFs into the site's pdf/ folder; both languages' sections of the
+    landing page (book/intro.md, built as book/intro.html) link them there."""
+    intro = (book_toc.ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    for lang in ("en", "zh"):
+        assert intro.count(f'href="../{make_pdf.PUBLISHED}/lossref-{lang}.pdf"') == 2, lang

@@ -53,6 +53,8 @@ import toc  # book/_tools/toc.py, beside this script: _toc.yml and the languages
 
 ROOT = toc.ROOT
 CHROMIUM = "/usr/bin/chromium"
+#: where the PDFs are published in the built site (book/intro.md links them there)
+PUBLISHED = "pdf"
 LANGS = toc.LANGUAGES
 WORDS = {
     "en": {"contents": "Contents", "subtitle": "Loss functions, exact to the last digit",
@@ -506,6 +508,11 @@ def main(argv: list[str] | None = None) -> int:
     langs = args.lang or sorted(LANGS)
     if not args.check_only:
         build(args.html.resolve(), args.out.resolve(), langs)
+        # published with the site: the landing page links pdf/lossref-<lang>.pdf
+        published = args.html.resolve() / PUBLISHED
+        published.mkdir(parents=True, exist_ok=True)
+        for lang in langs:
+            shutil.copy2(args.out.resolve() / f"lossref-{lang}.pdf", published)
     from pdf_check import check  # book/_tools/pdf_check.py (it imports this module)
 
     failed = 0
