@@ -318,3 +318,18 @@ def test_class_signatures_match_torch(cls):
     def params(c):
         return [(p.name, p.default) for p in inspect.signature(c.__init__).parameters.values()]
     assert params(getattr(lossref, cls)) == params(getattr(torch.nn, cls))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_mse_gradient_rounds_in_torchs_order_in_float16(reduction):
+    """torch's backward is (x - y)·(2/N or 2), then ·grad_output, each rounded to float16: with
+    2**17 differences of 0.001 the first product flushes to 0 under 'mean' before a
+    grad_output of 1024 could lift it, so the gradient is exactly 0 (lossref once gave 1.5e-5)."""
+    n = 2**17
+    x, y = np.full(n, 0.001, np.float16), np.zeros(n, np.float16)
+    tx = torch.from_numpy(x.copy()).requires_grad_(True)
+    F.mse_loss(tx, torch.from_numpy(y), reduction=reduction).backward(
+        torch.tensor(1024.0, dtype=torch.float16))
+    ours = lossref.grad.mse_loss(x, y, reduction=reduction, grad_output=np.float16(1024))
+    assert ours.dtype == np.float16
+    np.testing.assert_array_equal(ours, tx.grad.numpy())

@@ -311,6 +311,14 @@ def mse_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None
     x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
     with np.errstate(**QUIET):
         d = _difference(x, y)
+        if w is None:
+            # torch's mse_loss_backward: (x - y) · norm, then · grad_output, each product
+            # rounded to the dtype (norm = 2/N for 'mean', else 2). In float16 the order decides
+            # what underflows: (x - y)·(2/N) can flush to 0 before a large grad_output arrives.
+            d *= 2.0 / max(d.size, 1) if reduction == "mean" else 2.0
+            d *= _reduction.reduce_grad(grad_output, d.shape, x.dtype,
+                                        "none" if reduction == "none" else "sum")
+            return sum_to_shape(d, x.shape)
         g = _upstream(grad_output, d.shape, x.dtype, reduction, w, mean_over_weights=True)
         d *= 2
         d *= g
