@@ -16,7 +16,7 @@ import numpy as np
 
 from ._numerics import BLOCK_BYTES, QUIET
 from ._reduction import reduce
-from ._validation import HALF_DTYPES, as_float, as_like, asarray, broadcast_shape
+from ._validation import HALF_DTYPES, as_float, as_like, asarray, broadcast_shape, is_bfloat16
 
 __all__ = ["block_total", "float_pair", "in_opmath", "like_input", "reduce_elementwise",
            "with_scalar"]
@@ -54,7 +54,7 @@ def like_input(a, like: np.ndarray, name: str, fn: str) -> np.ndarray:
     regression and distribution losses read their targets, weights and variances here.)
     """
     arr = asarray(a)
-    if arr.dtype == HALF_DTYPES[1]:
+    if is_bfloat16(arr.dtype):
         return arr.astype(like.dtype, copy=False)
     return as_like(arr, like, name, fn)
 

@@ -27,7 +27,7 @@ from . import _reduction
 from ._elementwise import block_total, in_opmath, like_input, reduce_elementwise
 from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
-from ._validation import HALF_DTYPES, as_float, broadcast_shape, check_option
+from ._validation import HALF_DTYPES, as_float, broadcast_shape, check_option, is_bfloat16
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"]
 
@@ -390,7 +390,7 @@ def smooth_l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | Non
     with np.errstate(**QUIET):
         if beta == 0.0:  # torch calls l1_loss, |x - y| itself
             return reduce_elementwise(_absolute_error, reduction, x, y)
-        if x.dtype == HALF_DTYPES[1]:
+        if is_bfloat16(x.dtype):
             # torch's bfloat16 kernel converts to float32, computes, rounds once (opmath);
             # its float16 kernel rounds after every operation, as NumPy's float16 does
             loss = in_opmath(partial(_smooth_l1, beta=beta), x, y)
