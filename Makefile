@@ -35,7 +35,7 @@ book: $(STAMP)
 test: $(STAMP) browser
 	$(PY) -m pytest -n 2 --dist loadfile --durations=10 \
 	    --doctest-modules \
-	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	    --nbval -p tests.nbkernel --nbval-kernel-name lossref-warm --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	    --ignore-glob='book/*/scripts/*' \
 	    tests/test_site.py src/lossref tests book/en book/zh
 

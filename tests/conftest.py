@@ -16,4 +16,5 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 #: training scripts that tests/test_watch.py runs under lossref.watch: never import them here
 #: (`--doctest-modules` would run them: one starts a process group, one raises on purpose)
-collect_ignore_glob = ["watch_scripts/*.py"]
+collect_ignore_glob = ["watch_scripts/*.py", "kernels/*"]
+

@@ -1,0 +1,200 @@
+"""The notebooks' kernel under `make test`: a fresh IPython kernel per notebook, forked from a
+process that has already imported torch, NumPy and ipykernel.
+
+Every notebook starts a kernel, and a kernel spends most of its first two seconds importing
+torch and IPython: 44 notebooks paid that 44 times. Here one *zygote* process per pytest worker
+imports them once; each notebook's kernel is a fork of it that then runs exactly what
+``python -m ipykernel_launcher -f CONNECTION_FILE`` runs, in the notebook's folder, with the
+environment jupyter_client gave it. The notebook's own cells still run from the first to the
+last in a new process that has run no user code (``import torch`` in the notebook finds the
+module loaded). Nothing else is shared: each kernel is its own process and exits with it.
+
+Two roles, one file (jupyter_client starts the second through ``kernel.json``):
+
+``warm_kernel.py serve SOCKET``
+    the zygote: imports, then forks a kernel for each launcher that connects to the Unix
+    socket SOCKET. Exits when the process that started it (a pytest worker) is gone.
+``warm_kernel.py -f CONNECTION_FILE``
+    the launcher, the process jupyter_client starts and watches: it hands its standard streams,
+    folder, environment and arguments to the zygote, forwards an interrupt (SIGINT) to the
+    kernel, and exits when the kernel does. If it is killed, the kernel notices the closed
+    socket and exits too. Without a zygote (``LOSSREF_WARM_KERNEL`` unset, not yet listening,
+    or a thread setting that differs from the zygote's) it becomes an ordinary kernel.
+
+tests/nbkernel.py (a pytest plugin) starts the zygote in each pytest worker and stops it when
+the worker's session finishes.
+"""
+
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+
+#: The kernel's environment must be the zygote's but for the variables jupyter_client sets for
+#: its kernels and pytest's name of the running test (read at run time, after the fork): torch and NumPy read theirs (thread
+#: pools, allocator) when they are imported, so any other difference gets a fresh process.
+KERNEL_ONLY = ("JPY_", "IPY_", "PYTEST_CURRENT_TEST")
+
+
+def _differences(env: dict) -> list:
+    keys = (set(env) | set(os.environ))
+    return sorted(k for k in keys if not k.startswith(KERNEL_ONLY) and env.get(k) != os.environ.get(k))
+
+
+def _send(sock, payload: bytes, fds=()) -> None:
+    header = struct.pack("!I", len(payload))
+    if fds:
+        socket.send_fds(sock, [header], list(fds))
+    else:
+        sock.sendall(header)
+    sock.sendall(payload)
+
+
+def _receive(sock, nfds=0):
+    header, fds, _, _ = socket.recv_fds(sock, 4, nfds) if nfds else (sock.recv(4), [], 0, None)
+    if len(header) < 4:
+        return None, fds
+    (size,) = struct.unpack("!I", header)
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            return None, fds
+        data += chunk
+    return data, fds
+
+
+# --------------------------------------------------------------------------- the launcher
+
+
+def launch(args) -> None:
+    path = os.environ.get("LOSSREF_WARM_KERNEL")
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        if not path:
+            raise OSError("no zygote")
+        sock.connect(path)
+        request = {"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}
+        _send(sock, json.dumps(request).encode(), fds=(0, 1, 2))
+        answer, _ = _receive(sock)
+        if answer != b"forked":
+            raise OSError(f"zygote refused: {answer!r}")
+    except OSError:
+        sock.close()
+        os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *args])
+
+    def forward(signum, frame):
+        try:
+            sock.sendall(b"I")
+        except OSError:
+            pass
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # the kernel sees the socket close
+    while True:
+        try:
+            if not sock.recv(64):  # the kernel exited: its end of the socket closed
+                break
+        except InterruptedError:
+            continue
+    os._exit(0)
+
+
+# --------------------------------------------------------------------------- the zygote
+
+
+def _kernel(conn, request, fds) -> None:
+    """In the forked child: become `python -m ipykernel_launcher ARGS` for the launcher."""
+    import runpy
+    import threading
+
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+
+    def watch():  # the launcher's messages; its end closing means it was killed
+        while True:
+            data = conn.recv(64)
+            if not data:
+                os._exit(0)
+            for _ in data:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, daemon=True).start()
+    # as `python -m`: the folder first on sys.path (ipykernel_launcher removes it, then IPython
+    # adds '' back), sys.argv[0] the launcher module's file
+    sys.path[0] = os.getcwd()
+    sys.argv = ["ipykernel_launcher", *request["args"]]
+    code = 0
+    try:
+        runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (exc.code is not None)
+    except BaseException:  # noqa: BLE001 (print it, as python would, then exit)
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def serve(path: str) -> None:
+    parent = os.getppid()
+    # what every notebook imports first and costs most. Not ipykernel (it imports in 0.05 s
+    # and reads JPY_PARENT_PID when imported: the kernel imports it, after the fork) nor
+    # matplotlib (pyplot picks its backend from what ipykernel sets up).
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+    import torch.nn.functional  # noqa: F401
+
+    import lossref  # noqa: F401
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path + ".tmp")
+    os.rename(path + ".tmp", path)  # launchers see the socket only once it listens
+    server.listen(16)
+    server.settimeout(1.0)
+    while os.getppid() == parent:
+        try:
+            conn, _ = server.accept()
+        except socket.timeout:
+            continue
+        conn.settimeout(None)
+        data, fds = _receive(conn, 3)
+        request = json.loads(data) if data else None
+        differ = _differences(request["env"]) if request else ["no request"]
+        if differ or len(fds) != 3:
+            print(f"fresh kernel instead: environment differs in {differ}", file=sys.stderr, flush=True)
+            _send(conn, b"no")
+            for fd in fds:
+                os.close(fd)
+            conn.close()
+            continue
+        print(f"forking a kernel in {request['cwd']}", file=sys.stderr, flush=True)
+        if os.fork() == 0:
+            server.close()
+            _send(conn, b"forked")
+            _kernel(conn, request, fds)
+        for fd in fds:
+            os.close(fd)
+        conn.close()
+    os.unlink(path)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        serve(sys.argv[2])
+    else:
+        launch(sys.argv[1:])
