@@ -90,11 +90,12 @@ def test_wheel_metadata(dist):
 
 def test_wheel_installs_alone_and_imports_without_torch(dist, tmp_path):
     env = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env)
+    venv.EnvBuilder(with_pip=False).create(env)  # an empty venv: our pip installs into it
     py = env / "bin" / "python"
+    pip = (sys.executable, "-m", "pip", "--python", py, "--disable-pip-version-check")
     wheel = next(dist.glob("*.whl"))
-    run(py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel)
-    installed = run(py, "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check")
+    run(*pip, "install", "--quiet", wheel)
+    installed = run(*pip, "list", "--format=freeze")
     names = sorted(line.split("==")[0].lower() for line in installed.stdout.split())
     assert "torch" not in names and "lossref" in names, names
     script = ("import sys, numpy as np, lossref, ml_dtypes; "
