@@ -33,8 +33,9 @@ import struct
 import sys
 
 #: The kernel's environment must be the zygote's but for the variables jupyter_client sets for
-#: its kernels and pytest's name of the running test (read at run time, after the fork): torch and NumPy read theirs (thread
-#: pools, allocator) when they are imported, so any other difference gets a fresh process.
+#: its kernels and pytest's name of the running test (both read at run time, after the fork):
+#: torch and NumPy read theirs (thread pools, allocator) when they are imported, so any other
+#: difference gets a fresh process.
 KERNEL_ONLY = ("JPY_", "IPY_", "PYTEST_CURRENT_TEST")
 
 
@@ -160,7 +161,14 @@ def serve(path: str) -> None:
 
     import lossref  # noqa: F401
 
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    def reap(signum, frame):  # exited kernels (waited for, so their CPU time counts as ours)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+
+    signal.signal(signal.SIGCHLD, reap)
     server = socket.socket(socket.AF_UNIX)
     server.bind(path + ".tmp")
     os.rename(path + ".tmp", path)  # launchers see the socket only once it listens
