@@ -71,8 +71,12 @@ def use_book_figures() -> str:
     shell = get_ipython()
     if shell is None:
         return family
-    import matplotlib.pyplot  # noqa: F401  (selects the inline backend, which sets formatters)
+    from matplotlib import pyplot
     from matplotlib.figure import Figure
+
+    # Load the backend now: Jupyter's inline backend resets the figure formatters when it is
+    # loaded, which pyplot otherwise does lazily, at the first figure (after this function).
+    pyplot.switch_backend(matplotlib.get_backend())
 
     for formatter in shell.display_formatter.formatters.values():
         formatter.pop(Figure, None)  # one image per figure, not a PNG and an SVG
