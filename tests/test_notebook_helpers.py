@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 from lossref.notebook import agreement_table, use_cjk_font  # noqa: E402
 
@@ -33,6 +34,13 @@ def test_agreement_table_rounds_like_the_seeds():
     assert lines[0].split() == ["case", "hand", "lossref", "torch"]
     assert lines[1].split()[1:3] == ["[1.3133", "0.1269]"]
     assert lines[2].split() == ["sum", "4.0864", "4.0864", "4.0864"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_rcparams():
+    """use_book_figures() sets matplotlib's global style: leave other tests the defaults."""
+    with matplotlib.rc_context():
+        yield
 
 
 #: a phone's column for figures (390 px viewport) and the smallest text a reader can read there
