@@ -1105,3 +1105,42 @@ def test_first_visit_weight(site, browser):
         f"{d}: a first visit transfers {n / 1e6:.2f} MB; the largest: "
         + ", ".join(f"{urlsplit(u).path.rsplit('/', 1)[-1]} {k / 1e3:.0f} KB"
                     for u, k in largest[d]) for d, n in heavy.items())
+
+
+# --------------------------------------------------------------------------- figures on a phone
+
+
+#: Every figure of a chapter, as a phone (390 px, 2 device pixels per CSS pixel) shows it: its
+#: size, its intrinsic size, its place in the column.
+PHONE_FIGURES = """() => [...document.querySelectorAll('article.bd-article .cell_output img')]
+  .map(i => ({src: i.src.split('/').pop(), shown: i.getBoundingClientRect().width,
+              shownHeight: i.getBoundingClientRect().height, natural: i.naturalWidth,
+              naturalHeight: i.naturalHeight,
+              width1x: parseFloat(i.style.width || i.getAttribute('width')) || null,
+              column: i.closest('article').getBoundingClientRect().width}))"""
+
+
+@pytest.mark.parametrize("docname", [d for d in CHAPTERS if notebook(d) and any(
+    "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
+    for c in notebook(d)["cells"] for o in c.get("outputs", []))])
+def test_figures_are_sharp_on_a_phone(site, visit, docname):
+    """Issue 26: figures were blurry on a phone (1x PNGs scaled on a 2x screen). Each figure is
+    an SVG or has at least 2 pixels per CSS pixel as shown on a phone, keeps its aspect ratio,
+    fits the column, and is shown at its 1x size on a desktop (the PNG's width attribute). Its
+    text stays readable there: use_book_figures() (lossref.notebook) sizes it; see
+    tests/test_notebook_helpers.py."""
+    v = visit(f"/{quote(docname)}.html", "phone")
+    loaded_images(v, docname)
+    figures = v.page.evaluate(PHONE_FIGURES)
+    assert figures, f"{docname}: the notebook has a figure, the page shows none"
+    for f in figures:
+        assert f["shown"] <= f["column"] + 1, f"{docname}: {f['src']} is wider than the column: {f}"
+        if f["src"].endswith(".svg"):
+            continue
+        assert f["natural"] >= 2 * f["shown"] - 1, \
+            f"{docname}: {f['src']} has {f['natural']} px for {f['shown']:.0f} CSS px: blurry on a phone"
+        assert abs(f["shownHeight"] / f["shown"] - f["naturalHeight"] / f["natural"]) < 0.02, \
+            f"{docname}: {f['src']} is distorted: {f}"
+        assert f["width1x"] and 2 * f["width1x"] <= f["natural"] + 2, \
+            f"{docname}: {f['src']} has no 1x width (style or attribute): a desktop shows it too large"
+    assert_clean(v, docname)
