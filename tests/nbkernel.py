@@ -38,8 +38,10 @@ def pytest_sessionstart(session) -> None:
     log = open(folder / "zygote.log", "wb")  # noqa: SIM115 (open while the zygote runs)
     os.environ["LOSSREF_WARM_KERNEL"] = str(path)  # the zygote and every launcher from now on
     process = subprocess.Popen(
-        [sys.executable, str(HERE / "kernels" / KERNEL / "warm_kernel.py"), "serve", str(path)],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=folder)
+        [sys.executable, str(HERE / "kernels" / KERNEL / "warm_kernel.py"), "serve", str(path),
+         str(os.getpid())],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=folder,
+        env=dict(os.environ))  # as jupyter_client passes it to kernels (not C-level setenv()s)
     _zygote.update(process=process, folder=folder, log=log)
 
 

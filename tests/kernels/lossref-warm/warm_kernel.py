@@ -11,9 +11,10 @@ module loaded). Nothing else is shared: each kernel is its own process and exits
 
 Two roles, one file (jupyter_client starts the second through ``kernel.json``):
 
-``warm_kernel.py serve SOCKET``
+``warm_kernel.py serve SOCKET PID``
     the zygote: imports, then forks a kernel for each launcher that connects to the Unix
-    socket SOCKET. Exits when the process that started it (a pytest worker) is gone.
+    socket SOCKET. Exits when its parent is no longer PID, the process that started it (a
+    pytest worker): that process is gone.
 ``warm_kernel.py -f CONNECTION_FILE``
     the launcher, the process jupyter_client starts and watches: it hands its standard streams,
     folder, environment and arguments to the zygote, forwards an interrupt (SIGINT) to the
@@ -150,13 +151,12 @@ def _kernel(conn, request, fds) -> None:
         os._exit(code)
 
 
-def serve(path: str) -> None:
-    parent = os.getppid()
+def serve(path: str, parent: int) -> None:
     # what every notebook imports first and costs most. Not ipykernel (it imports in 0.05 s
     # and reads JPY_PARENT_PID when imported: the kernel imports it, after the fork) nor
     # matplotlib (pyplot picks its backend from what ipykernel sets up).
     import numpy  # noqa: F401
-    import torch  # noqa: F401
+    import torch
     import torch.nn.functional  # noqa: F401
 
     import lossref  # noqa: F401
@@ -177,7 +177,7 @@ def serve(path: str) -> None:
     while os.getppid() == parent:
         try:
             conn, _ = server.accept()
-        except socket.timeout:
+        except TimeoutError:
             continue
         conn.settimeout(None)
         data, fds = _receive(conn, 3)
@@ -203,6 +203,6 @@ def serve(path: str) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
-        serve(sys.argv[2])
+        serve(sys.argv[2], int(sys.argv[3]))
     else:
         launch(sys.argv[1:])

@@ -1,0 +1,147 @@
+"""The notebooks' kernel under `make test` (tests/kernels/lossref-warm): a kernel forked from the
+zygote must look, to the notebook, like the kernel `--nbval-current-env` starts — same folder,
+sys.argv, sys.path, environment, displayed figures, interrupt — and must never outlive its
+launcher; without a zygote the launcher is an ordinary kernel."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jupyter_client
+import pytest
+
+HERE = Path(__file__).parent
+SERVE = [sys.executable, str(HERE / "kernels" / "lossref-warm" / "warm_kernel.py"), "serve"]
+PROBE = """\
+import json, os, sys
+print(json.dumps({"cwd": os.getcwd(), "argv0": os.path.basename(sys.argv[0]),
+                  "path0": sys.path[0], "main": sys.modules["__main__"].__name__,
+                  "env": {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "IPY_"))},
+                  "pid": os.getpid()}))
+"""
+
+
+def start(name, cwd):
+    km = jupyter_client.KernelManager(kernel_name=name)
+    km.start_kernel(cwd=str(cwd))
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    return km, kc
+
+
+def run(kc, code, timeout=60):
+    """The cell's stdout, its display data's MIME types and its error name (or None)."""
+    out, mimes, error = [], [], None
+
+    def hook(msg):
+        nonlocal error
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            out.append(content["text"])
+        elif kind == "display_data":
+            mimes.extend(content["data"])
+        elif kind == "error":
+            error = content["ename"]
+
+    kc.execute_interactive(code, timeout=timeout, output_hook=hook)
+    return "".join(out), mimes, error
+
+
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("zygote")
+    path = folder / "z.sock"
+    saved = {k: os.environ.get(k) for k in ("LOSSREF_WARM_KERNEL", "JUPYTER_PATH")}
+    os.environ["LOSSREF_WARM_KERNEL"] = str(path)
+    os.environ["JUPYTER_PATH"] = str(HERE)
+    process = subprocess.Popen([*SERVE, str(path), str(os.getpid())], stdin=subprocess.DEVNULL, env=dict(os.environ))
+    deadline = time.monotonic() + 120
+    while not path.exists():
+        assert process.poll() is None and time.monotonic() < deadline, "the zygote did not start"
+        time.sleep(0.1)
+    yield process
+    process.terminate()
+    process.wait(timeout=10)
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def test_forked_kernel_looks_like_a_fresh_one(zygote, tmp_path):
+    import json
+
+    seen = {}
+    for name in ("lossref-warm", "python3"):
+        km, kc = start(name, tmp_path)
+        try:
+            text, _, error = run(kc, "import sys\nwarm = 'torch' in sys.modules\n" + PROBE)
+            assert error is None
+            seen[name] = json.loads(text)
+            seen[name]["warm"] = run(kc, "print(warm)")[0].strip()
+            _, mimes, error = run(kc, "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()")
+            assert error is None and "image/png" in mimes, mimes  # the inline backend shows it
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    warm, fresh = seen["lossref-warm"], seen["python3"]
+    assert (warm["warm"], fresh["warm"]) == ("True", "False")  # forked, and not
+    for key in ("cwd", "argv0", "path0", "main", "env"):
+        assert warm[key] == fresh[key], (key, warm[key], fresh[key])
+    assert warm["cwd"] == str(tmp_path)
+
+
+def test_interrupt_reaches_the_kernel_and_a_killed_launcher_takes_it_along(zygote, tmp_path):
+    import json
+
+    km, kc = start("lossref-warm", tmp_path)
+    try:
+        pid = json.loads(run(kc, PROBE)[0])["pid"]
+        assert pid != km.provisioner.pid  # the kernel is the zygote's child, not the launcher
+        kc.execute("import time\ntime.sleep(60)")
+        time.sleep(1)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=30)
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+    finally:
+        kc.stop_channels()
+        km.provisioner.process.send_signal(signal.SIGKILL)  # as nbval's shutdown(now=True) does
+        km.provisioner.process.wait()
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower():
+        assert time.monotonic() < deadline, "the kernel outlived its killed launcher"
+        time.sleep(0.1)
+    km.cleanup_resources()
+
+
+def test_without_a_zygote_the_launcher_is_an_ordinary_kernel(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_PATH", str(HERE))
+    monkeypatch.setenv("LOSSREF_WARM_KERNEL", str(tmp_path / "nobody-listens.sock"))
+    km, kc = start("lossref-warm", tmp_path)
+    try:
+        text, _, error = run(kc, "import os, sys\nprint('torch' in sys.modules, os.getppid())")
+        assert error is None
+        warm, parent = text.split()
+        assert warm == "False" and int(parent) == os.getpid()  # jupyter_client's own child
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_the_zygote_exits_with_the_process_that_started_it(tmp_path):
+    path = tmp_path / "z.sock"
+    starter = subprocess.Popen(  # a parent that starts a zygote, prints its pid and exits
+        [sys.executable, "-c", ("import os, subprocess; "
+         f"p = subprocess.Popen({[*SERVE, str(path)]!r} + [str(os.getpid())], "
+         "stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL); print(p.pid)")],
+        stdout=subprocess.PIPE, text=True)
+    pid = int(starter.communicate(timeout=60)[0])
+    deadline = time.monotonic() + 120
+    while Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower():
+        assert time.monotonic() < deadline, "the zygote outlived the process that started it"
+        time.sleep(0.2)
