@@ -58,7 +58,8 @@ def zygote(tmp_path_factory):
     saved = {k: os.environ.get(k) for k in ("LOSSREF_WARM_KERNEL", "JUPYTER_PATH")}
     os.environ["LOSSREF_WARM_KERNEL"] = str(path)
     os.environ["JUPYTER_PATH"] = str(HERE)
-    process = subprocess.Popen([*SERVE, str(path), str(os.getpid())], stdin=subprocess.DEVNULL, env=dict(os.environ))
+    process = subprocess.Popen([*SERVE, str(path), str(os.getpid())], stdin=subprocess.DEVNULL,
+                               env=dict(os.environ))
     deadline = time.monotonic() + 120
     while not path.exists():
         assert process.poll() is None and time.monotonic() < deadline, "the zygote did not start"
