@@ -4,25 +4,20 @@ torch, live, on hypothesis-generated shapes (broadcasting and empty ones), optio
 
 from __future__ import annotations
 
-import inspect
 import warnings
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import lossref
-from gradcheck import assert_grad_close, terms_scale, torch_grad
-from half_ref import check_half
-from torch_ref import assert_matches_torch, broadcastable_shape, recorded, t
+from oracle import (DTYPES, HALF_SETTINGS, REDUCTIONS, SETTINGS, assert_grad_close,
+                    assert_matches_torch, broadcastable_shape, check_half, recorded, t,
+                    terms_scale, torch_grad)
 
-DTYPES = [np.float32, np.float64]
-REDUCTIONS = ["none", "mean", "sum"]
-SETTINGS = settings(max_examples=100, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 NAMES = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"]
 WEIGHTED = {"l1_loss", "mse_loss", "huber_loss"}
 
@@ -101,7 +96,7 @@ def test_values_gradients_and_warnings_match_torch(name, data):
 
 @pytest.mark.parametrize("name", NAMES)
 @given(data=st.data())
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@HALF_SETTINGS
 def test_half_precision_near_overflow_matches_torch(name, data):
     """float16/bfloat16 (issue 25): shapes up to 200 elements (torch's vectorised loop and its
     scalar tail), errors near float16's overflow (256² > 65504) and near its subnormals."""
@@ -299,25 +294,6 @@ def test_classes_match_torch(cls, options, dtype):
     x, y = rng.normal(size=(3, 4)).astype(dtype), rng.normal(size=(3, 4)).astype(dtype)
     assert_matches_torch(getattr(lossref, cls)(**options)(x, y),
                          getattr(torch.nn, cls)(**options)(t(x), t(y)), dtype)
-
-
-def parameters(fn):
-    return [(p.name, p.default, p.kind) for p in inspect.signature(fn).parameters.values()]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_signatures_match_torch(name):
-    ours = parameters(getattr(lossref, name))
-    assert ours == parameters(getattr(F, name))
-    grad = parameters(getattr(lossref.grad, name))
-    assert grad[:-1] == ours and grad[-1] == ("grad_output", None, inspect.Parameter.KEYWORD_ONLY)
-
-
-@pytest.mark.parametrize("cls", [c for c, _ in CLASSES])
-def test_class_signatures_match_torch(cls):
-    def params(c):
-        return [(p.name, p.default) for p in inspect.signature(c.__init__).parameters.values()]
-    assert params(getattr(lossref, cls)) == params(getattr(torch.nn, cls))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])

@@ -11,7 +11,7 @@ import pytest
 import torch.nn.functional as F
 
 import lossref
-from torch_ref import assert_matches_torch, t
+from oracle import assert_matches_torch, t
 
 f32 = np.float32
 

@@ -14,19 +14,16 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import lossref
 import lossref.vocabulary as vocabulary
-from gradcheck import assert_grad_close, torch_grad
-from torch_ref import t
 
-DTYPES = [np.float32, np.float64]
-REDUCTIONS = ["none", "mean", "sum"]
 RTOL = {np.float32: 1e-4, np.float64: 1e-8}
-SETTINGS = settings(max_examples=80, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+from oracle import DTYPES, REDUCTIONS, assert_grad_close, examples, t, torch_grad
+
+SETTINGS = examples(80)
 
 
 @st.composite
@@ -216,7 +213,7 @@ def test_linear_cross_entropy_raises_where_torch_raises(call, error, pattern):
 @given(st.integers(1, 5), st.integers(1, 7), st.integers(1, 4),
        st.sampled_from([1.0, 8.0, 60.0]), st.sampled_from(["float16", "bfloat16"]),
        st.sampled_from(["none", "mean", "sum"]), st.integers(0, 2**32 - 1))
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(40)
 def test_half_precision_matches_torch_linear_then_cross_entropy(n, c, k, scale, dtype_name,
                                                                 reduction, seed):
     """float16/bfloat16: torch's linear (logits rounded once) then cross_entropy, values within
