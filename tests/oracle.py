@@ -129,6 +129,17 @@ def torch_raises(fn) -> str:
     raise AssertionError("torch accepted the input")
 
 
+def check_refused(ours, theirs, error, pattern):
+    """torch raises (anything); lossref raises ``error`` with a message matching ``pattern``
+    (torch's UserWarnings on the way, e.g. a broadcast, silenced on both sides)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(Exception):
+            theirs()
+        with pytest.raises(error, match=pattern):
+            ours()
+
+
 # ---- values --------------------------------------------------------------------------------------
 
 def assert_matches_torch(ours, theirs, dtype) -> None:
@@ -156,6 +167,14 @@ def assert_same_numpy(from_tensors, from_arrays):
     assert from_tensors.dtype == from_arrays.dtype
     assert np.shape(from_tensors) == np.shape(from_arrays)
     np.testing.assert_array_equal(from_tensors, from_arrays)       # bit for bit (nan == nan)
+
+
+@st.composite
+def tensor_case(draw):
+    """dtype, N, C, a generator, a reduction and whether to weight: for check_tensor_inputs."""
+    dtype = draw(st.sampled_from(DTYPES))
+    n, c = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    return dtype, n, c, rng_from(draw), draw(st.sampled_from(REDUCTIONS)), draw(st.booleans())
 
 
 def check_tensor_inputs(fn, arrays: dict, options: dict):
@@ -272,6 +291,21 @@ def central_difference(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
     return grad
 
 
+def check_central_differences(x, loss, options):
+    """``lossref.grad.<loss>`` at ``x`` (float64) against central differences of Σ grad_output ·
+    loss; ``options`` holds ``target``, the loss's options and an optional ``grad_output``."""
+    options = dict(options)
+    target, go = options.pop("target"), options.pop("grad_output", None)
+
+    def weighted_loss(x):
+        out = np.asarray(loss(x, target, **options))
+        return np.sum(out if go is None else go * out)
+
+    ours = getattr(lossref.grad, loss.__name__)(x, target, grad_output=go, **options)
+    numeric = central_difference(weighted_loss, x)
+    np.testing.assert_allclose(ours, numeric, rtol=1e-6, atol=1e-6 * np.abs(numeric).max())
+
+
 # ---- value and gradient in one call --------------------------------------------------------------
 
 def check_value_and_grad(ours, ours_grad, theirs, inputs, dtype, reduction, rng, n_grads=None,
@@ -325,8 +359,8 @@ def check_half(name: str, arrays: list, dtype_name: str, diff=(0,), grad_floor=0
         warnings.simplefilter("ignore")
         try:
             theirs = getattr(F, name)(*tensors, **options)
-        except RuntimeError as exc:
-            assert "not implemented" in str(exc)
+        except (RuntimeError, NotImplementedError, TypeError) as exc:
+            assert any(word in str(exc) for word in ("not implemented", "Half", "BFloat16"))
             for fn in (getattr(lossref, name), getattr(lossref.grad, name)):
                 with pytest.raises(TypeError, match=dtype_name):
                     fn(*arrays, **options)

@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given
 from hypothesis import strategies as st
 from oracle import (
     DTYPES,
+    HALF_SETTINGS,
     REDUCTIONS,
+    SETTINGS,
     assert_grad_close,
     assert_matches_torch,
     broadcastable_shape,
@@ -154,16 +157,6 @@ def check_legacy(name, legacy):
         assert_matches_torch(ours, theirs, np.float64)
 
 
-def check_refused(ours, theirs, error, pattern):
-    """torch raises; lossref raises ``error`` with a message matching ``pattern``."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        with pytest.raises(Exception):
-            theirs()
-        with pytest.raises(error, match=pattern):
-            ours()
-
-
 def check_empty(names, dtype, reduction):
     """mean -> nan (also the weighted means: 0 / 0), sum -> 0, none -> empty; gradients empty."""
     e = np.zeros((0, 3), dtype)
@@ -183,3 +176,29 @@ def check_class(cls, options, dtype):
     x, y = rng.normal(size=(3, 4)).astype(dtype), rng.normal(size=(3, 4)).astype(dtype)
     assert_matches_torch(getattr(lossref, cls)(**options)(x, y),
                          getattr(torch.nn, cls)(**options)(t(x), t(y)), dtype)
+
+
+def family_tests(names: list):
+    """The tests test_regression and test_huber run alike, for the losses ``names`` of their
+    module, for the test file to bind to test names: values, gradients and warnings against
+    torch (hypothesis), float16/bfloat16 near the overflow edges, empty inputs."""
+
+    @pytest.mark.parametrize("name", names)
+    @given(data=st.data())
+    @SETTINGS
+    def test_values_gradients_and_warnings_match_torch(name, data):
+        check_against_torch(name, data.draw(regression_case(name)))
+
+    @pytest.mark.parametrize("name", names)
+    @given(data=st.data())
+    @HALF_SETTINGS
+    def test_half_precision_near_overflow_matches_torch(name, data):
+        check_half_near_overflow(name, data)
+
+    @pytest.mark.parametrize("dtype", DTYPES)
+    @pytest.mark.parametrize("reduction", REDUCTIONS)
+    def test_empty_inputs(dtype, reduction):
+        check_empty(names, dtype, reduction)
+
+    return (test_values_gradients_and_warnings_match_torch,
+            test_half_precision_near_overflow_matches_torch, test_empty_inputs)

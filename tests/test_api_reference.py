@@ -14,14 +14,13 @@ import subprocess
 import sys
 
 import nbformat
-
-import lossref
 from book_toc import ROOT
 
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from lossref_site import api  # noqa: E402
+import lossref
 
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import link_api  # noqa: E402  book/_tools/link_api.py (book_toc puts book/_tools on sys.path)
+from lossref_site import api  # noqa: E402
 
 ROLE = re.compile(r"\{py:(?:func|class)\}`(lossref\.[\w.]+)`")
 

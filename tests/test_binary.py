@@ -25,8 +25,9 @@ from oracle import (
     SETTINGS,
     assert_grad_close,
     assert_matches_torch,
-    central_difference,
+    check_central_differences,
     check_half,
+    check_refused,
     check_tensor_inputs,
     compare_grad,
     examples,
@@ -36,6 +37,7 @@ from oracle import (
     shapes,
     suffix_shape,
     t,
+    tensor_case,
     torch_grad,
     upstream,
 )
@@ -214,16 +216,7 @@ FD_CASES = _fd_cases()
 @pytest.mark.parametrize("x, loss, options", [c[1:] for c in FD_CASES],
                          ids=[c[0] for c in FD_CASES])
 def test_central_differences_agree(x, loss, options):
-    options = dict(options)
-    target, go = options.pop("target"), options.pop("grad_output", None)
-
-    def weighted_loss(x):
-        out = np.asarray(loss(x, target, **options))
-        return np.sum(out if go is None else go * out)
-
-    ours = getattr(lossref.grad, loss.__name__)(x, target, grad_output=go, **options)
-    numeric = central_difference(weighted_loss, x)
-    np.testing.assert_allclose(ours, numeric, rtol=1e-6, atol=1e-6 * np.abs(numeric).max())
+    check_central_differences(x, loss, options)
 
 
 # ---- edge cases -----------------------------------------------------------------------------
@@ -398,20 +391,10 @@ CASES = [
 @pytest.mark.parametrize("ours, theirs, error, pattern",
                          [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_lossref_raises_where_torch_raises(ours, theirs, error, pattern):
-    with pytest.raises(Exception):
-        theirs()
-    with pytest.raises(error, match=pattern):
-        ours()
+    check_refused(ours, theirs, error, pattern)
 
 
 # ---- torch tensors as inputs (duck-typed, torch never imported by lossref) ---------------------
-
-@st.composite
-def tensor_case(draw):
-    dtype = draw(st.sampled_from(DTYPES))
-    n, c = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    return dtype, n, c, rng_from(draw), draw(st.sampled_from(REDUCTIONS)), draw(st.booleans())
-
 
 @given(tensor_case())
 @examples(40)

@@ -12,12 +12,23 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
+from oracle import (
+    DTYPES,
+    REDUCTIONS,
+    SETTINGS,
+    assert_grad_close,
+    assert_matches_torch,
+    broadcastable_shape,
+    central_difference,
+    check_half,
+    examples,
+    recorded,
+    t,
+    terms_scale,
+    torch_grad,
+)
 
 import lossref
-from oracle import (DTYPES, REDUCTIONS, SETTINGS, assert_grad_close, assert_matches_torch,
-                    broadcastable_shape, central_difference, check_half, examples, recorded, t,
-                    terms_scale, torch_grad)
-
 
 
 @st.composite

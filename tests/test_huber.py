@@ -10,39 +10,26 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given
-from hypothesis import strategies as st
-from oracle import DTYPES, HALF_SETTINGS, REDUCTIONS, SETTINGS, assert_matches_torch, t
+from oracle import (
+    DTYPES,
+    assert_matches_torch,
+    check_refused,
+    t,
+)
 from regression_cases import (
     LEGACY,
-    check_against_torch,
     check_class,
-    check_empty,
-    check_half_near_overflow,
     check_kinks,
     check_legacy,
     check_n1_against_n,
-    check_refused,
-    regression_case,
+    family_tests,
 )
 
 import lossref
 
 NAMES = ["smooth_l1_loss", "huber_loss"]
-
-
-@pytest.mark.parametrize("name", NAMES)
-@given(data=st.data())
-@SETTINGS
-def test_values_gradients_and_warnings_match_torch(name, data):
-    check_against_torch(name, data.draw(regression_case(name)))
-
-
-@pytest.mark.parametrize("name", NAMES)
-@given(data=st.data())
-@HALF_SETTINGS
-def test_half_precision_near_overflow_matches_torch(name, data):
-    check_half_near_overflow(name, data)
+(test_values_gradients_and_warnings_match_torch, test_half_precision_near_overflow_matches_torch,
+ test_empty_inputs) = family_tests(NAMES)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -61,7 +48,6 @@ def test_beta_delta_relation_and_beta_zero(dtype):
                                    d * lossref.smooth_l1_loss(x, y, reduction="none", beta=d),
                                    rtol=1e-6)
     np.testing.assert_array_equal(lossref.smooth_l1_loss(x, y, beta=0.0), lossref.l1_loss(x, y))
-
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -118,12 +104,6 @@ def test_bad_input_raises_like_torch(ours, theirs, error, pattern):
     check_refused(ours, theirs, error, pattern)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_empty_inputs(dtype, reduction):
-    check_empty(NAMES, dtype, reduction)
-
-
 @pytest.mark.parametrize("beta", [0j, False, 0])
 def test_a_beta_equal_to_zero_is_l1_before_any_type_check(beta):
     """torch compares ``beta == 0.0`` in Python first: 0j (which its parser refuses) is L1."""
@@ -132,7 +112,6 @@ def test_a_beta_equal_to_zero_is_l1_before_any_type_check(beta):
                          F.smooth_l1_loss(t(x), t(y), beta=beta), np.float32)
     np.testing.assert_array_equal(lossref.grad.smooth_l1_loss(x, y, beta=beta),
                                   lossref.grad.l1_loss(x, y))
-
 
 
 CLASSES = [("SmoothL1Loss", {"beta": 0.3, "reduction": "none"}), ("HuberLoss", {"delta": 0.4})]

@@ -12,7 +12,6 @@ import tokenize
 from pathlib import Path
 
 import pytest
-
 from book_toc import ROOT, toc_docnames
 
 BOOK = ROOT / "book"

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
-from oracle import TOL, assert_matches_torch, examples, t
+from oracle import DTYPES, TOL, assert_matches_torch, examples, t
 
 import lossref
 from lossref.ranks import launch, vocab_parallel_worker
@@ -85,7 +85,7 @@ def split(logits, cuts):
 
 @st.composite
 def cases(draw):
-    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    dtype = draw(st.sampled_from(DTYPES))
     n = draw(st.integers(0, 6))                    # 0: the empty batch (mean nan, sum 0)
     classes = draw(st.integers(1, 12))
     world = draw(st.integers(1, 4))

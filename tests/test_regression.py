@@ -9,48 +9,28 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given
-from hypothesis import strategies as st
 from oracle import (
     DTYPES,
-    HALF_SETTINGS,
-    REDUCTIONS,
-    SETTINGS,
     assert_matches_torch,
+    check_refused,
     recorded,
     t,
 )
 from regression_cases import (
     LEGACY,
     WEIGHTED,
-    check_against_torch,
     check_class,
-    check_empty,
-    check_half_near_overflow,
     check_kinks,
     check_legacy,
     check_n1_against_n,
-    check_refused,
-    regression_case,
+    family_tests,
 )
 
 import lossref
 
 NAMES = ["l1_loss", "mse_loss"]
-
-
-@pytest.mark.parametrize("name", NAMES)
-@given(data=st.data())
-@SETTINGS
-def test_values_gradients_and_warnings_match_torch(name, data):
-    check_against_torch(name, data.draw(regression_case(name)))
-
-
-@pytest.mark.parametrize("name", NAMES)
-@given(data=st.data())
-@HALF_SETTINGS
-def test_half_precision_near_overflow_matches_torch(name, data):
-    check_half_near_overflow(name, data)
+(test_values_gradients_and_warnings_match_torch, test_half_precision_near_overflow_matches_torch,
+ test_empty_inputs) = family_tests(NAMES)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -99,7 +79,6 @@ def test_elementwise_mean_is_deprecated_like_torch():
     assert_matches_torch(ours, theirs, np.float64)
 
 
-
 f32 = np.float32
 A = np.array([1.0, 2.0, 3.0], f32)
 BAD = [
@@ -136,16 +115,9 @@ def test_bad_input_raises_like_torch(ours, theirs, error, pattern):
     check_refused(ours, theirs, error, pattern)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_empty_inputs(dtype, reduction):
-    check_empty(NAMES, dtype, reduction)
-
-
 def test_grad_output_shape_is_checked():
     with pytest.raises(ValueError, match=r"grad_output of shape \(2,\)"):
         lossref.grad.mse_loss(A, A, grad_output=np.ones(2))
-
 
 
 CLASSES = [("L1Loss", {}), ("MSELoss", {"reduction": "sum"})]

@@ -12,10 +12,17 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
+from oracle import (
+    DTYPES,
+    REDUCTIONS,
+    assert_grad_close,
+    central_difference,
+    examples,
+    t,
+    torch_grad,
+)
 
 import lossref
-from oracle import (DTYPES, REDUCTIONS, assert_grad_close, central_difference, examples, t,
-                    torch_grad)
 
 SETTINGS = examples(80)
 VALUE_TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-9, atol=1e-12)}
