@@ -151,6 +151,15 @@ def assert_matches_torch(ours, theirs, dtype) -> None:
     np.testing.assert_allclose(ours, expected, equal_nan=True, **TOL[np.dtype(dtype).type])
 
 
+def assert_empty_batch(ours, theirs, dtype, reduction) -> None:
+    """An empty batch as torch reduces it: mean → nan, sum → 0, none → empty."""
+    assert_matches_torch(ours, theirs, dtype)
+    if reduction == "mean":
+        assert np.isnan(ours)
+    if reduction == "sum":
+        assert ours == 0
+
+
 # ---- torch tensors as inputs ----------------------------------------------------------------------
 
 def as_tensor(a, requires_grad):
