@@ -6,11 +6,11 @@ Value and gradient against torch: ``oracle.check_value_and_grad``; signatures: t
 
 from __future__ import annotations
 
+import book_toc  # noqa: F401  (puts book/_tools on sys.path)
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from book_toc import ROOT  # noqa: F401  (puts book/_tools on sys.path)
 from hypothesis import strategies as st
 from link_api import CLASS_OF  # the one function -> class table
 from oracle import REDUCTIONS, recorded, t, torch_raises

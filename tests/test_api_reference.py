@@ -14,13 +14,14 @@ import subprocess
 import sys
 
 import nbformat
-from book_toc import ROOT
 
 import lossref
+from book_toc import ROOT
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import link_api  # noqa: E402  book/_tools/link_api.py (book_toc puts book/_tools on sys.path)
 from lossref_site import api  # noqa: E402
+
+import link_api  # noqa: E402  book/_tools/link_api.py (book_toc puts book/_tools on sys.path)
 
 ROLE = re.compile(r"\{py:(?:func|class)\}`(lossref\.[\w.]+)`")
 

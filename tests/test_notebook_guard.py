@@ -12,6 +12,7 @@ import tokenize
 from pathlib import Path
 
 import pytest
+
 from book_toc import ROOT, toc_docnames
 
 BOOK = ROOT / "book"

@@ -20,13 +20,13 @@ from __future__ import annotations
 import inspect
 import warnings
 
+import book_toc  # noqa: F401  (puts book/_tools on sys.path)
 import link_api  # book/_tools/link_api.py
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from book_toc import ROOT  # noqa: F401  (puts book/_tools on sys.path)
 from samples import SAMPLES
 
 import lossref

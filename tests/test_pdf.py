@@ -6,10 +6,12 @@ site and a minute of chromium); here the checker is shown a missing file and a b
 
 from __future__ import annotations
 
+from pypdf import PdfWriter
+
 import book_toc  # noqa: F401  puts book/_tools on sys.path
+
 import make_pdf  # noqa: E402  book/_tools/make_pdf.py (book_toc puts book/_tools on sys.path)
 import pdf_check  # noqa: E402  book/_tools/pdf_check.py
-from pypdf import PdfWriter
 
 
 def fake_site(tmp_path, lang: str):

@@ -23,15 +23,20 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
-import build_site  # noqa: E402  book/_tools/build_site.py (book_toc puts book/_tools on sys.path)
 import pytest
 import yaml
+
 from book_toc import ROOT, toc_docnames
+
+import build_site  # noqa: E402  book/_tools/build_site.py (book_toc puts book/_tools on sys.path)
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"

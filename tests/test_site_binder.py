@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-
 import tomllib
-from book_toc import ROOT
+
 from packaging.requirements import Requirement
 from packaging.version import Version
+
+from book_toc import ROOT
 
 BINDER = ROOT / "binder"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"

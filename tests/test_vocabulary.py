@@ -86,7 +86,8 @@ def check_against_torch(x, w_lin, target, bias, weight, options, dtype, rng):
     ours = lossref.linear_cross_entropy(x, w_lin, target, linear_bias=bias, weight=weight,
                                         **options)
     assert np.asarray(ours).dtype == theirs.dtype and np.shape(ours) == theirs.shape
-    np.testing.assert_allclose(ours, theirs, rtol=GRAD_RTOL[dtype], atol=GRAD_RTOL[dtype], equal_nan=True)
+    np.testing.assert_allclose(ours, theirs, rtol=GRAD_RTOL[dtype], atol=GRAD_RTOL[dtype],
+                               equal_nan=True)
 
     grad_output = rng.normal(size=theirs.shape).astype(dtype)
     expected = torch_grad(torch_loss, leaves, grad_output)
