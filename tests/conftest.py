@@ -4,6 +4,10 @@ Under CI (the environment variable ``CI`` is set, as ``.ci/run`` runs), hypothes
 same examples on every run (``derandomize``), so a submission's result does not depend on the
 random examples of that run; locally each run explores new examples. Hypothesis prints the
 reproducing blob of any failure either way.
+
+The constants the test files share (DTYPES, REDUCTIONS, the hypothesis settings of n examples,
+``examples(n)``, inheriting this profile) and the torch oracle live in oracle.py: one test file
+per source module (test_binary.py for binary.py, ...) imports them from there.
 """
 
 import os

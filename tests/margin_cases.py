@@ -1,33 +1,21 @@
-"""Shared helpers for the margin-family tests (test_margin, test_ranking, test_multilabel): one
-check runs lossref and torch live on the same arrays and compares the value and the gradient of
-every differentiable input; the surface checks (signatures, classes, legacy arguments, refused
-inputs) run per source module."""
+"""Shared cases for the margin-family tests (test_margin, test_ranking, test_multilabel): values
+on a grid where ties happen, and the surface checks (classes, legacy arguments, refused inputs)
+that each family test file runs for the losses of its source module through ``surface_tests``.
+Value and gradient against torch: ``oracle.check_value_and_grad``; signatures: test_api_coverage.
+"""
 
 from __future__ import annotations
 
-import inspect
-
+import book_toc  # noqa: F401  (puts book/_tools on sys.path)
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from link_api import CLASS_OF  # the one function -> class table
+from oracle import REDUCTIONS, recorded, t, torch_raises
 
 import lossref
-
-from gradcheck import assert_grad_close, assert_grads_close, torch_grad
-from torch_ref import assert_matches_torch, recorded, t
-
-DTYPES = [np.float32, np.float64]
-REDUCTIONS = ["none", "mean", "sum"]
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-SPECIALS = [np.nan, np.inf, -np.inf]
-
-
-def rng_from(draw) -> np.random.Generator:
-    return np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
 
 
 def grid(rng, shape, scale=2.0) -> np.ndarray:
@@ -49,54 +37,8 @@ def shrink(draw, shape) -> tuple:
     return tuple(1 if draw(st.booleans()) else d for d in shape)
 
 
-def check(ours, ours_grad, theirs, inputs, dtype, reduction, rng, n_grads=None, term_scale=None):
-    """Value and gradients of lossref against torch on the NumPy ``inputs`` (all differentiated).
-
-    ``ours(*inputs)``/``ours_grad(*inputs, grad_output=…)`` are lossref's; ``theirs(*tensors)`` is
-    torch's. ``ours_grad`` returns one array or a tuple, one per input. ``term_scale(grad_output)``,
-    if given, bounds the terms a gradient is the sum of (for gradients that cancel to 0).
-    """
-    expected = theirs(*[t(x) for x in inputs])
-    value = ours(*inputs)
-    assert_matches_torch(value, expected, dtype)
-    grad_output = None
-    if reduction == "none":
-        grad_output = rng.normal(size=tuple(expected.shape)).astype(dtype)
-    want = torch_grad(theirs, inputs, grad_output)
-    got = ours_grad(*inputs, grad_output=grad_output)
-    got = got if isinstance(got, tuple) else (got,)
-    assert len(got) == (n_grads or len(inputs))
-    if len(got) == 1 and term_scale is None:
-        assert_grad_close(got[0], want[0], dtype)
-    else:
-        extra = 0.0 if term_scale is None else term_scale(grad_output)
-        assert_grads_close(got, want, dtype, extra)
-    return value
-
-
-def torch_raises(fn) -> str:
-    """torch's own error message for a call that must fail (the test fails if it does not)."""
-    try:
-        fn()
-    except Exception as exc:  # noqa: BLE001 - any torch error will do, its text is returned
-        return str(exc)
-    raise AssertionError("torch accepted the input")
-
-
 # ---- the family's surface: signatures, classes, legacy arguments, the inputs torch refuses ----
 # (each family test file runs these checks for the losses of its source module)
-
-CLASSES = {  # function -> class
-    "soft_margin_loss": "SoftMarginLoss",
-    "multilabel_soft_margin_loss": "MultiLabelSoftMarginLoss",
-    "hinge_embedding_loss": "HingeEmbeddingLoss",
-    "cosine_embedding_loss": "CosineEmbeddingLoss",
-    "margin_ranking_loss": "MarginRankingLoss",
-    "multi_margin_loss": "MultiMarginLoss",
-    "multilabel_margin_loss": "MultiLabelMarginLoss",
-    "triplet_margin_loss": "TripletMarginLoss",
-    "triplet_margin_with_distance_loss": "TripletMarginWithDistanceLoss",
-}
 
 _rng = np.random.default_rng(0)
 X, Y = _rng.normal(size=(3, 4)), _rng.normal(size=(3, 4))
@@ -114,27 +56,10 @@ ARGS = {  # one valid call per loss: (positional arrays)
 }
 
 
-def _params(obj):
-    return [(p.name, p.kind, p.default) for p in inspect.signature(obj).parameters.values()]
-
-
-
-def _params(obj):
-    return [(p.name, p.kind, p.default) for p in inspect.signature(obj).parameters.values()]
-
-
-def check_signatures(name):
-    """Function and class take torch's parameters (names, kinds, defaults); a gradient exists."""
-    assert _params(getattr(lossref, name)) == _params(getattr(F, name))
-    cls = CLASSES[name]
-    assert _params(getattr(lossref, cls).__init__) == _params(getattr(torch.nn, cls).__init__)
-    assert callable(getattr(lossref.grad, name))
-
-
 def check_class_call(name, reduction):
     args = ARGS[name]
-    ours = getattr(lossref, CLASSES[name])(reduction=reduction)(*args)
-    theirs = getattr(torch.nn, CLASSES[name])(reduction=reduction)(*[t(a) for a in args])
+    ours = getattr(lossref, CLASS_OF[name])(reduction=reduction)(*args)
+    theirs = getattr(torch.nn, CLASS_OF[name])(reduction=reduction)(*[t(a) for a in args])
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12)
 
 
@@ -206,8 +131,6 @@ BAD = [  # (name, args, kwargs, exception, words in lossref's message)
 ]
 
 
-
-
 def bad_cases(names) -> list:
     """The rows of BAD for ``names``, with their ids (``name-row``)."""
     return [pytest.param(*b, id=f"{b[0]}-{i}") for i, b in enumerate(BAD) if b[0] in names]
@@ -224,44 +147,29 @@ def check_bad_input(name, args, kwargs, exc, words):
         assert name in str(info.value) or "p == 1" in str(info.value)
 
 
-# ---- half precision: float16/bfloat16 against torch's CPU kernels (issue 25) ------------------
-HALF_SETTINGS = settings(max_examples=25, deadline=None,
-                         suppress_health_check=[HealthCheck.too_slow])
-HALF_NAMES = ["float16", "bfloat16"]
+def surface_tests(module: tuple):
+    """The surface tests of one source module's losses, for its test file to bind to test names:
+    each class calls its function, the legacy size_average/reduce pair, an unknown reduction,
+    and the inputs torch refuses (the signatures are test_api_coverage's)."""
 
+    @pytest.mark.parametrize("name", module)
+    @pytest.mark.parametrize("reduction", REDUCTIONS)
+    def test_classes_call_their_function(name, reduction):
+        check_class_call(name, reduction)
 
-def check_half(name: str, arrays: list, dtype_name: str, diff=(0,), **options) -> None:
-    """The float ``arrays`` rounded to the half dtype (integer ones kept); torch and lossref on
-    the same values: the value within 2 ulp, each gradient within 4 ulp (test_half's contract),
-    or, where torch's CPU kernel refuses the dtype, a TypeError naming it."""
-    import warnings
+    @pytest.mark.parametrize("name", [n for n in module
+                                      if n != "triplet_margin_with_distance_loss"])
+    @pytest.mark.parametrize("size_average, reduce", LEGACY_PAIRS)
+    def test_legacy_size_average_reduce(name, size_average, reduce):
+        check_legacy(name, size_average, reduce)
 
-    from test_half import HALF, assert_within_ulp, to_torch
+    @pytest.mark.parametrize("name", module)
+    def test_unknown_reduction(name):
+        check_unknown_reduction(name)
 
-    np_dtype, torch_dtype, _ = HALF[dtype_name]
-    with np.errstate(over="ignore"):   # a value past the dtype's range is inf for both sides
-        arrays = [a if np.issubdtype(np.asarray(a).dtype, np.integer)
-                  else np.asarray(a, dtype=np.float32).astype(np_dtype) for a in arrays]
-    tensors = [to_torch(a, torch_dtype) for a in arrays]
-    for i in diff:
-        tensors[i].requires_grad_(True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            theirs = getattr(F, name)(*tensors, **options)
-        except RuntimeError as exc:
-            assert "not implemented" in str(exc)
-            for fn in (getattr(lossref, name), getattr(lossref.grad, name)):
-                with pytest.raises(TypeError, match=dtype_name):
-                    fn(*arrays, **options)
-            return
-        ours = getattr(lossref, name)(*arrays, **options)
-        assert_within_ulp(ours, theirs, 2, dtype_name, f"{name} value")
-        theirs.backward(torch.ones_like(theirs))
-        grad_output = np.ones(theirs.shape, np_dtype) if options.get("reduction") == "none" \
-            else None
-        grads = getattr(lossref.grad, name)(*arrays, **options, grad_output=grad_output)
-    grads = grads if isinstance(grads, tuple) else (grads,)
-    assert len(grads) == len(diff)
-    for i, g in zip(diff, grads):
-        assert_within_ulp(g, tensors[i].grad, 4, dtype_name, f"{name} gradient {i}")
+    @pytest.mark.parametrize("name, args, kwargs, exc, words", bad_cases(module))
+    def test_bad_inputs_raise_where_torch_raises(name, args, kwargs, exc, words):
+        check_bad_input(name, args, kwargs, exc, words)
+
+    return (test_classes_call_their_function, test_legacy_size_average_reduce,
+            test_unknown_reduction, test_bad_inputs_raise_where_torch_raises)

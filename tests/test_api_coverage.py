@@ -1,4 +1,5 @@
-"""lossref covers every loss of torch.nn, with torch's parameter names, and a gradient for each.
+"""lossref covers every loss of torch.nn, with torch's parameters, and a gradient for each: the one
+signature test (names, kinds and defaults of every function, class and gradient against torch).
 
 Read from the installed torch at test time, so a loss that a later torch adds shows up here.
 """
@@ -26,8 +27,13 @@ FUNCTIONS = sorted(n for n in lossref.grad.__all__ if hasattr(F, n))
 OWN = sorted(n for n in lossref.grad.__all__ if not hasattr(F, n))
 
 
-def params(fn) -> list[str]:
-    return list(inspect.signature(fn).parameters)
+def params(fn) -> list[tuple]:
+    """Each parameter's name, kind (positional, keyword-only, ...) and default."""
+    return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+
+GRAD_OUTPUT = ("grad_output", inspect.Parameter.KEYWORD_ONLY, None)
+RETURN_LOSS = ("return_loss", inspect.Parameter.KEYWORD_ONLY, False)
 
 
 def test_every_torch_loss_class_is_in_lossref():
@@ -37,12 +43,13 @@ def test_every_torch_loss_class_is_in_lossref():
 
 @pytest.mark.parametrize("name", TORCH_CLASSES)
 def test_class_parameters_are_torchs(name):
-    ours, theirs = params(getattr(lossref, name)), params(getattr(nn, name))
+    """Names, kinds and defaults of ``__init__``, in torch's order."""
+    ours, theirs = params(getattr(lossref, name).__init__), params(getattr(nn, name).__init__)
     if name in ARRAYS_NOT_SIZES:
-        assert ours[:2] == ["linear_weight", "linear_bias"]
-        assert ours[2:] == [p for p in theirs if p not in
-                            ("in_features", "num_classes", "out_features", "bias", "device",
-                             "dtype")]
+        assert [n for n, _, _ in ours[1:3]] == ["linear_weight", "linear_bias"]
+        assert ours[:1] + ours[3:] == [p for p in theirs if p[0] not in
+                                       ("in_features", "num_classes", "out_features", "bias",
+                                        "device", "dtype")]
     else:
         assert ours == theirs
 
@@ -58,8 +65,10 @@ def test_every_loss_function_has_a_gradient():
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_and_gradient_parameters(name):
+    """The function takes torch's parameters (names, kinds, defaults); its gradient the same,
+    then a keyword-only ``grad_output=None`` (and ``return_loss=False``: (loss, gradient) in
+    one call, where recomputing the forward is what costs)."""
     forward = params(getattr(lossref, name))
     assert forward == params(getattr(F, name))
-    # return_loss=True: (loss, gradient) in one call, where recomputing the forward is what costs
-    assert params(getattr(lossref.grad, name)) in ([*forward, "grad_output"],
-                                                   [*forward, "grad_output", "return_loss"])
+    assert params(getattr(lossref.grad, name)) in ([*forward, GRAD_OUTPUT],
+                                                   [*forward, GRAD_OUTPUT, RETURN_LOSS])

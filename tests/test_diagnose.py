@@ -40,16 +40,16 @@ from diagnosis_cases import (
     torch_call,
     torch_refusal,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from oracle import REDUCTIONS, examples
 from torch import nn
 
 import lossref
 from lossref.diagnosis import LOSSES, SEVERITIES, Finding, diagnose
 from lossref.diagnosis.signatures import resolve as _resolve
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = examples(40)
 
 
 def test_every_issue_code_has_a_case():
@@ -225,7 +225,6 @@ def test_messages_in_both_languages_with_the_book_terms():
 # --- Random correct calls: no error, no warning ----------------------------------------------
 
 DTYPES = [torch.float16, torch.float32, torch.float64]
-REDUCTIONS = ["none", "mean", "sum"]
 
 
 def seed(draw):
@@ -344,8 +343,7 @@ def garbage(draw):
 
 
 @given(st.sampled_from(sorted(LOSSES)), garbage(), garbage(), st.data())
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@examples(150)
 def test_diagnose_never_raises_on_bad_tensors(name, x, y, data):
     pool = {"weight": garbage(), "pos_weight": garbage(), "var": garbage(),
             "ignore_index": st.sampled_from([-100, -1, 0, 1, 7, 1.5, None]),

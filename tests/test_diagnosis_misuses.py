@@ -37,8 +37,9 @@ from diagnosis_cases import (
     torch_call,
     torch_refusal,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from oracle import examples
 
 from lossref import diagnose
 
@@ -193,8 +194,7 @@ def test_half_overflow_is_what_torch_shows():
 
 # --- Random correct calls of what is new: no error, no warning ---------------------------------
 
-SETTINGS = settings(max_examples=30, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = examples(30)
 
 
 @given(st.integers(1, 6), st.integers(1, 5), st.integers(2, 7), st.integers(0, 2**31 - 1),

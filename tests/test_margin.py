@@ -1,28 +1,34 @@
 """margin.py against torch, live: soft_margin, hinge_embedding, cosine_embedding.
 
-Values within the dtype's tolerance (tests/torch_ref.py), gradients within the lossref.grad
-contract (tests/gradcheck.py), on hypothesis-drawn shapes, options and values: quarter-grid
+Values within the dtype's tolerance (tests/oracle.py), gradients within the lossref.grad
+contract (tests/oracle.py), on hypothesis-drawn shapes, options and values: quarter-grid
 values so that ties at the margin occur, NaN and ±inf, empty batches, both dtypes.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
+from margin_cases import grid, shrink, sprinkle, surface_tests
+from oracle import (
+    DTYPES,
+    HALF_NAMES,
+    HALF_SETTINGS,
+    MARGIN_SETTINGS,
+    REDUCTIONS,
+    SPECIALS,
+    check_half,
+    check_value_and_grad,
+    rng_from,
+    t,
+    torch_grad,
+)
 
 import lossref
 from lossref import grad
-from margin_cases import (DTYPES, REDUCTIONS, SETTINGS, SPECIALS, check, grid, rng_from,
-                          shrink, sprinkle)
-from margin_cases import (HALF_NAMES, HALF_SETTINGS, LEGACY_PAIRS, bad_cases, check_bad_input,
-                          check_class_call, check_half, check_legacy, check_signatures,
-                          check_unknown_reduction)
-from gradcheck import torch_grad
-from torch_ref import t
 
 
 @st.composite
@@ -42,10 +48,10 @@ def soft_margin_case(draw):
 
 
 @given(soft_margin_case())
-@SETTINGS
+@MARGIN_SETTINGS
 def test_soft_margin_loss(case):
     x, y, reduction, dtype, rng = case
-    check(lambda x: lossref.soft_margin_loss(x, y, reduction=reduction),
+    check_value_and_grad(lambda x: lossref.soft_margin_loss(x, y, reduction=reduction),
           lambda x, **k: grad.soft_margin_loss(x, y, reduction=reduction, **k),
           lambda x: F.soft_margin_loss(x, t(y), reduction=reduction), [x], dtype, reduction, rng)
 
@@ -82,10 +88,10 @@ def hinge_case(draw):
 
 
 @given(hinge_case())
-@SETTINGS
+@MARGIN_SETTINGS
 def test_hinge_embedding_loss(case):
     x, y, margin, reduction, dtype, rng = case
-    check(lambda x: lossref.hinge_embedding_loss(x, y, margin, reduction=reduction),
+    check_value_and_grad(lambda x: lossref.hinge_embedding_loss(x, y, margin, reduction=reduction),
           lambda x, **k: grad.hinge_embedding_loss(x, y, margin, reduction=reduction, **k),
           lambda x: F.hinge_embedding_loss(x, t(y), margin, reduction=reduction),
           [x], dtype, reduction, rng)
@@ -140,10 +146,10 @@ def cosine_term_scale(x1, x2, y, reduction):
 
 
 @given(cosine_case())
-@SETTINGS
+@MARGIN_SETTINGS
 def test_cosine_embedding_loss(case):
     x1, x2, y, margin, reduction, dtype, rng = case
-    check(lambda a, b: lossref.cosine_embedding_loss(a, b, y, margin, reduction=reduction),
+    check_value_and_grad(lambda a, b: lossref.cosine_embedding_loss(a, b, y, margin, reduction=reduction),
           lambda a, b, **k: grad.cosine_embedding_loss(a, b, y, margin, reduction=reduction, **k),
           lambda a, b: F.cosine_embedding_loss(a, b, t(y), margin, reduction=reduction),
           [x1, x2], dtype, reduction, rng, term_scale=cosine_term_scale(x1, x2, y, reduction))
@@ -167,35 +173,10 @@ def test_hinge_tie_takes_torchs_side():
     assert got[0] == -1.0  # x = margin: the hinge's slope passes
 
 
-# ---- the surface: signatures, classes, legacy arguments, refused inputs ----------------------
+# ---- the surface: classes, legacy arguments, refused inputs (margin_cases) -----------------
 MODULE = ('soft_margin_loss', 'hinge_embedding_loss', 'cosine_embedding_loss')
-
-
-@pytest.mark.parametrize("name", MODULE)
-def test_function_and_class_signatures_match_torch(name):
-    check_signatures(name)
-
-
-@pytest.mark.parametrize("name", MODULE)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_classes_call_their_function(name, reduction):
-    check_class_call(name, reduction)
-
-
-@pytest.mark.parametrize("name", [n for n in MODULE if n != "triplet_margin_with_distance_loss"])
-@pytest.mark.parametrize("size_average, reduce", LEGACY_PAIRS)
-def test_legacy_size_average_reduce(name, size_average, reduce):
-    check_legacy(name, size_average, reduce)
-
-
-@pytest.mark.parametrize("name", MODULE)
-def test_unknown_reduction(name):
-    check_unknown_reduction(name)
-
-
-@pytest.mark.parametrize("name, args, kwargs, exc, words", bad_cases(MODULE))
-def test_bad_inputs_raise_where_torch_raises(name, args, kwargs, exc, words):
-    check_bad_input(name, args, kwargs, exc, words)
+(test_classes_call_their_function, test_legacy_size_average_reduce, test_unknown_reduction,
+ test_bad_inputs_raise_where_torch_raises) = surface_tests(MODULE)
 
 
 def test_torch_tensors_are_accepted():

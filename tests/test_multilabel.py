@@ -8,19 +8,25 @@ inputs, empty batches, both dtypes.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
+from margin_cases import grid, shrink, sprinkle, surface_tests
+from oracle import (
+    DTYPES,
+    HALF_NAMES,
+    HALF_SETTINGS,
+    MARGIN_SETTINGS,
+    REDUCTIONS,
+    SPECIALS,
+    check_half,
+    check_value_and_grad,
+    rng_from,
+    t,
+)
 
 import lossref
 from lossref import grad
-from margin_cases import (DTYPES, REDUCTIONS, SETTINGS, SPECIALS, check, grid, rng_from, shrink,
-                          sprinkle)
-from margin_cases import (HALF_NAMES, HALF_SETTINGS, LEGACY_PAIRS, bad_cases, check_bad_input,
-                          check_class_call, check_half, check_legacy, check_signatures,
-                          check_unknown_reduction)
-from torch_ref import t
 
 
 def frames(draw, rng):
@@ -55,7 +61,7 @@ def multi_margin_case(draw):
 
 
 @given(multi_margin_case())
-@SETTINGS
+@MARGIN_SETTINGS
 def test_multi_margin_loss(case):
     x, y, p, margin, w, reduction, dtype, rng = case
     opts = dict(p=p, margin=margin, reduction=reduction)
@@ -64,7 +70,7 @@ def test_multi_margin_loss(case):
         # torch returns uninitialised memory for an empty batch; lossref: nan (mean), 0 (sum)
         assert (np.isnan(ours(x)) if reduction == "mean" else ours(x) == 0)
         return
-    check(ours, lambda x, **k: grad.multi_margin_loss(x, y, weight=w, **opts, **k),
+    check_value_and_grad(ours, lambda x, **k: grad.multi_margin_loss(x, y, weight=w, **opts, **k),
           lambda x: F.multi_margin_loss(x, t(y), weight=t(w), **opts), [x], dtype, reduction, rng)
 
 
@@ -96,14 +102,14 @@ def multilabel_margin_case(draw):
 
 
 @given(multilabel_margin_case())
-@SETTINGS
+@MARGIN_SETTINGS
 def test_multilabel_margin_loss(case):
     x, y, reduction, dtype, rng = case
     ours = lambda x: lossref.multilabel_margin_loss(x, y, reduction=reduction)  # noqa: E731
     if x.shape[:1] == (0,) and reduction != "none":
         assert (np.isnan(ours(x)) if reduction == "mean" else ours(x) == 0)
         return
-    check(ours, lambda x, **k: grad.multilabel_margin_loss(x, y, reduction=reduction, **k),
+    check_value_and_grad(ours, lambda x, **k: grad.multilabel_margin_loss(x, y, reduction=reduction, **k),
           lambda x: F.multilabel_margin_loss(x, t(y), reduction=reduction),
           [x], dtype, reduction, rng)
 
@@ -139,10 +145,10 @@ def soft_case(draw):
 
 
 @given(soft_case())
-@SETTINGS
+@MARGIN_SETTINGS
 def test_multilabel_soft_margin_loss(case):
     x, y, w, reduction, dtype, rng = case
-    check(lambda x: lossref.multilabel_soft_margin_loss(x, y, w, reduction=reduction),
+    check_value_and_grad(lambda x: lossref.multilabel_soft_margin_loss(x, y, w, reduction=reduction),
           lambda x, **k: grad.multilabel_soft_margin_loss(x, y, w, reduction=reduction, **k),
           lambda x: F.multilabel_soft_margin_loss(x, t(y), t(w), reduction=reduction),
           [x], dtype, reduction, rng)
@@ -165,35 +171,10 @@ def test_multi_margin_mean_divides_by_n_not_the_weights():
     assert abs(per_sample.sum() / w[y].sum() - theirs) > 1e-3
 
 
-# ---- the surface: signatures, classes, legacy arguments, refused inputs ----------------------
+# ---- the surface: classes, legacy arguments, refused inputs (margin_cases) -----------------
 MODULE = ('multi_margin_loss', 'multilabel_margin_loss', 'multilabel_soft_margin_loss')
-
-
-@pytest.mark.parametrize("name", MODULE)
-def test_function_and_class_signatures_match_torch(name):
-    check_signatures(name)
-
-
-@pytest.mark.parametrize("name", MODULE)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_classes_call_their_function(name, reduction):
-    check_class_call(name, reduction)
-
-
-@pytest.mark.parametrize("name", [n for n in MODULE if n != "triplet_margin_with_distance_loss"])
-@pytest.mark.parametrize("size_average, reduce", LEGACY_PAIRS)
-def test_legacy_size_average_reduce(name, size_average, reduce):
-    check_legacy(name, size_average, reduce)
-
-
-@pytest.mark.parametrize("name", MODULE)
-def test_unknown_reduction(name):
-    check_unknown_reduction(name)
-
-
-@pytest.mark.parametrize("name, args, kwargs, exc, words", bad_cases(MODULE))
-def test_bad_inputs_raise_where_torch_raises(name, args, kwargs, exc, words):
-    check_bad_input(name, args, kwargs, exc, words)
+(test_classes_call_their_function, test_legacy_size_average_reduce, test_unknown_reduction,
+ test_bad_inputs_raise_where_torch_raises) = surface_tests(MODULE)
 
 
 # ---- half precision near the overflow edges ---------------------------------------------------

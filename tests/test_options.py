@@ -20,33 +20,24 @@ from __future__ import annotations
 import inspect
 import warnings
 
+import book_toc  # noqa: F401  (puts book/_tools on sys.path)
+import link_api  # book/_tools/link_api.py
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from samples import SAMPLES
 
 import lossref
-
-from samples import SAMPLES
 
 FUNCTIONS = sorted(SAMPLES)
 assert FUNCTIONS == sorted(n for n in lossref.grad.__all__ if hasattr(F, n))
 #: array-valued keyword arguments (tensors, a distance callable, LinearCrossEntropy's options)
 ARRAYS = {"weight", "pos_weight", "linear_bias", "distance_function", "options"}
-#: a loss's class, and how its call splits the positional arrays
-CLASS_OF = {
-    "binary_cross_entropy": "BCELoss", "binary_cross_entropy_with_logits": "BCEWithLogitsLoss",
-    "cross_entropy": "CrossEntropyLoss", "nll_loss": "NLLLoss", "l1_loss": "L1Loss",
-    "mse_loss": "MSELoss", "smooth_l1_loss": "SmoothL1Loss", "huber_loss": "HuberLoss",
-    "kl_div": "KLDivLoss", "poisson_nll_loss": "PoissonNLLLoss",
-    "gaussian_nll_loss": "GaussianNLLLoss", "hinge_embedding_loss": "HingeEmbeddingLoss",
-    "soft_margin_loss": "SoftMarginLoss", "cosine_embedding_loss": "CosineEmbeddingLoss",
-    "margin_ranking_loss": "MarginRankingLoss", "triplet_margin_loss": "TripletMarginLoss",
-    "triplet_margin_with_distance_loss": "TripletMarginWithDistanceLoss",
-    "multi_margin_loss": "MultiMarginLoss", "multilabel_margin_loss": "MultiLabelMarginLoss",
-    "multilabel_soft_margin_loss": "MultiLabelSoftMarginLoss", "ctc_loss": "CTCLoss",
-}
+#: a loss's class (LinearCrossEntropyLoss takes its layer's arrays: tested on its own below);
+#: the table is book/_tools/link_api.py's, the one the chapters' API links are made from
+CLASS_OF = {name: cls for name, cls in link_api.CLASS_OF.items() if name != "linear_cross_entropy"}
 
 
 def _options(fn) -> dict[str, object]:

@@ -17,15 +17,14 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from torch_ref import TOL, assert_matches_torch, t
+from oracle import DTYPES, TOL, assert_matches_torch, examples, t
 
 import lossref
 from lossref.ranks import launch, vocab_parallel_worker
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = examples(60)
 
 
 def run_ranks(fn, slices, *args, **kwargs) -> list:
@@ -86,7 +85,7 @@ def split(logits, cuts):
 
 @st.composite
 def cases(draw):
-    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    dtype = draw(st.sampled_from(DTYPES))
     n = draw(st.integers(0, 6))                    # 0: the empty batch (mean nan, sum 0)
     classes = draw(st.integers(1, 12))
     world = draw(st.integers(1, 4))

@@ -16,17 +16,24 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
+from margin_cases import grid, shrink, sprinkle, surface_tests
+from oracle import (
+    DTYPES,
+    HALF_NAMES,
+    HALF_SETTINGS,
+    MARGIN_SETTINGS,
+    REDUCTIONS,
+    SPECIALS,
+    assert_matches_torch,
+    check_half,
+    check_value_and_grad,
+    rng_from,
+    t,
+    torch_grad,
+)
 
 import lossref
 from lossref import grad
-from margin_cases import (DTYPES, REDUCTIONS, SETTINGS, SPECIALS, check, grid, rng_from, shrink,
-                          sprinkle)
-from margin_cases import (HALF_NAMES, HALF_SETTINGS, LEGACY_PAIRS, bad_cases, check_bad_input,
-                          check_class_call, check_half, check_legacy, check_signatures,
-                          check_unknown_reduction)
-from gradcheck import torch_grad
-from torch_ref import assert_matches_torch, t
-
 
 # ---- margin ranking -------------------------------------------------------------------------
 
@@ -48,10 +55,10 @@ def ranking_case(draw):
 
 
 @given(ranking_case())
-@SETTINGS
+@MARGIN_SETTINGS
 def test_margin_ranking_loss(case):
     x1, x2, y, margin, reduction, dtype, rng = case
-    check(lambda a, b: lossref.margin_ranking_loss(a, b, y, margin, reduction=reduction),
+    check_value_and_grad(lambda a, b: lossref.margin_ranking_loss(a, b, y, margin, reduction=reduction),
           lambda a, b, **k: grad.margin_ranking_loss(a, b, y, margin, reduction=reduction, **k),
           lambda a, b: F.margin_ranking_loss(a, b, t(y), margin, reduction=reduction),
           [x1, x2], dtype, reduction, rng)
@@ -103,11 +110,11 @@ def triplet_case(draw):
 
 
 @given(triplet_case())
-@SETTINGS
+@MARGIN_SETTINGS
 def test_triplet_margin_loss(case):
     a, pos, neg, margin, p, eps, swap, reduction, dtype, rng = case
     opts = dict(margin=margin, p=p, eps=eps, swap=swap, reduction=reduction)
-    check(lambda *x: lossref.triplet_margin_loss(*x, **opts),
+    check_value_and_grad(lambda *x: lossref.triplet_margin_loss(*x, **opts),
           lambda *x, **k: grad.triplet_margin_loss(*x, **opts, **k),
           lambda *x: F.triplet_margin_loss(*x, **opts), [a, pos, neg], dtype, reduction, rng)
 
@@ -143,18 +150,18 @@ def distance_case(draw):
 
 
 @given(distance_case())
-@SETTINGS
+@MARGIN_SETTINGS
 def test_triplet_margin_with_distance_loss_default(case):
     a, pos, neg, margin, swap, reduction, dtype, rng = case
     opts = dict(margin=margin, swap=swap, reduction=reduction)
-    check(lambda *x: lossref.triplet_margin_with_distance_loss(*x, **opts),
+    check_value_and_grad(lambda *x: lossref.triplet_margin_with_distance_loss(*x, **opts),
           lambda *x, **k: grad.triplet_margin_with_distance_loss(*x, **opts, **k),
           lambda *x: F.triplet_margin_with_distance_loss(*x, **opts),
           [a, pos, neg], dtype, reduction, rng)
 
 
 @given(distance_case())
-@SETTINGS
+@MARGIN_SETTINGS
 def test_triplet_margin_with_distance_loss_callable(case):
     """The same distance written once for NumPy arrays and once for torch tensors."""
     a, pos, neg, margin, swap, reduction, dtype, _ = case
@@ -181,35 +188,10 @@ def test_triplet_zero_dim_inputs():
     assert np.shape(ours) == tuple(theirs.shape)
 
 
-# ---- the surface: signatures, classes, legacy arguments, refused inputs ----------------------
+# ---- the surface: classes, legacy arguments, refused inputs (margin_cases) -----------------
 MODULE = ('margin_ranking_loss', 'triplet_margin_loss', 'triplet_margin_with_distance_loss')
-
-
-@pytest.mark.parametrize("name", MODULE)
-def test_function_and_class_signatures_match_torch(name):
-    check_signatures(name)
-
-
-@pytest.mark.parametrize("name", MODULE)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_classes_call_their_function(name, reduction):
-    check_class_call(name, reduction)
-
-
-@pytest.mark.parametrize("name", [n for n in MODULE if n != "triplet_margin_with_distance_loss"])
-@pytest.mark.parametrize("size_average, reduce", LEGACY_PAIRS)
-def test_legacy_size_average_reduce(name, size_average, reduce):
-    check_legacy(name, size_average, reduce)
-
-
-@pytest.mark.parametrize("name", MODULE)
-def test_unknown_reduction(name):
-    check_unknown_reduction(name)
-
-
-@pytest.mark.parametrize("name, args, kwargs, exc, words", bad_cases(MODULE))
-def test_bad_inputs_raise_where_torch_raises(name, args, kwargs, exc, words):
-    check_bad_input(name, args, kwargs, exc, words)
+(test_classes_call_their_function, test_legacy_size_average_reduce, test_unknown_reduction,
+ test_bad_inputs_raise_where_torch_raises) = surface_tests(MODULE)
 
 
 # ---- half precision near the overflow edges ---------------------------------------------------

@@ -1,7 +1,7 @@
 """ctc_loss and its gradient against torch, live: values, gradients, edge cases, bad input.
 
 Values within rtol 1e-5 (float32) / 1e-9 (float64); gradients within the lossref.grad contract
-(tests/gradcheck.py: rtol 1e-4 / 1e-8 of torch's autograd, atol relative to the gradient's scale).
+(tests/oracle.py: rtol 1e-4 / 1e-8 of torch's autograd, atol relative to the gradient's scale).
 """
 
 from __future__ import annotations
@@ -10,17 +10,21 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from oracle import (
+    DTYPES,
+    REDUCTIONS,
+    assert_grad_close,
+    central_difference,
+    examples,
+    t,
+    torch_grad,
+)
 
 import lossref
-from gradcheck import assert_grad_close, central_difference, torch_grad
-from torch_ref import t
 
-DTYPES = [np.float32, np.float64]
-REDUCTIONS = ["none", "mean", "sum"]
-SETTINGS = settings(max_examples=80, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = examples(80)
 VALUE_TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-9, atol=1e-12)}
 
 

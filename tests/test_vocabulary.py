@@ -14,19 +14,22 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from oracle import (
+    DTYPES,
+    GRAD_RTOL,
+    REDUCTIONS,
+    assert_grad_close,
+    examples,
+    t,
+    torch_grad,
+)
 
 import lossref
 import lossref.vocabulary as vocabulary
-from gradcheck import assert_grad_close, torch_grad
-from torch_ref import t
 
-DTYPES = [np.float32, np.float64]
-REDUCTIONS = ["none", "mean", "sum"]
-RTOL = {np.float32: 1e-4, np.float64: 1e-8}
-SETTINGS = settings(max_examples=80, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = examples(80)
 
 
 @st.composite
@@ -83,7 +86,8 @@ def check_against_torch(x, w_lin, target, bias, weight, options, dtype, rng):
     ours = lossref.linear_cross_entropy(x, w_lin, target, linear_bias=bias, weight=weight,
                                         **options)
     assert np.asarray(ours).dtype == theirs.dtype and np.shape(ours) == theirs.shape
-    np.testing.assert_allclose(ours, theirs, rtol=RTOL[dtype], atol=RTOL[dtype], equal_nan=True)
+    np.testing.assert_allclose(ours, theirs, rtol=GRAD_RTOL[dtype], atol=GRAD_RTOL[dtype],
+                               equal_nan=True)
 
     grad_output = rng.normal(size=theirs.shape).astype(dtype)
     expected = torch_grad(torch_loss, leaves, grad_output)
@@ -216,7 +220,7 @@ def test_linear_cross_entropy_raises_where_torch_raises(call, error, pattern):
 @given(st.integers(1, 5), st.integers(1, 7), st.integers(1, 4),
        st.sampled_from([1.0, 8.0, 60.0]), st.sampled_from(["float16", "bfloat16"]),
        st.sampled_from(["none", "mean", "sum"]), st.integers(0, 2**32 - 1))
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(40)
 def test_half_precision_matches_torch_linear_then_cross_entropy(n, c, k, scale, dtype_name,
                                                                 reduction, seed):
     """float16/bfloat16: torch's linear (logits rounded once) then cross_entropy, values within

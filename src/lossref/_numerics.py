@@ -103,7 +103,7 @@ def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     one buffer of the input's size is allocated and reused.
     """
     m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+    with np.errstate(**QUIET):
         out = np.subtract(x, m)
         np.exp(out, out=out)
         log_norm = np.log(np.sum(out, axis=axis, keepdims=True))

@@ -10,8 +10,8 @@ import numpy as np
 from ._numerics import QUIET
 from ._validation import HALF_DTYPES, asarray
 
-__all__ = ["Reduction", "REDUCTIONS", "legacy_reduction", "resolve_reduction", "reduce",
-           "reduce_grad", "sum_to_shape"]
+__all__ = ["Reduction", "REDUCTIONS", "legacy_reduction", "resolve_reduction",
+           "strict_reduction", "reduce", "reduce_grad", "sum_to_shape"]
 
 #: The valid reductions, spelled once: the type hint of every ``reduction`` parameter, and
 #: the tuple :func:`resolve_reduction` validates against (MLX's habit).
@@ -84,6 +84,16 @@ def resolve_reduction(size_average: bool | None, reduce: bool | None, reduction:
     if not isinstance(reduction, str) or reduction not in REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction "
                          "(expected 'none', 'mean' or 'sum')")
+    return reduction
+
+
+def strict_reduction(reduction, fn: str) -> Reduction:
+    """'none' | 'mean' | 'sum' only: torch's Python-only losses check ``reduction`` themselves and
+    do not take the legacy 'elementwise_mean' spelling that ``_Reduction.get_enum`` still maps
+    to 'mean'."""
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction "
+                         f"(expected 'none', 'mean' or 'sum'; {fn} takes no 'elementwise_mean')")
     return reduction
 
 

@@ -14,7 +14,7 @@ import numpy as np
 __all__ = ["asarray", "as_float", "as_like", "as_class_index", "check_same_shape", "check_broadcast",
            "check_class_weight", "check_label_smoothing", "check_unit_interval",
            "check_class_range", "broadcast_shape", "float_pair", "check_option", "HALF_DTYPES",
-           "is_float_dtype", "is_bfloat16"]
+           "is_float_dtype", "is_bfloat16", "refuse_half", "check_triplet_margin"]
 
 
 def asarray(x) -> np.ndarray:
@@ -55,6 +55,15 @@ def is_float_dtype(dtype) -> bool:
     """float16/32/64 and ml_dtypes.bfloat16."""
     dtype = np.dtype(dtype)
     return np.issubdtype(dtype, np.floating) or is_bfloat16(dtype)
+
+
+def refuse_half(x: np.ndarray, kernel: str, fn: str) -> None:
+    """float16/bfloat16 refused as torch refuses them where its CPU ``kernel`` has no
+    instantiation for the dtype (the margin kernels, CTC): a TypeError naming the dtype."""
+    if x.dtype in HALF_DTYPES:
+        torch_name = "Half" if x.dtype == np.float16 else "BFloat16"
+        raise TypeError(f"{fn}: {x.dtype} input is not supported (PyTorch: \"{kernel}\" not "
+                        f"implemented for '{torch_name}'); use float32 or float64")
 
 
 def as_float(x, name: str, fn: str) -> np.ndarray:
@@ -214,3 +223,18 @@ def check_option(value, name: str, fn: str, kind: str):
             f"{kind_of.__module__}.{kind_of.__name__}"
         raise TypeError(f"{fn}(): argument '{name}' must be {expected}, not {got}")
     return value
+
+
+def check_triplet_margin(margin, fn: str) -> None:
+    """``margin > 0``, compared in Python as torch's ``F.triplet_margin_*`` and classes do.
+
+    A value that cannot be compared with 0 (a string, None, a complex, a list) raises the
+    TypeError of that comparison, here with a message that names the option.
+    """
+    try:
+        positive = not margin <= 0
+    except TypeError:
+        raise TypeError(f"{fn}: margin must be a real number, got {type(margin).__name__} "
+                        f"({margin!r})") from None
+    if not positive:
+        raise ValueError(f"{fn}: margin must be greater than 0, got {margin}")

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
+from ._numerics import QUIET
 from ._reduction import resolve_reduction, sum_to_shape
 from ._validation import (HALF_DTYPES, as_float, as_like, asarray, broadcast_shape,
                           check_broadcast, check_option, float_pair)
@@ -303,7 +304,7 @@ def cosine_embedding_loss(input1: ArrayLike, input2: ArrayLike, target: ArrayLik
     reduction = resolve_reduction(size_average, reduce, reduction)
     x1, x2, y = _cosine_inputs(input1, input2, target, margin, fn)
     zero = np.zeros((), x1.dtype)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         cos = _cosine(x1, x2)[0]
         pos = 1 - cos
         neg = np.maximum(cos - x1.dtype.type(margin), zero)
@@ -339,7 +340,7 @@ def cosine_embedding_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Arr
     reduction = resolve_reduction(size_average, reduce, reduction)
     x1, x2, y = _cosine_inputs(input1, input2, target, margin, fn)
     dt = x1.dtype
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with np.errstate(**QUIET):
         cos, mag1, mag2, denom = _cosine(x1, x2)
         out_shape = np.broadcast_shapes(cos.shape, y.shape)
         g = _reduction.reduce_grad(grad_output, out_shape, dt, reduction)

@@ -13,19 +13,11 @@ from numpy.typing import ArrayLike
 
 from . import _reduction
 from ._numerics import QUIET
-from ._reduction import resolve_reduction, sum_to_shape
+from ._reduction import resolve_reduction, strict_reduction, sum_to_shape
 from ._validation import (HALF_DTYPES, as_class_index, as_float, as_like, broadcast_shape,
-                          check_class_weight, check_option)
+                          check_class_weight, check_option, refuse_half)
 
 __all__ = ["multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss"]
-
-
-def _refuse_half(x: np.ndarray, kernel: str, fn: str) -> None:
-    """torch's CPU margin kernels have no float16/bfloat16 instantiation: refuse them as torch."""
-    if x.dtype in HALF_DTYPES:
-        torch_name = "Half" if x.dtype == np.float16 else "BFloat16"
-        raise TypeError(f"{fn}: {x.dtype} input is not supported (PyTorch: \"{kernel}\" not "
-                        f"implemented for '{torch_name}'); use float32 or float64")
 
 
 def _as_frames(x: np.ndarray, fn: str) -> np.ndarray:
@@ -55,7 +47,7 @@ def _multi_margin_inputs(input, target, p, margin, weight, fn):
         raise ValueError(f"{fn}: only p == 1 and p == 2 supported, got p={p!r}")
     margin = _multi_margin_margin(margin, fn)
     x = as_float(input, "input", fn)
-    _refuse_half(x, "multi_margin_loss_cpu_kernel", fn)
+    refuse_half(x, "multi_margin_loss_cpu_kernel", fn)
     x2 = _as_frames(x, fn)
     n, c = x2.shape
     y = as_class_index(target, fn)
@@ -202,7 +194,7 @@ def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, marg
 
 def _multilabel_margin_inputs(input, target, fn):
     x = as_float(input, "input", fn)
-    _refuse_half(x, "multilabel_margin_loss_forward_out_frame", fn)
+    refuse_half(x, "multilabel_margin_loss_forward_out_frame", fn)
     x2 = _as_frames(x, fn)
     n, c = x2.shape
     y = as_class_index(target, fn)
@@ -364,10 +356,7 @@ def _soft_reduction(size_average, reduce, reduction, fn: str) -> str:
     if not isinstance(reduction, str):
         raise TypeError(f"{fn}: reduction must be a str, got {type(reduction).__name__} "
                         f"({reduction!r})")
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction} is not a valid value for reduction (expected 'none', "
-                         f"'mean' or 'sum'; {fn} takes no 'elementwise_mean')")
-    return reduction
+    return strict_reduction(reduction, fn)
 
 
 def _soft_inputs(input, target, weight, fn):

@@ -14,8 +14,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._reduction import REDUCTIONS, resolve_reduction, sum_to_shape
-from ._validation import HALF_DTYPES, as_float, as_like, asarray, broadcast_shape, check_option
+from ._numerics import QUIET
+from ._reduction import resolve_reduction, strict_reduction, sum_to_shape
+from ._validation import (HALF_DTYPES, as_float, as_like, asarray, broadcast_shape,
+                          check_option, check_triplet_margin)
 
 __all__ = ["margin_ranking_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
 
@@ -126,7 +128,7 @@ def margin_ranking_loss_grad(input1: ArrayLike, input2: ArrayLike, target: Array
 
 def _norm(d: np.ndarray, p: float) -> np.ndarray:
     """``‖d‖_p`` over the last axis, as ``torch.linalg.vector_norm``; p = 0 counts non-zeros."""
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+    with np.errstate(**QUIET):
         if d.dtype in HALF_DTYPES:
             # torch's vector_norm on float16/bfloat16 computes in float32 and rounds once
             return _norm(d.astype(np.float32), p).astype(d.dtype)
@@ -159,7 +161,7 @@ def _norm_grad(g: np.ndarray, d: np.ndarray, p: float, norm: np.ndarray) -> np.n
     """
     dt = d.dtype
     zero = np.zeros((), dt)
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+    with np.errstate(**QUIET):
         if p == 2:
             # torch: g · (d / ‖d‖).masked_fill_(‖d‖ == 0, 0), in that order (it rounds so in
             # float16), in place in d: two passes, no new array
@@ -215,30 +217,6 @@ def _pair(x1, x2, p, eps):
 
 
 # ---- triplet margin ------------------------------------------------------------------------
-
-def check_triplet_margin(margin, fn: str) -> None:
-    """``margin > 0``, compared in Python as torch's ``F.triplet_margin_*`` and classes do.
-
-    A value that cannot be compared with 0 (a string, None, a complex, a list) raises the
-    TypeError of that comparison, here with a message that names the option.
-    """
-    try:
-        positive = not margin <= 0
-    except TypeError:
-        raise TypeError(f"{fn}: margin must be a real number, got {type(margin).__name__} "
-                        f"({margin!r})") from None
-    if not positive:
-        raise ValueError(f"{fn}: margin must be greater than 0, got {margin}")
-
-
-def _strict_reduction(reduction, fn: str) -> str:
-    """'none' | 'mean' | 'sum' only: torch's Python-only losses do not take the legacy
-    'elementwise_mean' spelling that ``_Reduction.get_enum`` still maps to 'mean'."""
-    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
-        raise ValueError(f"{reduction} is not a valid value for reduction "
-                         f"(expected 'none', 'mean' or 'sum'; {fn} takes no 'elementwise_mean')")
-    return reduction
-
 
 def _triplet_inputs(anchor, positive, negative, margin, fn):
     check_triplet_margin(margin, fn)
@@ -466,7 +444,7 @@ def triplet_margin_with_distance_loss(anchor: ArrayLike, positive: ArrayLike,
     0.5858
     """
     fn = "triplet_margin_with_distance_loss"
-    reduction = _strict_reduction(reduction, fn)
+    reduction = strict_reduction(reduction, fn)
     a, pos, neg = _triplet_inputs(anchor, positive, negative, margin, fn)
     if distance_function is None:
         distance_function = lambda u, v: _distance(u, v, 2.0, 1e-6)  # noqa: E731
@@ -502,7 +480,7 @@ def triplet_margin_with_distance_loss_grad(anchor: ArrayLike, positive: ArrayLik
             f"{fn}: the gradient is only available for distance_function=None (the pairwise "
             f"distance); lossref cannot differentiate {distance_function!r}. Differentiate your "
             f"distance by hand, or use torch.autograd")
-    reduction = _strict_reduction(reduction, fn)
+    reduction = strict_reduction(reduction, fn)
     a, pos, neg = _triplet_inputs(anchor, positive, negative, margin, fn)
     return _triplet_grad(a, pos, neg, margin, 2.0, 1e-6, swap, reduction, grad_output,
                          (anchor, positive, negative))
