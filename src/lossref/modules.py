@@ -11,13 +11,21 @@ from numpy.typing import ArrayLike
 
 from ._reduction import Reduction, legacy_reduction
 from ._validation import asarray as _asarray
+from ._validation import check_triplet_margin
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from .classification import cross_entropy, nll_loss
 from .distributions import gaussian_nll_loss, kl_div, poisson_nll_loss
 from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss
-from .multilabel import multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss
-from ._validation import check_triplet_margin
-from .ranking import margin_ranking_loss, triplet_margin_loss, triplet_margin_with_distance_loss
+from .multilabel import (
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+)
+from .ranking import (
+    margin_ranking_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 from .sequence import ctc_loss
 from .vocabulary import linear_cross_entropy
