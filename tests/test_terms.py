@@ -8,8 +8,11 @@ on). What is not prose, and is therefore skipped before matching:
 - math: ``$$ … $$``, ``$ … $``, ``\\( … \\)``;
 - link targets ``](…)``, MyST targets ``(zh-…)=``, HTML tags;
 - quotations, which keep their own wording: of the source posts (原博文) above all, and of
-  PyTorch's documentation. A quotation is written in corner brackets, ``「…」``, or as a markdown
-  blockquote (lines starting with ``>``); ordinary “…” quotes are prose and are checked.
+  PyTorch's documentation. A quotation is a markdown blockquote (lines starting with ``>``) or
+  “…” in a sentence or table row that says whose words they are (原博文, 原文, 原话, 文档, 写道,
+  写作, 写着, 称), cites a post by its number (``| 001 |``) or heads an erratum (``### E3：``
+  in chapter 16, whose headings quote the posts); other “…” are prose and are
+  checked. Corner brackets ``「…」`` are refused (STYLE §7: mainland usage is “…”).
 
 The refused variants (left) and what to write instead (right), from STYLE §7:
 
@@ -50,9 +53,13 @@ INTRO = ROOT / "book" / "intro.md"
 
 BINARY_CONTEXT = re.compile(r"sigmoid|二元|二分类|logistic|逻辑", re.IGNORECASE)
 MOVING_CONTEXT = re.compile(r"指数|窗口|EMA")
+#: a unit that says whose words its “…” are: those quotations keep their wording
+QUOTING = re.compile(r"原博文|原文|原话|文档|写道|写作|写着|称|\|\s*00[0-4]\s*\||^\s*#+\s*E\d+[：:]")
+QUOTED = re.compile(r"“[^”]*”")
 
 # (refused pattern, what to use instead, context that makes it acceptable or None)
 RULES = [
+    (re.compile(r"[「」]"), "“…” (mainland quotation marks)", None),
     (re.compile(r"二分类交叉熵"), "二元交叉熵", None),
     (re.compile(r"类别下标"), "类别索引", None),
     (re.compile(r"小批量"), "批次 / 批大小", None),
@@ -71,7 +78,6 @@ NOT_PROSE = [
     re.compile(r"\\\(.*?\\\)", re.DOTALL),                              # \( inline math \)
     re.compile(r"(?<!\\)\$[^$\n]+?(?<!\\)\$"),                          # $inline math$
     re.compile(r"``.+?``|`[^`\n]+`"),                                   # inline code
-    re.compile(r"「.*?」", re.DOTALL),                                  # quotations
     re.compile(r"^>.*$", re.MULTILINE),                                 # blockquotes
     re.compile(r"\]\([^)]*\)"),                                         # link targets
     re.compile(r"^\([^)\s]+\)=\s*$", re.MULTILINE),                     # MyST targets
@@ -108,6 +114,8 @@ def table_rows(rows: list[str]) -> list[str]:
 def violations(markdown: str) -> list[str]:
     found = []
     for unit in units(markdown):
+        if QUOTING.search(unit):
+            unit = QUOTED.sub(" ", unit)
         for pattern, use, allowed_in in RULES:
             for match in pattern.finditer(unit):
                 if allowed_in is not None and allowed_in.search(unit):
@@ -162,7 +170,11 @@ def test_intro_chinese_part_uses_one_term_per_concept():
     ("softmax 的输入是对数几率。", ["对数几率"]),
     ("sigmoid 的输入 $z$ 正是对数几率。", []),                 # binary context: allowed
     ("| logit | 二元情形下即对数几率 |\n| softmax | 对数几率 |", ["对数几率"]),
-    ("原博文写作「二分类交叉熵」和「N :batchsize」。", []),    # quotations keep their wording
+    ("原博文写作“二分类交叉熵”和“N :batchsize”。", []),      # quotations keep their wording
+    ("| E3 | 002 | “N :batchsize” |", []),                     # a row citing a post
+    ("### E3：“N is the batch size”（不够准确）", []),          # an erratum's heading
+    ("我们把它叫作“二分类交叉熵”。", ["二分类交叉熵"]),        # our own words in “…”: checked
+    ("原博文写作「二分类交叉熵」。", ["「", "」", "二分类交叉熵"]),  # corner brackets: refused, and no quotation
     ("> 结合 Sigmoid 与二分类交叉熵", []),                     # blockquote
     ("调用 `F.binary_cross_entropy` 时传 `batch_size`。", []),   # inline code
     ("得到屏蔽张量，或者屏蔽掉这些元素。", ["屏蔽张量"]),     # noun refused, verb allowed
