@@ -176,6 +176,7 @@ def half_cross_entropy(x3, t2, w, ignore_index, reduction, eps, loss_shape, last
         safe_t, ignored = safe_targets(t2, ignore_index)
         if not grad:
             loss, weight_sum = negative_log_likelihood(pick(log_p, safe_t), safe_t, ignored, w)
+            weight_sum = _smoothing_denominator(safe_t, ignored, w, weight_sum)
             nll = per_target(loss, loss_shape) if reduction == "none" else \
                 half_nll_reduce(loss, ignored, None if w is None else w[safe_t], reduction)[0]
             if eps == 0.0:
@@ -194,6 +195,7 @@ def half_cross_entropy(x3, t2, w, ignore_index, reduction, eps, loss_shape, last
                     + _to(np.asarray(ret, np.float32) * np.float32(eps / c), h))[()]
         # the gradient with respect to log p: nll_loss's backward, then the smoothing term's
         target_w, weight_sum = kept_weights(safe_t, ignored, w, h)
+        weight_sum = _smoothing_denominator(safe_t, ignored, w, weight_sum)
         go_nll = go if eps == 0.0 else _to(np.float32(1 - eps) * go.astype(np.float32), h)
         nll_weight = half_total_weight(ignored, target_w, n * d, h.type) \
             if reduction == "mean" else None                 # nll_loss's own total_weight
@@ -215,6 +217,16 @@ def half_cross_entropy(x3, t2, w, ignore_index, reduction, eps, loss_shape, last
             g_smooth = -gs if w is None else -(gs * w[:, None])
             grad_log_p += g_smooth
         return half_log_softmax_backward(log_p, grad_log_p)
+
+
+def _smoothing_denominator(safe_t, ignored, w, count):
+    """The smoothing term's 'mean' denominator: the kept count rounded to the dtype, or
+    ``weight.gather(kept targets).sum()``, a tensor sum (float32, rounded once), not
+    nll_loss's cascade."""
+    if w is None:
+        return count
+    target_w = w[safe_t] if ignored is None else np.where(ignored, 0, w[safe_t])
+    return _to(target_w.sum(dtype=np.float32), w.dtype)[()]
 
 
 def _half_probabilities(log_p, y3, w, reduction, eps, loss_shape, go, grad):
