@@ -318,9 +318,9 @@ def half_total_weight(ignored: np.ndarray | None, target_w: np.ndarray | None, m
     """torch's nll_loss ``total_weight`` in the half dtype ``h`` for ``m`` targets: the count
     of kept targets rounded to ``h``, or the cascade sum of their weights ``target_w``."""
     kept = np.arange(m) if ignored is None else np.flatnonzero(~ignored.reshape(-1))
-    if target_w is None:
-        return np.dtype(h).type(kept.size)
-    with np.errstate(**QUIET):
+    with np.errstate(**QUIET):          # a float16 count past 65504 is inf, as torch's
+        if target_w is None:
+            return np.dtype(h).type(kept.size)
         return _cascade_sum(target_w.reshape(-1)[kept], kept, m) if kept.size else h(0)
 
 
@@ -354,7 +354,8 @@ def half_nll_loss(x3, t2, w, ignore_index, reduction, loss_shape, grad_output=No
     h = x3.dtype
     safe_t, ignored = safe_targets(t2, ignore_index)
     if not grad:
-        loss, _ = negative_log_likelihood(pick(x3, safe_t), safe_t, ignored, w)
+        with np.errstate(**QUIET):      # its count, unused here, may pass float16's 65504
+            loss, _ = negative_log_likelihood(pick(x3, safe_t), safe_t, ignored, w)
         if reduction == "none":
             return per_target(loss, loss_shape)
         return half_nll_reduce(loss, ignored, None if w is None else w[safe_t], reduction)[0]
