@@ -112,11 +112,13 @@ def per_target(loss: np.ndarray, shape: tuple):
 # --- float16 / bfloat16: torch's composition, op by op -----------------------------------------
 # torch's cross_entropy is log_softmax, then nll_loss (and, with label smoothing, a few tensor
 # ops), each a separate CPU kernel: log_softmax computes in float32 and rounds its output to the
-# half dtype once; every later elementwise op rounds its result to the half dtype; each sum
-# accumulates in float32 and rounds once. That is why bfloat16 logits can print 6.906 where
-# float32 gives 6.920: the log-probabilities themselves are rounded to bfloat16's step. The
-# functions below take the logits as (N, C, D) and replay those kernels with NumPy's half
-# arithmetic (each float16/bfloat16 op is computed exactly and rounded once, as torch's).
+# half dtype once; every later elementwise op rounds its result to the half dtype; each tensor
+# sum accumulates in float32 and rounds once (but nll_loss's own 'sum'/'mean' accumulates in
+# the half dtype: see its cascade at the end of this file). That is why bfloat16 logits can
+# print 6.906 where float32 gives 6.920: the log-probabilities themselves are rounded to
+# bfloat16's step. The functions below take the logits as (N, C, D) and replay those kernels
+# with NumPy's half arithmetic (each float16/bfloat16 op is computed exactly and rounded once,
+# as torch's).
 
 
 def _to(value, dtype):
