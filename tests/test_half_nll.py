@@ -154,6 +154,8 @@ def test_k_dimensional_inputs_go_through_nll_loss2d(dtype_name, shape, reduction
     compare("nll_loss", x, t, dtype_name, reduction=reduction)
     compare("nll_loss", x, t, dtype_name, weight, reduction=reduction)
     compare("cross_entropy", x, t, dtype_name, weight, grad=False, reduction=reduction)
+    compare("cross_entropy", x, t, dtype_name, weight, grad=False, reduction=reduction,
+            label_smoothing=0.2)
 
 
 @pytest.mark.parametrize("dtype_name", DTYPES)
@@ -172,17 +174,25 @@ def test_label_smoothing_nll_part_goes_through_the_same_kernel(dtype_name, n, we
 
 @pytest.mark.parametrize("dtype_name", DTYPES)
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
-def test_probability_targets_are_plain_tensor_ops(dtype_name, reduction):
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_probability_targets_are_plain_tensor_ops(dtype_name, reduction, weighted, smoothing):
+    """Class probabilities never reach nll_loss: ``-(log_p * y * w).sum()`` (/ N·D), tensor
+    ops whose sum accumulates in float32; lossref agreed before and still does."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal((257, C)) * 3
     y = rng.random((257, C))
     y = (y / y.sum(axis=1, keepdims=True)).astype(np.float32).astype(DTYPES[dtype_name][0])
     np_dtype, torch_dtype = DTYPES[dtype_name]
     xh = x.astype(np.float32).astype(np_dtype)
+    w = (rng.random(C) * 2).astype(np.float32).astype(np_dtype) if weighted else None
+    tw = None if w is None else torch.from_numpy(w.astype(np.float32)).to(torch_dtype)
     theirs = F.cross_entropy(torch.from_numpy(xh.astype(np.float32)).to(torch_dtype),
                              torch.from_numpy(y.astype(np.float32)).to(torch_dtype),
-                             reduction=reduction)
-    assert_exact(lossref.cross_entropy(xh, y, reduction=reduction), theirs, "probabilities")
+                             weight=tw, reduction=reduction, label_smoothing=smoothing)
+    ours = lossref.cross_entropy(xh, y, weight=w, reduction=reduction,
+                                 label_smoothing=smoothing)
+    assert_exact(ours, theirs, "probabilities")
 
 
 @pytest.mark.parametrize("dtype_name", DTYPES)
