@@ -14,7 +14,7 @@ from . import _reduction
 from ._numerics import QUIET
 
 __all__ = ["check_index_target", "class_axis", "flat_index", "half_cross_entropy",
-           "half_log_softmax", "half_log_softmax_backward", "kept_weights",
+           "half_log_softmax", "half_log_softmax_backward", "half_nll_loss", "kept_weights",
            "negative_log_likelihood", "per_target", "pick", "safe_targets"]
 
 
@@ -112,11 +112,13 @@ def per_target(loss: np.ndarray, shape: tuple):
 # --- float16 / bfloat16: torch's composition, op by op -----------------------------------------
 # torch's cross_entropy is log_softmax, then nll_loss (and, with label smoothing, a few tensor
 # ops), each a separate CPU kernel: log_softmax computes in float32 and rounds its output to the
-# half dtype once; every later elementwise op rounds its result to the half dtype; each sum
-# accumulates in float32 and rounds once. That is why bfloat16 logits can print 6.906 where
-# float32 gives 6.920: the log-probabilities themselves are rounded to bfloat16's step. The
-# functions below take the logits as (N, C, D) and replay those kernels with NumPy's half
-# arithmetic (each float16/bfloat16 op is computed exactly and rounded once, as torch's).
+# half dtype once; every later elementwise op rounds its result to the half dtype; each tensor
+# sum accumulates in float32 and rounds once (but nll_loss's own 'sum'/'mean' accumulates in
+# the half dtype: see its cascade at the end of this file). That is why bfloat16 logits can
+# print 6.906 where float32 gives 6.920: the log-probabilities themselves are rounded to
+# bfloat16's step. The functions below take the logits as (N, C, D) and replay those kernels
+# with NumPy's half arithmetic (each float16/bfloat16 op is computed exactly and rounded once,
+# as torch's).
 
 
 def _to(value, dtype):
@@ -176,7 +178,9 @@ def half_cross_entropy(x3, t2, w, ignore_index, reduction, eps, loss_shape, last
         safe_t, ignored = safe_targets(t2, ignore_index)
         if not grad:
             loss, weight_sum = negative_log_likelihood(pick(log_p, safe_t), safe_t, ignored, w)
-            nll = _reduction.reduce(per_target(loss, loss_shape), reduction, weight_sum)
+            weight_sum = _smoothing_denominator(safe_t, ignored, w, weight_sum)
+            nll = per_target(loss, loss_shape) if reduction == "none" else \
+                half_nll_reduce(loss, ignored, None if w is None else w[safe_t], reduction)[0]
             if eps == 0.0:
                 return nll
             prod = log_p if w is None else log_p * w[:, None]
@@ -193,8 +197,11 @@ def half_cross_entropy(x3, t2, w, ignore_index, reduction, eps, loss_shape, last
                     + _to(np.asarray(ret, np.float32) * np.float32(eps / c), h))[()]
         # the gradient with respect to log p: nll_loss's backward, then the smoothing term's
         target_w, weight_sum = kept_weights(safe_t, ignored, w, h)
+        weight_sum = _smoothing_denominator(safe_t, ignored, w, weight_sum)
         go_nll = go if eps == 0.0 else _to(np.float32(1 - eps) * go.astype(np.float32), h)
-        g = _reduction.reduce_grad(go_nll, loss_shape, h, reduction, weight_sum)
+        nll_weight = half_total_weight(ignored, target_w, n * d, h.type) \
+            if reduction == "mean" else None                 # nll_loss's own total_weight
+        g = _reduction.reduce_grad(go_nll, loss_shape, h, reduction, nll_weight)
         g = np.array(np.broadcast_to(g, loss_shape), h).reshape(n, d)
         if ignored is not None:
             g[ignored] = 0
@@ -212,6 +219,16 @@ def half_cross_entropy(x3, t2, w, ignore_index, reduction, eps, loss_shape, last
             g_smooth = -gs if w is None else -(gs * w[:, None])
             grad_log_p += g_smooth
         return half_log_softmax_backward(log_p, grad_log_p)
+
+
+def _smoothing_denominator(safe_t, ignored, w, count):
+    """The smoothing term's 'mean' denominator: the kept count rounded to the dtype, or
+    ``weight.gather(kept targets).sum()``, a tensor sum (float32, rounded once), not
+    nll_loss's cascade."""
+    if w is None:
+        return count
+    target_w = w[safe_t] if ignored is None else np.where(ignored, 0, w[safe_t])
+    return _to(target_w.sum(dtype=np.float32), w.dtype)[()]
 
 
 def _half_probabilities(log_p, y3, w, reduction, eps, loss_shape, go, grad):
@@ -237,3 +254,122 @@ def _half_probabilities(log_p, y3, w, reduction, eps, loss_shape, go, grad):
     g = -np.array(np.broadcast_to(g, loss_shape), h).reshape(n, 1, d)
     g = g if w is None else g * w[:, None]
     return half_log_softmax_backward(log_p, g * y)
+
+
+# --- float16 / bfloat16: nll_loss's cascade sum, in the dtype ----------------------------------
+# torch's CPU nll_loss kernels (LossNLL.cpp ``nll_loss_out_frame`` for (C,)/(N, C) inputs,
+# LossNLL2d.cpp ``nll_loss2d_forward_out_frame`` for (N, C, d1, …), which ``nll_loss_nd`` views
+# as (N, C, 1, D)) do not sum in float32: they accumulate in the half dtype itself, every
+# ``+=``/``-=`` rounded, over the M = N·D targets in C order with a CASCADE of 8 partial sums.
+# Level 0 takes ``-= x·w`` for each kept target i; when i's low ``p`` bits are all zero
+# (p = max(4, ceil_log2(M) // 8): p = 4, groups of 16), level 0 is added into level 1 and
+# cleared, and if the next ``p`` bits are zero too, level 1 into level 2, and so on (i = 0
+# flushes all the way to level 7). An ignored target ``continue``s before that flush, so its
+# group boundary is skipped. The result is Σ over the levels 0..7 in order, from 0, in the
+# dtype; the denominator is the count of kept targets ROUNDED to the dtype (2049 is 2048 in
+# float16) or, with ``weight``, the same cascade over w[t]. The backward divides by that same
+# rounded total. Each level is a run of sequential rounded additions closed at known
+# positions, so it is computed a run length at a time (``_run_sums``), not target by target.
+
+
+def _run_sums(values: np.ndarray, ends: np.ndarray):
+    """Sums of ``values`` in their own dtype, each added in order to a running total that
+    starts at 0 and is rounded after every addition: one sum per run closed by ``ends`` (a
+    run starts after the previous end and includes its end) and the sum of the open run after
+    the last end. Runs of one length are summed together, one column at a time
+    (``np.add.accumulate`` rounds after each addition, as torch's ``+=`` does)."""
+    h = values.dtype
+    closed = np.flatnonzero(ends)
+    starts = np.concatenate(([0], closed + 1))
+    lengths = np.concatenate((closed + 1, [values.size])) - starts
+    sums = np.zeros(starts.size, h)
+    for length in np.unique(lengths):
+        if length == 0:
+            continue
+        rows = np.flatnonzero(lengths == length)
+        block = np.zeros((rows.size, length + 1), h)            # column 0: the total's 0
+        block[:, 1:] = values[starts[rows, None] + np.arange(length)]
+        sums[rows] = np.add.accumulate(block, axis=1)[:, -1]
+    return sums[:-1], sums[-1]
+
+
+def _cascade_sum(values: np.ndarray, index: np.ndarray, m: int):
+    """torch's nll_loss cascade sum of ``values`` (one per kept target, in order) found at
+    linear positions ``index`` among ``m`` targets, in ``values``' dtype (see above)."""
+    h = values.dtype
+    power = max(4, (1 if m <= 2 else (m - 1).bit_length()) // 8)    # utils::CeilLog2
+    mask = (1 << power) - 1
+    # depth: how many levels a target flushes (its low groups of ``power`` zero bits, ≤ 7)
+    depth = np.zeros(index.shape, np.int64)
+    zero, rest = np.ones(index.shape, bool), index.astype(np.int64)
+    for _ in range(7):
+        zero &= (rest & mask) == 0
+        depth += zero
+        rest = rest >> power
+    partial = []                          # what stays in levels 0..6 at the end
+    for level in range(7):
+        ends = depth > level
+        values, left = _run_sums(values, ends)
+        partial.append(left)
+        depth = depth[ends]
+    partial.append(_run_sums(values, np.zeros(values.shape, bool))[1])   # level 7
+    return np.add.accumulate(np.array([0, *partial], h))[-1]
+
+
+def half_total_weight(ignored: np.ndarray | None, target_w: np.ndarray | None, m: int, h):
+    """torch's nll_loss ``total_weight`` in the half dtype ``h`` for ``m`` targets: the count
+    of kept targets rounded to ``h``, or the cascade sum of their weights ``target_w``."""
+    kept = np.arange(m) if ignored is None else np.flatnonzero(~ignored.reshape(-1))
+    with np.errstate(**QUIET):          # a float16 count past 65504 is inf, as torch's
+        if target_w is None:
+            return np.dtype(h).type(kept.size)
+        return _cascade_sum(target_w.reshape(-1)[kept], kept, m) if kept.size else h(0)
+
+
+def half_nll_totals(loss: np.ndarray, ignored: np.ndarray | None, target_w: np.ndarray | None):
+    """torch's nll_loss reduction of the per-target losses ``loss`` (N, D) (``-w[t] x_t``, in
+    the half dtype): their cascade sum and the mean's denominator ``total_weight``."""
+    h = loss.dtype.type
+    m = loss.size
+    kept = np.arange(m) if ignored is None else np.flatnonzero(~ignored.reshape(-1))
+    with np.errstate(**QUIET):
+        total = _cascade_sum(loss.reshape(-1)[kept], kept, m) if kept.size else h(0)
+    return total, half_total_weight(ignored, target_w, m, h)
+
+
+def half_nll_reduce(loss: np.ndarray, ignored, target_w, reduction: str):
+    """``nll_loss`` 'sum' or 'mean' of half-dtype per-target losses (N, D), as torch's kernel
+    reduces them (:func:`half_nll_totals`); and the ``total_weight`` its backward divides by."""
+    total, total_weight = half_nll_totals(loss, ignored, target_w)
+    if reduction == "mean":
+        with np.errstate(**QUIET):          # 0 / 0 when every target is ignored: nan
+            total = np.array([total], loss.dtype) / np.array([total_weight], loss.dtype)
+        total = total[0]
+    return total, total_weight
+
+
+def half_nll_loss(x3, t2, w, ignore_index, reduction, loss_shape, grad_output=None,
+                  grad=False):
+    """``nll_loss`` of half-dtype log-probabilities ``x3`` (N, C, D) with targets ``t2``
+    (N, D), torch's kernel op by op; with ``grad=True`` the gradient instead: ``-w[t] g``
+    at each kept target with ``g = grad_output / total_weight`` for 'mean', rounded."""
+    h = x3.dtype
+    safe_t, ignored = safe_targets(t2, ignore_index)
+    if not grad:
+        with np.errstate(**QUIET):      # its count, unused here, may pass float16's 65504
+            loss, _ = negative_log_likelihood(pick(x3, safe_t), safe_t, ignored, w)
+        if reduction == "none":
+            return per_target(loss, loss_shape)
+        return half_nll_reduce(loss, ignored, None if w is None else w[safe_t], reduction)[0]
+    target_w = None if w is None else w[safe_t]
+    total_weight = None
+    if reduction == "mean":
+        total_weight = half_total_weight(ignored, target_w, t2.size, h.type)
+    g = _reduction.reduce_grad(grad_output, loss_shape, h, reduction, total_weight)
+    g = np.array(np.broadcast_to(g, loss_shape), h).reshape(t2.shape)
+    with np.errstate(**QUIET):
+        g_t = -g if target_w is None else target_w * -g
+    out = np.zeros(x3.shape, h)
+    kept = slice(None) if ignored is None else ~ignored
+    out.reshape(-1)[flat_index(safe_t, x3.shape)[kept]] = g_t[kept]
+    return out

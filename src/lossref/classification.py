@@ -7,6 +7,7 @@ from numpy.typing import ArrayLike
 
 from . import _reduction
 from ._classes import (check_index_target, class_axis, flat_index, half_cross_entropy,
+                       half_nll_loss,
                        kept_weights, negative_log_likelihood, per_target, pick, safe_targets)
 from ._numerics import QUIET, _blocks, as_samples, log_softmax_sums, softmax_into
 from ._reduction import Reduction, resolve_reduction
@@ -161,6 +162,9 @@ def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = Non
     x, t, w = _nll_inputs(input, target, weight, ignore_index, fn)
 
     x3 = as_samples(x)
+    if x.dtype in HALF_DTYPES:          # torch's kernel sums in the dtype, in a cascade
+        return half_nll_loss(x3, t.reshape(x3.shape[0], x3.shape[2]), w, ignore_index,
+                             reduction, t.shape)
     safe_t, ignored = safe_targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
     loss, weight_sum = negative_log_likelihood(pick(x3, safe_t), safe_t, ignored, w)
     return _reduction.reduce(per_target(loss, t.shape), reduction, weight_sum)
@@ -206,6 +210,10 @@ def nll_loss_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     fn = "nll_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, t, w = _nll_inputs(input, target, weight, ignore_index, fn)
+    if x.dtype in HALF_DTYPES:          # the mean divides by the kernel's rounded total weight
+        x3 = as_samples(x)
+        return half_nll_loss(x3, t.reshape(x3.shape[0], x3.shape[2]), w, ignore_index,
+                             reduction, t.shape, grad_output, grad=True).reshape(x.shape)
     return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, 0.0,
                               softmax=False)[0]
 
