@@ -110,8 +110,9 @@ def reduce(loss: np.ndarray, reduction: Reduction, weight_sum=None):
     with a float accumulator); ``mean`` is that float32 sum divided by the count in float32,
     rounded once (``at::mean`` casts reduced floating types to float, sums, divides, casts
     back), so a float16 mean of 10⁵ ones is 1, not ``inf / 1e5``. A weighted mean
-    (``weight_sum`` given: ``nll_loss``/``cross_entropy``) rounds the float32 sum to the dtype
-    before dividing, as torch's ``nll_loss`` kernel does: there a sum past 65504 is ``inf``.
+    (``weight_sum`` given) rounds the float32 sum to the dtype before dividing; half-precision
+    ``nll_loss`` (and ``cross_entropy`` through it) reduces with torch's kernel's cascade in
+    the dtype instead: ``_classes.half_nll_reduce``.
 
     Examples
     --------
