@@ -18,7 +18,8 @@ from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_los
 from .multilabel import multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss
 from .ranking import (check_triplet_margin, margin_ranking_loss, triplet_margin_loss,
                       triplet_margin_with_distance_loss)
-from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
+from .huber import huber_loss, smooth_l1_loss
+from .regression import l1_loss, mse_loss
 from .sequence import ctc_loss
 from .vocabulary import linear_cross_entropy
 
