@@ -90,10 +90,11 @@ def test_a_target_out_of_range_still_raises():
             F.cross_entropy(t(x), t(np.array(bad)))
 
 
-# (N, C) with C below 16, not a multiple of 16, at and above NumPy's 8192-element buffer;
-# (N, C, D) with D below and above 16
+# (N, C) with C below 16, below 256 (buffered), not a multiple of 16, at and above NumPy's
+# 8192-element buffer;
+# (N, C, D) with D below 16, below 256 and above
 @pytest.mark.parametrize("shape", [(50, 3), (40, 100), (9, 520), (3, 8192), (2, 9000),
-                                   (6, 5, 7), (4, 6, 40), (3, 4, 5, 7)])
+                                   (6, 5, 7), (4, 6, 40), (2, 5, 300), (3, 4, 5, 7)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
 def test_row_loops_give_torchs_numbers(shape, dtype, label_smoothing):
