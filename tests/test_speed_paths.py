@@ -4,7 +4,8 @@ give torch's numbers in the cases it skips work for (and in those it must not sk
 - cross_entropy / nll_loss: targets checked with one min and one max (``class_targets``),
   ``ignore_index`` inside or outside the targets' range, hit or not; target dtypes; row-wise
   ufunc loops (``row_loops``) at class counts and spatial sizes on both sides of their limits;
-- smooth_l1_loss / huber_loss: blockwise sums across block edges, nan/inf, tiny kinks;
+- smooth_l1_loss / huber_loss: blockwise sums across block edges, nan/inf, tiny kinks; their
+  gradients clipped in one pass;
 - ctc_loss: sequences ending (and starting the β recursion) at different frames;
 - hinge_embedding_loss: masked ufuncs, targets other than ±1, broadcasting, its peak memory.
 """
@@ -206,3 +207,16 @@ def test_hinge_embedding_peak_memory_stays_near_the_input():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 1.5 * x.nbytes
+
+
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_gradients_clipped_in_one_pass(name, dtype):
+    # at and around the kink (±0.5), far out, ±inf, nan, ±0
+    x = np.array([0.5, -0.5, 0.49, -0.51, 3.0, -3.0, np.inf, -np.inf, np.nan, 0.0, -0.0], dtype)
+    y = np.zeros_like(x)
+    kw = {"beta": 0.5} if name == "smooth_l1_loss" else {"delta": 0.5}
+    for reduction in ("none", "sum", "mean"):
+        tx = t(x).requires_grad_(True)
+        getattr(F, name)(tx, t(y), reduction=reduction, **kw).sum().backward()
+        _close(getattr(lossref.grad, name)(x, y, reduction=reduction, **kw), tx.grad, dtype)
