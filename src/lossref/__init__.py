@@ -11,7 +11,8 @@ from ._reduction import legacy_reduction
 from .activations import log_softmax, logsigmoid, sigmoid, softmax
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from .classification import cross_entropy, nll_loss
-from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
+from .huber import huber_loss, smooth_l1_loss
+from .regression import l1_loss, mse_loss
 from .distributions import gaussian_nll_loss, kl_div, poisson_nll_loss
 from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss
 from .multilabel import multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss
@@ -33,7 +34,7 @@ __all__ = [
     "grad", "legacy_reduction", "log_softmax", "logsigmoid", "sigmoid", "softmax",
     # binary.py, classification.py
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
-    # regression.py
+    # regression.py, huber.py
     "huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss",
     # distributions.py
     "gaussian_nll_loss", "kl_div", "poisson_nll_loss",

@@ -32,7 +32,8 @@ def asarray(x) -> np.ndarray:
 def is_bfloat16(dtype) -> bool:
     """``ml_dtypes.bfloat16``, recognised by name: lossref does not import ml_dtypes (0.7 s, a third
     of a notebook's start-up), because an array can only be bfloat16 if its maker imported it."""
-    return np.dtype(dtype).name == "bfloat16"
+    dtype = np.dtype(dtype)  # kind and size first: .name costs ~6 µs, a third of a small loss
+    return dtype.kind == "V" and dtype.itemsize == 2 and dtype.name == "bfloat16"
 
 
 class _HalfDtypes:
@@ -41,7 +42,8 @@ class _HalfDtypes:
     ``is_float_dtype``)."""
 
     def __contains__(self, dtype) -> bool:
-        return np.dtype(dtype) == np.float16 or is_bfloat16(dtype)
+        dtype = np.dtype(dtype)
+        return dtype.itemsize == 2 and (dtype.kind == "f" or is_bfloat16(dtype))
 
     def __repr__(self) -> str:
         return "HALF_DTYPES(float16, bfloat16)"

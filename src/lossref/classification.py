@@ -6,19 +6,39 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._classes import (check_index_target, class_axis, flat_index, half_cross_entropy,
-                       half_nll_loss,
-                       kept_weights, negative_log_likelihood, per_target, pick, safe_targets)
+from ._classes import (
+    check_index_target,
+    class_axis,
+    class_targets,
+    flat_index,
+    half_cross_entropy,
+    half_nll_loss,
+    kept_weights,
+    negative_log_likelihood,
+    per_target,
+    pick,
+    row_loops,
+)
 from ._numerics import QUIET, _blocks, as_samples, log_softmax_sums, softmax_into
 from ._reduction import Reduction, resolve_reduction
-from ._validation import (HALF_DTYPES, asarray, as_class_index, as_float, as_like,
-                          check_class_range, check_class_weight, check_label_smoothing,
-                          check_option, is_float_dtype)
+from ._validation import (
+    HALF_DTYPES,
+    as_class_index,
+    as_float,
+    as_like,
+    asarray,
+    check_class_range,
+    check_class_weight,
+    check_label_smoothing,
+    check_option,
+    is_float_dtype,
+)
 
 __all__ = ["cross_entropy", "nll_loss"]
 
 
-def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignore_index: int,
+def _index_target_grad(x: np.ndarray, t: np.ndarray, safe_t: np.ndarray,
+                       ignored: np.ndarray | None, w: np.ndarray | None,
                        reduction: str, grad_output, eps: float, softmax: bool):
     """d(Σ grad_output · loss)/d input for class-index targets, of the input's shape, and the
     softmax's ``(m, log_norm)`` (``None`` for ``nll_loss``), from which the loss comes cheap.
@@ -32,11 +52,11 @@ def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignor
     no (N, C) one-hot matrix is built. ``g_n`` is the upstream gradient per target (divided
     by the mean's denominator), set to 0 (not multiplied by 0) where the target is ignored,
     so an all-ignored batch, whose mean divides by 0, still gets exact zeros, as in PyTorch.
+    ``safe_t`` and ``ignored`` are :func:`~lossref._classes.class_targets`' of ``t``, (N, D).
     """
     dtype = x.dtype.type
     x3 = as_samples(x)
     n, c, d = x3.shape
-    safe_t, ignored = safe_targets(t.reshape(n, d), ignore_index)
     target_w, weight_sum = kept_weights(safe_t, ignored, w, x.dtype)
     g = _reduction.reduce_grad(grad_output, t.shape,
                                x.dtype, reduction, weight_sum).reshape(n, d)
@@ -59,7 +79,8 @@ def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignor
         total_w = dtype(c) if w is None else w.sum(dtype=x.dtype)
         scale = g_t if eps == 0.0 else keep * g_t + sg * total_w
         grad = np.empty(x3.shape, x.dtype)                   # C order: the flat view below
-        stats = softmax_into(x3, scale[:, None, :], grad)    # p_c Σ_k b_k, in one pass
+        with row_loops(x3):                                  # see row_loops: same numbers
+            stats = softmax_into(x3, scale[:, None, :], grad)  # p_c Σ_k b_k, in one pass
         flat = grad.reshape(-1)
         if eps == 0.0:
             flat[index] -= at_target                         # - w[t_n] g_n at the target
@@ -79,16 +100,25 @@ def _index_target_grad(x: np.ndarray, t: np.ndarray, w: np.ndarray | None, ignor
     return grad.reshape(x.shape), stats
 
 
+def _index_targets(x, t, ignore_index: int, fn: str):
+    """Class-index targets checked against C: ``(safe_t, ignored)`` of shape (N, D) (see
+    :func:`~lossref._classes.class_targets`; ``ignored`` is None when no target is ignored)."""
+    x3 = as_samples(x)
+    safe_t, ignored = class_targets(t, x3.shape[1], ignore_index, fn)
+    shape = (x3.shape[0], x3.shape[2])
+    return safe_t.reshape(shape), None if ignored is None else ignored.reshape(shape)
+
+
 def _nll_inputs(input, target, weight, ignore_index: int, fn: str):
-    """Input, class-index target and class weight of ``nll_loss``, checked in PyTorch's order."""
+    """Input, class-index target, class weight, and the safe targets and ignored mask (N, D)
+    of ``nll_loss``, checked in PyTorch's order."""
     check_option(ignore_index, "ignore_index", fn, "int")
     x = as_float(input, "input", fn)
     axis = class_axis(x, fn)
     t = check_index_target(x, as_class_index(target, fn), fn)
     n_classes = x.shape[axis]
     w = check_class_weight(weight, n_classes, x, fn)
-    check_class_range(t, n_classes, ignore_index, fn)
-    return x, t, w
+    return (x, t, w, *_index_targets(x, t, ignore_index, fn))
 
 
 def _cross_entropy_inputs(input, target, weight, ignore_index: int, label_smoothing: float,
@@ -159,13 +189,12 @@ def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = Non
     """
     fn = "nll_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x, t, w = _nll_inputs(input, target, weight, ignore_index, fn)
+    x, t, w, safe_t, ignored = _nll_inputs(input, target, weight, ignore_index, fn)
 
     x3 = as_samples(x)
     if x.dtype in HALF_DTYPES:          # torch's kernel sums in the dtype, in a cascade
         return half_nll_loss(x3, t.reshape(x3.shape[0], x3.shape[2]), w, ignore_index,
                              reduction, t.shape)
-    safe_t, ignored = safe_targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
     loss, weight_sum = negative_log_likelihood(pick(x3, safe_t), safe_t, ignored, w)
     return _reduction.reduce(per_target(loss, t.shape), reduction, weight_sum)
 
@@ -209,12 +238,12 @@ def nll_loss_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     """
     fn = "nll_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x, t, w = _nll_inputs(input, target, weight, ignore_index, fn)
+    x, t, w, safe_t, ignored = _nll_inputs(input, target, weight, ignore_index, fn)
     if x.dtype in HALF_DTYPES:          # the mean divides by the kernel's rounded total weight
         x3 = as_samples(x)
         return half_nll_loss(x3, t.reshape(x3.shape[0], x3.shape[2]), w, ignore_index,
                              reduction, t.shape, grad_output, grad=True).reshape(x.shape)
-    return _index_target_grad(x, t, w, ignore_index, reduction, grad_output, 0.0,
+    return _index_target_grad(x, t, safe_t, ignored, w, reduction, grad_output, 0.0,
                               softmax=False)[0]
 
 
@@ -294,11 +323,11 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
         return _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps)
 
     t = check_index_target(x, as_class_index(target, fn), fn)
-    check_class_range(t, n_classes, ignore_index, fn)
+    safe_t, ignored = _index_targets(x, t, ignore_index, fn)
 
     x3 = as_samples(x)                       # (N, C, D)
-    safe_t, ignored = safe_targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
-    m, log_norm, smooth = log_softmax_sums(x3, w=w, class_sums=eps > 0.0)
+    with row_loops(x3):                      # x - max a row at a time: see row_loops
+        m, log_norm, smooth = log_softmax_sums(x3, w=w, class_sums=eps > 0.0)
     nll, weight_sum = _index_nll(x3, t, safe_t, ignored, w, reduction, m, log_norm)
     if eps == 0.0:
         return nll
@@ -448,7 +477,7 @@ def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | 
     """
     fn = "cross_entropy"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x, axis, n_classes, eps, w, target = _cross_entropy_inputs(input, target, weight,
+    x, axis, _, eps, w, target = _cross_entropy_inputs(input, target, weight,
                                                                ignore_index, label_smoothing, fn)
     if x.dtype in HALF_DTYPES:
         grad = _cross_entropy_half(x, target, w, axis, ignore_index, reduction, eps, fn,
@@ -463,9 +492,9 @@ def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | 
             return grad
         return _cross_entropy_probabilities(x, target, w, axis, ignore_index, reduction, eps), grad
     t = check_index_target(x, as_class_index(target, fn), fn)
-    check_class_range(t, n_classes, ignore_index, fn)
-    grad, (m, log_norm) = _index_target_grad(x, t, w, ignore_index, reduction, grad_output, eps,
-                                             softmax=True)
+    safe_t, ignored = _index_targets(x, t, ignore_index, fn)
+    grad, (m, log_norm) = _index_target_grad(x, t, safe_t, ignored, w, reduction, grad_output,
+                                             eps, softmax=True)
     if not return_loss:
         return grad
     if eps > 0.0:                 # the smoothing term needs Σ_c w_c log p_c: the forward's pass
@@ -473,7 +502,6 @@ def cross_entropy_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | 
                              label_smoothing=eps), grad
     # the gradient's softmax already holds each sample's max and log Σ e^(x - max)
     x3 = as_samples(x)
-    safe_t, ignored = safe_targets(t.reshape(x3.shape[0], x3.shape[2]), ignore_index)
     return _index_nll(x3, t, safe_t, ignored, w, reduction, m, log_norm)[0], grad
 
 

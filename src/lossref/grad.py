@@ -28,11 +28,11 @@ from .binary import binary_cross_entropy_with_logits_grad as binary_cross_entrop
 from .classification import cross_entropy_grad as cross_entropy
 from .classification import nll_loss_grad as nll_loss
 
-# regression.py
-from .regression import huber_loss_grad as huber_loss
+# regression.py, huber.py
+from .huber import huber_loss_grad as huber_loss
+from .huber import smooth_l1_loss_grad as smooth_l1_loss
 from .regression import l1_loss_grad as l1_loss
 from .regression import mse_loss_grad as mse_loss
-from .regression import smooth_l1_loss_grad as smooth_l1_loss
 
 # distributions.py
 from .distributions import gaussian_nll_loss_grad as gaussian_nll_loss

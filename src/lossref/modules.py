@@ -15,6 +15,7 @@ from ._validation import check_triplet_margin
 from .binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from .classification import cross_entropy, nll_loss
 from .distributions import gaussian_nll_loss, kl_div, poisson_nll_loss
+from .huber import huber_loss, smooth_l1_loss
 from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss
 from .multilabel import (
     multi_margin_loss,
@@ -26,7 +27,7 @@ from .ranking import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from .regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
+from .regression import l1_loss, mse_loss
 from .sequence import ctc_loss
 from .vocabulary import linear_cross_entropy
 
@@ -139,7 +140,7 @@ class NLLLoss(_Loss):
 
 # ---- regression.py -------------------------------------------------------------------------
 
-__all__ += ["L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss"]
+__all__ += ["HuberLoss", "L1Loss", "MSELoss", "SmoothL1Loss"]
 
 
 class L1Loss(_Loss):
@@ -214,7 +215,7 @@ class HuberLoss(_Loss):
 
 # ---- distributions.py ----------------------------------------------------------------------
 
-__all__ += ["KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss"]
+__all__ += ["GaussianNLLLoss", "KLDivLoss", "PoissonNLLLoss"]
 
 
 class KLDivLoss(_Loss):

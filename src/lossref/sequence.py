@@ -134,25 +134,24 @@ def _logsumexp3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 class _LogSumExp3:
     """``log(e^a + e^b + e^c)`` elementwise in PyTorch's order (max first; an all -inf max
     counts as 0), into preallocated buffers: the α and β recursions call it once per frame on
-    small (N, 2S+1) arrays, where allocating is what costs."""
+    small (N, 2S+1) arrays, where each NumPy call's overhead is what costs. The caller writes
+    a, b and c into ``terms`` (3, N, 2S+1); one call of each step then covers all three
+    (seven NumPy calls instead of thirteen)."""
 
     def __init__(self, shape: tuple, dtype) -> None:
-        self.m, self.tmp = np.empty(shape, dtype), np.empty(shape, dtype)
+        self.terms = np.empty((3, *shape), dtype)
+        self.m = np.empty(shape, dtype)
         # an all -inf max becomes the lowest float, not 0: e^(-inf - lowest) = 0 all the same,
         # and np.maximum does in one pass what "m[m == -inf] = 0" does in two
         self.lowest = np.finfo(dtype).min
 
-    def __call__(self, a, b, c, out):
-        m, tmp = self.m, self.tmp
-        np.maximum(a, b, out=m)
-        np.maximum(m, c, out=m)
+    def __call__(self, out):
+        terms, m = self.terms, self.m
+        np.maximum.reduce(terms, axis=0, out=m)
         np.maximum(m, self.lowest, out=m)
-        np.subtract(a, m, out=out)
-        np.exp(out, out=out)
-        for term in (b, c):
-            np.subtract(term, m, out=tmp)
-            np.exp(tmp, out=tmp)
-            out += tmp
+        np.subtract(terms, m, out=terms)
+        np.exp(terms, out=terms)
+        np.add.reduce(terms, axis=0, out=out)     # (e^a + e^b) + e^c, PyTorch's order
         np.log(out, out=out)
         out += m
         return out
@@ -180,20 +179,24 @@ def _alpha(frame, n_frames: int, skip: np.ndarray, tl: np.ndarray,
     has_label = tl > 0                                # then the array has a position 1
     alpha[0, has_label, 1:2] = first[has_label, 1:2]
     skip_or_not = np.where(skip, 0.0, -np.inf).astype(dtype)   # + α(s-2): kept or -inf
-    two_back = np.empty((batch, width), dtype)
     logsumexp3 = _LogSumExp3((batch, width), dtype)
+    same, one_back, two_back = logsumexp3.terms
     beyond = np.arange(width) > 2 * tl[:, None]
     if last_frame is not None:
         last = np.full((batch, width), -np.inf, dtype)
+        ends_at = np.zeros(n_frames, bool)            # the frames some sequence ends at
+        ends_at[last_frame] = True
         ends = last_frame == 0
         last[ends] = alpha[0, ends]
     with np.errstate(**QUIET):
         for t in range(1, n_frames):
             prev, now = (padded[t - 1], t) if last_frame is None else (padded[(t - 1) % 2], t % 2)
-            np.add(prev[:, :-2], skip_or_not, out=two_back)
-            logsumexp3(prev[:, 2:], prev[:, 1:-1], two_back, out=alpha[now])
+            np.copyto(same, prev[:, 2:])                               # α(s)
+            np.copyto(one_back, prev[:, 1:-1])                         # α(s-1)
+            np.add(prev[:, :-2], skip_or_not, out=two_back)            # α(s-2) or -inf
+            logsumexp3(out=alpha[now])
             alpha[now] += frame(t)
-            if last_frame is not None:
+            if last_frame is not None and ends_at[t]:
                 ends = last_frame == t
                 last[ends] = alpha[now, ends]
     if last_frame is not None:
@@ -311,15 +314,21 @@ def _beta(lp_ext: np.ndarray, skip: np.ndarray, il: np.ndarray, tl: np.ndarray) 
     rows = np.arange(batch)
     skip_ahead = np.full((batch, width), -np.inf, lp_ext.dtype)
     skip_ahead[:, :-2] = np.where(skip[:, 2:], 0.0, -np.inf)     # may go from s to s+2
-    two_ahead = np.empty((batch, width), lp_ext.dtype)
+    starts_at = np.zeros(n_frames, bool)              # the frames some sequence starts from
+    starts_at[il[il > 0] - 1] = True
     logsumexp3 = _LogSumExp3((batch, width), lp_ext.dtype)
+    same, one_ahead, two_ahead = logsumexp3.terms
     with np.errstate(**QUIET):
         for t in range(n_frames - 1, -1, -1):
             if t < n_frames - 1:
                 nxt = padded[t + 1]
-                np.add(nxt[:, 2:], skip_ahead, out=two_ahead)
-                logsumexp3(nxt[:, :width], nxt[:, 1:width + 1], two_ahead, out=beta[t])
+                np.copyto(same, nxt[:, :width])                        # β(s)
+                np.copyto(one_ahead, nxt[:, 1:width + 1])              # β(s+1)
+                np.add(nxt[:, 2:], skip_ahead, out=two_ahead)          # β(s+2) or -inf
+                logsumexp3(out=beta[t])
                 beta[t] += lp_ext[t]
+            if not starts_at[t]:
+                continue
             start = rows[il - 1 == t]
             beta[t, start] = -np.inf
             beta[t, start, 2 * tl[start]] = lp_ext[t, start, 2 * tl[start]]

@@ -47,6 +47,8 @@ def section_of(name: str, obj: Any) -> str:
         return "watch"
     if module in ("lossref.activations", "lossref._reduction"):
         return "blocks"
+    if module == "lossref.huber":      # split out of regression.py for length: same family
+        return "lossref.regression"
     return module
 
 
