@@ -391,3 +391,14 @@ def check_half(name: str, arrays: list, dtype_name: str, diff=(0,), grad_floor=0
                 close = finite & (np.abs(np.asarray(g, np.float32) - expected) <= floor)
             g = np.where(close, expected.astype(np_dtype), g)
         assert_within_ulp(g, tensors[i].grad, 4, dtype_name, f"{name} gradient {i}")
+
+
+def assert_matches_torch_or_half(ours, theirs, dtype) -> None:
+    """assert_matches_torch, and for float16 the same dtype and values within 2 ulp."""
+    if dtype != np.float16:
+        return assert_matches_torch(ours, theirs, dtype)
+    ours, expected = np.asarray(ours), theirs.detach().numpy()
+    assert ours.dtype == expected.dtype and ours.shape == expected.shape
+    np.testing.assert_allclose(ours.astype(np.float32), expected.astype(np.float32), rtol=2e-3,
+                               equal_nan=True)
+

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from oracle import (
     DTYPES,
     assert_matches_torch,
+    assert_matches_torch_or_half,
     check_refused,
     t,
 )
@@ -121,3 +122,44 @@ CLASSES = [("SmoothL1Loss", {"beta": 0.3, "reduction": "none"}), ("HuberLoss", {
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_classes_match_torch(cls, options, dtype):
     check_class(cls, options, dtype)
+
+
+# --- issue 29's fast paths against torch
+# --- smooth_l1_loss / huber_loss: the blockwise Σ with reused buffers and a block of kinks ------
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("size", [1, 7, 65536, 65537, 200_003])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kinked_sums_over_blocks(name, size, dtype):
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(size) * 2).astype(dtype)
+    y = (rng.standard_normal(size) * 2).astype(dtype)
+    kw = {"beta": 0.3} if name == "smooth_l1_loss" else {"delta": 0.3}
+    for reduction in ("mean", "sum"):
+        assert_matches_torch(getattr(lossref, name)(x, y, reduction=reduction, **kw),
+                             getattr(F, name)(t(x), t(y), reduction=reduction, **kw), dtype)
+
+
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "huber_loss"])
+def test_kinked_sums_with_nan_inf_and_a_kink_below_float32s_step(name):
+    x = np.linspace(-3, 3, 70_001).astype(np.float32)
+    y = np.zeros_like(x)
+    x[5], x[70_000] = np.inf, -np.inf
+    kw = {"beta": 1e-30} if name == "smooth_l1_loss" else {"delta": 1e-30}
+    for xs in (x, np.where(np.arange(x.size) == 66_000, np.nan, x).astype(np.float32)):
+        assert_matches_torch(getattr(lossref, name)(xs, y, **kw),
+                             getattr(F, name)(t(xs), t(y), **kw), np.float32)
+
+
+
+
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_gradients_clipped_in_one_pass(name, dtype):
+    # at and around the kink (±0.5), far out, ±inf, nan, ±0
+    x = np.array([0.5, -0.5, 0.49, -0.51, 3.0, -3.0, np.inf, -np.inf, np.nan, 0.0, -0.0], dtype)
+    y = np.zeros_like(x)
+    kw = {"beta": 0.5} if name == "smooth_l1_loss" else {"delta": 0.5}
+    for reduction in ("none", "sum", "mean"):
+        tx = t(x).requires_grad_(True)
+        getattr(F, name)(tx, t(y), reduction=reduction, **kw).sum().backward()
+        assert_matches_torch_or_half(getattr(lossref.grad, name)(x, y, reduction=reduction, **kw), tx.grad, dtype)

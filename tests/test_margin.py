@@ -8,6 +8,7 @@ values so that ties at the margin occur, NaN and ±inf, empty batches, both dtyp
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given
@@ -20,6 +21,7 @@ from oracle import (
     MARGIN_SETTINGS,
     REDUCTIONS,
     SPECIALS,
+    assert_matches_torch_or_half,
     check_half,
     check_value_and_grad,
     rng_from,
@@ -208,3 +210,34 @@ def test_half_precision_near_overflow(data):
                [rng.standard_normal((n, d)) * scale, rng.standard_normal((n, d)) * scale, signs],
                dtype_name, diff=(0, 1), margin=data.draw(st.sampled_from([0.0, 0.5])),
                reduction=reduction)
+
+
+# --- issue 29's fast paths against torch
+# --- hinge_embedding_loss: masked ufuncs into one buffer ----------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_hinge_embedding_masks(dtype, reduction):
+    x = np.array([0.3, -0.2, np.nan, 2.0, -np.inf, np.inf, 1.0, 0.0, 5.0], dtype)
+    y = np.array([1, -1, -1, -1, 0, 0.5, -1, 1, 2], dtype)
+    for margin in (1.0, 0.0, -1.5):
+        assert_matches_torch_or_half(
+            lossref.hinge_embedding_loss(x, y, margin=margin, reduction=reduction),
+            F.hinge_embedding_loss(t(x), t(y), margin=margin, reduction=reduction), dtype)
+    # broadcasting input against target, and a 0-d pair
+    xb, yb = np.ones((3, 1), dtype), np.array([1.0, -1.0, 0.0], dtype)
+    assert_matches_torch_or_half(lossref.hinge_embedding_loss(xb, yb, reduction=reduction),
+                         F.hinge_embedding_loss(t(xb), t(yb), reduction=reduction), dtype)
+    x0, y0 = np.array(0.25, dtype), np.array(-1.0, dtype)
+    assert_matches_torch_or_half(lossref.hinge_embedding_loss(x0, y0, reduction=reduction),
+                         F.hinge_embedding_loss(t(x0), t(y0), reduction=reduction), dtype)
+
+
+def test_hinge_embedding_peak_memory_stays_near_the_input():
+    import tracemalloc
+    x = np.abs(np.random.default_rng(6).standard_normal(10**6)).astype(np.float32)
+    y = np.where(np.arange(x.size) % 2, 1.0, -1.0).astype(np.float32)
+    tracemalloc.start()
+    lossref.hinge_embedding_loss(x, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1.5 * x.nbytes

@@ -17,6 +17,7 @@ from oracle import (
     GRAD_RTOL,
     REDUCTIONS,
     assert_grad_close,
+    assert_matches_torch,
     central_difference,
     examples,
     t,
@@ -246,3 +247,26 @@ def test_return_loss_gives_the_loss_and_the_same_gradient():
                                                              reduction=reduction))
         np.testing.assert_array_equal(grad, lossref.grad.ctc_loss(LP, TG, [4, 3], [2, 2],
                                                                   reduction=reduction))
+
+
+# --- issue 29's fast paths against torch
+# --- ctc_loss: per-frame steps stacked, end and start frames looked up once ---------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ctc_sequences_ending_at_different_frames(dtype):
+    rng = np.random.default_rng(5)
+    n_frames, batch, n_classes = 12, 6, 5
+    raw = rng.standard_normal((n_frames, batch, n_classes))
+    lp = (raw - np.log(np.exp(raw).sum(-1, keepdims=True))).astype(dtype)
+    targets = rng.integers(1, n_classes, (batch, 4))
+    targets[0, :2] = 2                                   # a repeat: needs a blank between
+    il = np.array([12, 1, 0, 7, 7, 3])
+    tl = np.array([4, 0, 0, 3, 4, 2])
+    for reduction in ("none", "mean", "sum"):
+        tx = t(lp).requires_grad_(True)
+        out = F.ctc_loss(tx, t(targets), t(il), t(tl), reduction=reduction, zero_infinity=True)
+        out.sum().backward()
+        kw = {"reduction": reduction, "zero_infinity": True}
+        assert_matches_torch(lossref.ctc_loss(lp, targets, il, tl, **kw), out.detach(), dtype)
+        loss, grad = lossref.grad.ctc_loss(lp, targets, il, tl, return_loss=True, **kw)
+        assert_matches_torch(loss, out.detach(), dtype)
+        np.testing.assert_allclose(grad, tx.grad.numpy(), rtol=1e-4, atol=1e-6)
