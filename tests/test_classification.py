@@ -786,3 +786,21 @@ def test_confident_and_non_finite_rows():
     assert (lossref.cross_entropy(x[:2], target[:2], reduction="none") == loss.numpy()).all()
     assert (lossref.grad.cross_entropy(x[:2], target[:2], reduction="none")
             == grad.numpy()).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_spatial_input_with_no_positions(dtype, name, reduction):
+    """(N, C, 0) input, (N, 0) target: torch gives nan / 0 / an empty loss and an empty
+    gradient (lossref raised ZeroDivisionError building its flat index)."""
+    x, y = np.zeros((2, 5, 0), dtype), np.zeros((2, 0), np.int64)
+    tx = t(x).requires_grad_(True)
+    theirs = getattr(F, name)(tx, t(y), reduction=reduction)
+    go = np.ones(tuple(theirs.shape), dtype)
+    theirs.backward(t(go))
+    ours = np.asarray(getattr(lossref, name)(x, y, reduction=reduction))
+    assert ours.dtype == dtype and ours.shape == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours, theirs.detach().numpy())
+    grad = getattr(lossref.grad, name)(x, y, reduction=reduction, grad_output=go)
+    assert grad.dtype == dtype and grad.shape == x.shape

@@ -81,6 +81,8 @@ def class_targets(t: np.ndarray, n_classes: int, ignore_index: int, fn: str
 def flat_index(t: np.ndarray, shape: tuple) -> np.ndarray:
     """Flat positions of ``[n, t[n, d], d]`` in a C-contiguous ``(N, C, D)`` array."""
     n, c, d = shape
+    if c * d == 0:                               # no targets per sample: (N, C, 0) input
+        return np.zeros((n, d), np.intp)
     index = np.arange(0, n * c * d, c * d, dtype=np.intp).reshape(n, 1)  # each sample's start
     if d == 1:                                   # (N, C): + the class, in place
         index += t if t.dtype == np.intp else t.astype(np.intp)   # checked classes: exact
