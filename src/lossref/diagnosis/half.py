@@ -16,6 +16,7 @@ from .. import (
     binary,
     classification,
     distributions,
+    huber,
     margin,
     multilabel,
     ranking,
@@ -34,7 +35,7 @@ _TORCH_NAME = {"float16": "Half", "bfloat16": "BFloat16"}
 _MAX = {"float16": float(np.finfo(np.float16).max), "bfloat16": 3.3895313892515355e38}
 _BITS = {"float16": 10, "bfloat16": 7}                   # stored significand bits
 _FUNCTIONS = {name: getattr(module, name)
-              for module in (binary, classification, distributions, margin, multilabel,
+              for module in (binary, classification, distributions, huber, margin, multilabel,
                              ranking, regression) for name in module.__all__}
 _SUM_KEPT = ("cross_entropy", "nll_loss")
 _ARRAYS = ("weight", "pos_weight", "var", "target", "negative")

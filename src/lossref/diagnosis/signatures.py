@@ -18,6 +18,7 @@ from .. import (
     binary,
     classification,
     distributions,
+    huber,
     margin,
     multilabel,
     ranking,
@@ -39,8 +40,8 @@ __all__ = [
     "resolve",
 ]
 
-_FAMILIES = (binary, classification, regression, distributions, margin, multilabel, ranking,
-             sequence, vocabulary)
+_FAMILIES = (binary, classification, regression, huber, distributions, margin, multilabel,
+             ranking, sequence, vocabulary)
 _FUNCTIONS = {name: getattr(module, name) for module in _FAMILIES for name in module.__all__
               if not name.endswith("_grad") and callable(getattr(module, name))}
 
