@@ -769,6 +769,8 @@ def test_page(site, visit, docname):
     assert not cues["missing"], f"{docname}: wide math/tables with no visible cue: {cues['missing']}"
     text = page.evaluate(PHONE_TEXT)
     assert not text["prose"], f"{docname}: prose-like outputs scroll instead of wrapping: {text['prose'][:5]}"
+    if has_figures(docname):
+        assert_figures_sharp(page, docname)
     assert not text["crushed"], f"{docname}: table cells crushed on a phone: {text['crushed'][:5]}"
     switch = page.locator("article nav.lossref-lang-switch a.lossref-twin").bounding_box()
     assert switch and switch["width"] >= 44 and switch["height"] >= 44, \
@@ -1120,18 +1122,19 @@ PHONE_FIGURES = """() => [...document.querySelectorAll('article.bd-article .cell
               column: i.closest('article').getBoundingClientRect().width}))"""
 
 
-@pytest.mark.parametrize("docname", [d for d in CHAPTERS if notebook(d) and any(
-    "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
-    for c in notebook(d)["cells"] for o in c.get("outputs", []))])
-def test_figures_are_sharp_on_a_phone(site, visit, docname):
-    """Issue 26: figures were blurry on a phone (1x PNGs scaled on a 2x screen). Each figure is
-    an SVG or has at least 2 pixels per CSS pixel as shown on a phone, keeps its aspect ratio,
-    fits the column, and is shown at its 1x size on a desktop (the PNG's width attribute). Its
-    text stays readable there: use_book_figures() (lossref.notebook) sizes it; see
-    tests/test_notebook_helpers.py."""
-    v = visit(f"/{quote(docname)}.html", "phone")
-    loaded_images(v, docname)
-    figures = v.page.evaluate(PHONE_FIGURES)
+def has_figures(docname: str) -> bool:
+    nb = notebook(docname)
+    return bool(nb) and any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
+                            for c in nb["cells"] for o in c.get("outputs", []))
+
+
+def assert_figures_sharp(page, docname: str) -> None:
+    """Issue 26: figures were blurry on a phone (1x PNGs scaled on a 2x screen). At a phone's
+    width each figure is an SVG or has at least 2 pixels per CSS pixel as shown, keeps its
+    aspect ratio, fits the column, and is shown at its 1x size on a desktop (the PNG's width
+    attribute). Its text stays readable there: use_book_figures() (lossref.notebook) sizes it;
+    see tests/test_notebook_helpers.py. Checked by test_page at the phone's width."""
+    figures = page.evaluate(PHONE_FIGURES)
     assert figures, f"{docname}: the notebook has a figure, the page shows none"
     for f in figures:
         assert f["shown"] <= f["column"] + 1, f"{docname}: {f['src']} is wider than the column: {f}"
@@ -1143,4 +1146,3 @@ def test_figures_are_sharp_on_a_phone(site, visit, docname):
             f"{docname}: {f['src']} is distorted: {f}"
         assert f["width1x"] and 2 * f["width1x"] <= f["natural"] + 2, \
             f"{docname}: {f['src']} has no 1x width (style or attribute): a desktop shows it too large"
-    assert_clean(v, docname)
