@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 # extra arguments for `make lab`, e.g. make lab ARGS="--port 8890 --no-browser"
 ARGS   ?=
+# pytest-xdist workers for make test
+JOBS   ?= 2
 
 # Once torch is imported, NumPy's OpenBLAS threads and torch's OpenMP threads spin against each
 # other on a small machine (a 17 ms linear_cross_entropy took 1.07 s): tests and notebook runs
@@ -35,7 +37,7 @@ book: $(STAMP)
 # Each notebook runs in a fresh kernel forked from a process that has already imported torch
 # (tests/nbkernel.py, tests/kernels/lossref-warm): 44 kernels no longer import it 44 times.
 test: $(STAMP) browser
-	$(PY) -m pytest -n 2 --dist loadfile --durations=10 \
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=10 \
 	    --doctest-modules \
 	    --nbval -p tests.nbkernel --nbval-kernel-name lossref-warm --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	    --ignore-glob='book/*/scripts/*' \
