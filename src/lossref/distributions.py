@@ -50,7 +50,7 @@ def _check_reduction_by_hand(reduction, fn: str, message: str) -> str:
 # ---- KL divergence -----------------------------------------------------------------------------
 
 
-def _kl_setup(input, target, size_average, reduce, reduction, log_target, fn):
+def _kl_inputs(input, target, size_average, reduce, reduction, log_target, fn):
     """The reduction actually applied, and the batch size to divide by afterwards (or None)."""
     if size_average is not None or reduce is not None:
         applied = legacy_reduction(size_average, reduce)
@@ -120,8 +120,8 @@ def kl_div(input: ArrayLike, target: ArrayLike, size_average: bool | None = None
     0.5119
     """
     fn = "kl_div"
-    x, y, shape, applied, batch = _kl_setup(input, target, size_average, reduce, reduction,
-                                                  log_target, fn)
+    x, y, shape, applied, batch = _kl_inputs(input, target, size_average, reduce, reduction,
+                                             log_target, fn)
     with np.errstate(**QUIET):
         if log_target:
             loss = np.exp(y) * (y - x)
@@ -157,8 +157,8 @@ def kl_div_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None =
            [-0.45, -0.05]])
     """
     fn = "kl_div"
-    x, y, shape, applied, batch = _kl_setup(input, target, size_average, reduce, reduction,
-                                                  log_target, fn)
+    x, y, shape, applied, batch = _kl_inputs(input, target, size_average, reduce, reduction,
+                                             log_target, fn)
     with np.errstate(**QUIET):
         out_shape = () if applied != "none" else shape
         if batch is not None:  # the division by the batch comes last, so its backward first
@@ -172,7 +172,7 @@ def kl_div_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None =
 # ---- Poisson NLL -------------------------------------------------------------------------------
 
 
-def _poisson_setup(input, target, log_input, full, eps, size_average, reduce, reduction, fn):
+def _poisson_inputs(input, target, log_input, full, eps, size_average, reduce, reduction, fn):
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
     reduction = _check_reduction_by_hand(reduction, fn, "is not a valid value for reduction")
@@ -240,8 +240,8 @@ def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True
     array([1.    , 1.2655, 2.2778])
     """
     fn = "poisson_nll_loss"
-    x, y, shape, reduction, eps = _poisson_setup(input, target, log_input, full, eps,
-                                                 size_average, reduce, reduction, fn)
+    x, y, shape, reduction, eps = _poisson_inputs(input, target, log_input, full, eps,
+                                                  size_average, reduce, reduction, fn)
     with np.errstate(**QUIET):
         if log_input:
             loss = np.exp(x) - y * x
@@ -278,8 +278,8 @@ def poisson_nll_loss_grad(input: ArrayLike, target: ArrayLike, log_input: bool =
     array([ 1.,  0., -2.])
     """
     fn = "poisson_nll_loss"
-    x, y, shape, reduction, eps = _poisson_setup(input, target, log_input, full, eps,
-                                                 size_average, reduce, reduction, fn)
+    x, y, shape, reduction, eps = _poisson_inputs(input, target, log_input, full, eps,
+                                                  size_average, reduce, reduction, fn)
     with np.errstate(**QUIET):
         g = _reduction.reduce_grad(grad_output, shape, x.dtype, reduction)
         # autograd's order: each branch's gradient is summed to the input's shape (undoing the
@@ -312,7 +312,7 @@ def _clamp_bound(eps, fn: str) -> float:
     raise TypeError(f"{fn}: eps must be a number, got {eps!r} of type {type(eps).__name__}")
 
 
-def _gaussian_setup(input, target, var, reduction, eps, fn):
+def _gaussian_inputs(input, target, var, reduction, eps, fn):
     """Arrays, the clamped variance (shaped to broadcast), and how to give var's gradient back.
 
     Returns ``x, y, v, var_shape, reduction`` where ``var_shape`` is the caller's var shape
@@ -407,7 +407,7 @@ def gaussian_nll_loss(input: ArrayLike, target: ArrayLike, var: ArrayLike | floa
     1.6689
     """
     fn = "gaussian_nll_loss"
-    x, y, v, _, reduction = _gaussian_setup(input, target, var, reduction, eps, fn)
+    x, y, v, _, reduction = _gaussian_inputs(input, target, var, reduction, eps, fn)
     with np.errstate(**QUIET):
         loss = 0.5 * (np.log(v) + (x - y) ** 2 / v)
         if full:
@@ -450,7 +450,7 @@ def gaussian_nll_loss_grad(input: ArrayLike, target: ArrayLike, var: ArrayLike |
     array([ 5.000000e-01, -4.999995e+11])
     """
     fn = "gaussian_nll_loss"
-    x, y, v, var_shape, reduction = _gaussian_setup(input, target, var, reduction, eps, fn)
+    x, y, v, var_shape, reduction = _gaussian_inputs(input, target, var, reduction, eps, fn)
     with np.errstate(**QUIET):
         d = np.asarray(x - y)
         shape = np.broadcast_shapes(d.shape, v.shape)

@@ -31,7 +31,7 @@ __all__ = ["huber_loss", "smooth_l1_loss"]
 # ---- smooth L1 ---------------------------------------------------------------------------------
 
 
-def _smooth_l1_setup(input, target, size_average, reduce, reduction, beta, fn):
+def _smooth_l1_inputs(input, target, size_average, reduce, reduction, beta, fn):
     x, y, _ = _pair(input, target, fn)
     reduction = resolve_reduction(size_average, reduce, reduction)
     # torch tests ``beta == 0.0`` in Python before its parser sees beta: 0j and False are L1
@@ -88,8 +88,8 @@ def smooth_l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | Non
     array([0.125, 0.   , 2.5  ], dtype=float32)
     """
     fn = "smooth_l1_loss"
-    x, y, reduction, beta = _smooth_l1_setup(input, target, size_average, reduce, reduction,
-                                             beta, fn)
+    x, y, reduction, beta = _smooth_l1_inputs(input, target, size_average, reduce, reduction,
+                                              beta, fn)
     with np.errstate(**QUIET):
         if beta == 0.0:  # torch calls l1_loss, |x - y| itself
             return reduce_elementwise(_absolute_error, reduction, x, y)
@@ -145,8 +145,8 @@ def smooth_l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool 
     array([-0.5,  0. ,  1. ])
     """
     fn = "smooth_l1_loss"
-    x, y, reduction, beta = _smooth_l1_setup(input, target, size_average, reduce, reduction,
-                                             beta, fn)
+    x, y, reduction, beta = _smooth_l1_inputs(input, target, size_average, reduce, reduction,
+                                              beta, fn)
     with np.errstate(**QUIET):
         d = _difference(x, y)
         g = _reduction.reduce_grad(grad_output, d.shape, x.dtype, reduction)
@@ -173,7 +173,7 @@ def _check_delta(delta, fn: str) -> float:
     return delta
 
 
-def _huber_setup(input, target, reduction, delta, weight, fn):
+def _huber_inputs(input, target, reduction, delta, weight, fn):
     x, y, _ = _pair(input, target, fn)
     if weight is None:  # torch: the reduction is checked first, then delta
         reduction = resolve_reduction(None, None, reduction)
@@ -233,7 +233,7 @@ def huber_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", del
     0.9167
     """
     fn = "huber_loss"
-    x, y, w, reduction, delta = _huber_setup(input, target, reduction, delta, weight, fn)
+    x, y, w, reduction, delta = _huber_inputs(input, target, reduction, delta, weight, fn)
     with np.errstate(**QUIET):
         if w is None:
             return reduce_elementwise(partial(_huber, delta=delta), reduction, x, y,
@@ -311,7 +311,7 @@ def huber_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"
     array([-0.5,  0. ,  2. ])
     """
     fn = "huber_loss"
-    x, y, w, reduction, delta = _huber_setup(input, target, reduction, delta, weight, fn)
+    x, y, w, reduction, delta = _huber_inputs(input, target, reduction, delta, weight, fn)
     with np.errstate(**QUIET):
         d = _difference(x, y)
         g = _upstream(grad_output, d.shape, x.dtype, reduction, w, mean_over_weights=False)

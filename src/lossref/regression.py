@@ -83,7 +83,7 @@ def _weighted_reduction(reduction: str, fn: str) -> str:
     return reduction
 
 
-def _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn):
+def _l1_mse_inputs(input, target, size_average, reduce, reduction, weight, fn):
     x, y, shape = _pair(input, target, fn)
     if weight is None:
         return x, y, None, resolve_reduction(size_average, reduce, reduction)
@@ -195,7 +195,7 @@ def l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = Non
     1.1667  1.0000
     """
     fn = "l1_loss"
-    x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
+    x, y, w, reduction = _l1_mse_inputs(input, target, size_average, reduce, reduction, weight, fn)
     with np.errstate(**QUIET):
         return _reduce_weighted(_absolute_error, x, y, w, reduction, mean_over_weights=True)
 
@@ -218,7 +218,7 @@ def l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None 
     array([-0.33333333,  0.        ,  0.33333333])
     """
     fn = "l1_loss"
-    x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
+    x, y, w, reduction = _l1_mse_inputs(input, target, size_average, reduce, reduction, weight, fn)
     with np.errstate(**QUIET):
         d = _difference(x, y)
         g = _upstream(grad_output, d.shape, x.dtype, reduction, w, mean_over_weights=True)
@@ -285,7 +285,7 @@ def mse_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = No
     2.4167
     """
     fn = "mse_loss"
-    x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
+    x, y, w, reduction = _l1_mse_inputs(input, target, size_average, reduce, reduction, weight, fn)
     with np.errstate(**QUIET):
         return _reduce_weighted(_squared_error, x, y, w, reduction, mean_over_weights=True)
 
@@ -307,7 +307,7 @@ def mse_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None
     array([-1.,  0.,  6.])
     """
     fn = "mse_loss"
-    x, y, w, reduction = _l1_mse_setup(input, target, size_average, reduce, reduction, weight, fn)
+    x, y, w, reduction = _l1_mse_inputs(input, target, size_average, reduce, reduction, weight, fn)
     with np.errstate(**QUIET):
         d = _difference(x, y)
         if w is None:

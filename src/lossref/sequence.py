@@ -76,8 +76,8 @@ def _padded_targets(targets, target_lengths: np.ndarray, n_classes: int) -> np.n
     return padded
 
 
-def _prepare(log_probs, targets, input_lengths, target_lengths, blank: int,
-             zero_infinity: bool):
+def _ctc_inputs(log_probs, targets, input_lengths, target_lengths, blank: int,
+                zero_infinity: bool):
     """Validated (T, N, C) log-probabilities, padded targets, lengths and whether it was batched."""
     fn = "ctc_loss"
     check_option(blank, "blank", fn, "int")                     # torch's parser, first
@@ -299,8 +299,8 @@ def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
     [0.2877] 0.2877
     """
     reduction = resolve_reduction(None, None, reduction)
-    lp, padded, il, tl, batched = _prepare(log_probs, targets, input_lengths, target_lengths,
-                                           blank, zero_infinity)
+    lp, padded, il, tl, batched = _ctc_inputs(log_probs, targets, input_lengths, target_lengths,
+                                              blank, zero_infinity)
     nll, _ = _forward(lp, padded, il, tl, blank, tables=False)
     return _reduce(nll, tl, reduction, zero_infinity, batched)
 
@@ -379,8 +379,8 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
      [ 0.      0.    ]]
     """
     reduction = resolve_reduction(None, None, reduction)
-    lp, padded, il, tl, batched = _prepare(log_probs, targets, input_lengths, target_lengths,
-                                           blank, zero_infinity)
+    lp, padded, il, tl, batched = _ctc_inputs(log_probs, targets, input_lengths, target_lengths,
+                                              blank, zero_infinity)
     nll, (ext, skip, lp_ext, alpha) = _forward(lp, padded, il, tl, blank)
     n_frames, batch, n_classes = lp.shape
     dtype = lp.dtype
