@@ -132,6 +132,7 @@ def twin_of(docname: str) -> str:
     return "book/en/" + docname[len("book/zh/"):]
 
 
+@functools.cache  # read-only, and read by several checks of every page: parse each file once
 def notebook(docname: str) -> dict | None:
     path = ROOT / f"{docname}.ipynb"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
@@ -531,7 +532,8 @@ def test_toc_parts_hold_one_language():
 
 
 def test_no_missing_glyphs_in_outputs():
-    """Chapters call use_cjk_font(): matplotlib must not have reported a missing glyph (tofu)."""
+    """Chapters call use_book_figures() (which sets the CJK font): matplotlib must not have
+    reported a missing glyph (tofu)."""
     for docname in CHAPTERS:
         nb = notebook(docname)
         if nb is None:
