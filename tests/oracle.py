@@ -212,6 +212,13 @@ def torch_grad(loss_fn, inputs, grad_output=None):
     return [np.zeros_like(x) if gr is None else gr.numpy() for x, gr in zip(inputs, grads)]
 
 
+def rounding_scale(terms: float, dtype, ulps: int) -> float:
+    """The ``scale`` for :func:`assert_grad_close` under which a gradient entry may differ by
+    ``ulps`` roundings of terms whose total size is ``terms``: where those terms cancel, their
+    rounding is all that separates two correct sums, however small the result."""
+    return ulps * float(np.finfo(dtype).eps) * terms / GRAD_RTOL[np.dtype(dtype).type]
+
+
 def assert_grad_close(ours, expected, dtype, scale: float = 0.0) -> None:
     """Same dtype and shape as torch's gradient; values within the ``lossref.grad`` contract.
 

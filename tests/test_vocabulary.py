@@ -22,6 +22,7 @@ from oracle import (
     REDUCTIONS,
     assert_grad_close,
     examples,
+    rounding_scale,
     t,
     torch_grad,
 )
@@ -103,9 +104,9 @@ def check_against_torch(x, w_lin, target, bias, weight, options, dtype, rng):
     biggest = max(float(np.abs(a).max()) if np.size(a) else 0.0 for a in leaves)
     total = 2 * float(np.abs(grad_output).max() if grad_output.size else 0.0) * max(biggest, 1.0)
     total *= 1 if options.get("reduction", "mean") == "mean" else tokens
-    cancel = 64 * np.finfo(dtype).eps * total
     for ours_grad, torch_grad_ in zip(got, expected):
-        assert_grad_close(ours_grad, torch_grad_, dtype, scale=cancel / GRAD_RTOL[dtype])
+        assert_grad_close(ours_grad, torch_grad_, dtype,
+                          scale=rounding_scale(total, dtype, ulps=64))
 
 
 def test_equals_cross_entropy_of_the_whole_logits():
