@@ -51,6 +51,19 @@ def run(kc, code, timeout=60):
     return "".join(out), mimes, error
 
 
+def assert_exits(pid: int, seconds: float, message: str) -> None:
+    """Wait until process ``pid`` has exited (gone, or a zombie nobody reaps), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if "zombie" in Path(f"/proc/{pid}/status").read_text().lower():
+                return
+        except FileNotFoundError:
+            return
+        assert time.monotonic() < deadline, message
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def zygote(tmp_path_factory):
     folder = tmp_path_factory.mktemp("zygote")
@@ -113,10 +126,7 @@ def test_interrupt_reaches_the_kernel_and_a_killed_launcher_takes_it_along(zygot
         kc.stop_channels()
         km.provisioner.process.send_signal(signal.SIGKILL)  # as nbval's shutdown(now=True) does
         km.provisioner.process.wait()
-    deadline = time.monotonic() + 30
-    while Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower():
-        assert time.monotonic() < deadline, "the kernel outlived its killed launcher"
-        time.sleep(0.1)
+    assert_exits(pid, 30, "the kernel outlived its killed launcher")
     km.cleanup_resources()
 
 
@@ -142,7 +152,4 @@ def test_the_zygote_exits_with_the_process_that_started_it(tmp_path):
          "stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL); print(p.pid)")],
         stdout=subprocess.PIPE, text=True)
     pid = int(starter.communicate(timeout=60)[0])
-    deadline = time.monotonic() + 120
-    while Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower():
-        assert time.monotonic() < deadline, "the zygote outlived the process that started it"
-        time.sleep(0.2)
+    assert_exits(pid, 120, "the zygote outlived the process that started it")
