@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -18,6 +20,7 @@ from ._classes import (
     per_target,
     pick,
     row_loops,
+    row_starts,
 )
 from ._numerics import QUIET, _blocks, as_samples, log_softmax_sums, softmax_into
 from ._reduction import Reduction, resolve_reduction
@@ -189,6 +192,10 @@ def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = Non
     """
     fn = "nll_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
+    if weight is None:
+        loss = _common_nll(input, target, ignore_index, reduction)
+        if loss is not None:
+            return loss
     x, t, w, safe_t, ignored = _nll_inputs(input, target, weight, ignore_index, fn)
 
     x3 = as_samples(x)
@@ -197,6 +204,35 @@ def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = Non
                              reduction, t.shape)
     loss, weight_sum = negative_log_likelihood(pick(x3, safe_t), safe_t, ignored, w)
     return _reduction.reduce(per_target(loss, t.shape), reduction, weight_sum)
+
+
+@np.errstate(**QUIET)       # inf - inf: nan, an overflow: inf, silently, as torch (decorating
+def _common_nll(x, t, ignore_index, reduction: str):  # costs half of a with-block, per call)
+    """``nll_loss`` of the usual call, or ``None`` for any other: ``(N, C)`` float32/float64
+    log-probabilities, ``(N,)`` int64 targets, every one a class, no weight.
+
+    The same numbers as the full path (one gather ``-x[n, t_n]``, one NumPy sum, divided by N)
+    without its dozen checks, which cost more than the work at 8192 × 512 (torch: ~20 µs).
+    One pass checks the range: viewed as uint64 a negative target is above 2⁶³, so
+    ``max < C`` holds only when every target lies in [0, C). Anything else (a target out of
+    range or equal to an ``ignore_index`` inside [0, C), a weight, another dtype or shape)
+    goes the full way, which checks, ignores and raises as torch does.
+    """
+    if not (type(x) is np.ndarray and type(t) is np.ndarray and x.ndim == 2 and t.ndim == 1
+            and x.dtype.char in "fd" and t.dtype == np.int64 and type(ignore_index) is int
+            and x.flags.c_contiguous):
+        return None
+    n, c = x.shape
+    if n == 0 or t.shape[0] != n or 0 <= ignore_index < c or t.view(np.uint64).max() >= c:
+        return None
+    picked = x.ravel().take(row_starts(n, c) + t)              # x[n, t_n]
+    if reduction == "none":
+        return np.negative(picked, out=picked)
+    total = picked.sum()
+    # Σ(-x) is -Σx bit for bit (each rounding is symmetric), which saves negating every entry,
+    # except for the sign of a zero or a nan: those (and infinities) are summed the formula's way
+    total = -total if total and math.isfinite(total) else np.negative(picked, out=picked).sum()
+    return total if reduction == "sum" else total / x.dtype.type(n)
 
 
 def nll_loss_grad(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None,
