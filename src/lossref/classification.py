@@ -12,6 +12,7 @@ from ._classes import (
     check_index_target,
     class_axis,
     class_targets,
+    few_classes_log_norm,
     flat_index,
     half_cross_entropy,
     half_nll_loss,
@@ -22,7 +23,7 @@ from ._classes import (
     row_loops,
     row_starts,
 )
-from ._numerics import QUIET, _blocks, as_samples, log_softmax_sums, softmax_into
+from ._numerics import FEW_CLASSES, QUIET, _blocks, as_samples, log_softmax_sums, softmax_into
 from ._reduction import Reduction, resolve_reduction
 from ._validation import (
     HALF_DTYPES,
@@ -362,8 +363,11 @@ def cross_entropy(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None 
     safe_t, ignored = _index_targets(x, t, ignore_index, fn)
 
     x3 = as_samples(x)                       # (N, C, D)
-    with row_loops(x3):                      # x - max a row at a time: see row_loops
-        m, log_norm, smooth = log_softmax_sums(x3, w=w, class_sums=eps > 0.0)
+    if eps == 0.0 and x3.shape[2] == 1 and 1 < n_classes < FEW_CLASSES:
+        (m, log_norm), smooth = few_classes_log_norm(x3), None      # rows of a few classes
+    else:
+        with row_loops(x3):                  # x - max a row at a time: see row_loops
+            m, log_norm, smooth = log_softmax_sums(x3, w=w, class_sums=eps > 0.0)
     nll, weight_sum = _index_nll(x3, t, safe_t, ignored, w, reduction, m, log_norm)
     if eps == 0.0:
         return nll
