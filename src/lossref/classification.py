@@ -207,6 +207,27 @@ def nll_loss(input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = Non
     return _reduction.reduce(per_target(loss, t.shape), reduction, weight_sum)
 
 
+_PICK_BLOCK = 16384           # samples per block of _common_nll's gather (128 KiB of indices)
+
+
+def _pick_blocks(x: np.ndarray, t: np.ndarray) -> np.ndarray | None:
+    """``x[n, t_n]`` of a C-contiguous (N, C) array through flat indices, or ``None`` if a
+    target is not a class. A block of samples at a time, so that each block's targets and
+    indices stay in cache from the range check to the gather: at 262144 × 16, checking and
+    building all N first (four passes through memory) cost as much as the gather itself."""
+    n, c = x.shape
+    flat, picked = x.ravel(), np.empty(n, x.dtype)
+    starts, index = row_starts(_PICK_BLOCK, c), np.empty(_PICK_BLOCK, np.intp)
+    for lo in range(0, n, _PICK_BLOCK):
+        k = min(_PICK_BLOCK, n - lo)
+        if t[lo:lo + k].view(np.uint64).max() >= c:    # see _common_nll
+            return None
+        i = np.add(starts[:k], t[lo:lo + k], out=index[:k])
+        i += lo * c
+        np.take(flat, i, out=picked[lo:lo + k], mode="clip")   # in range: never clips
+    return picked
+
+
 @np.errstate(**QUIET)       # inf - inf: nan, an overflow: inf, silently, as torch (decorating
 def _common_nll(x, t, ignore_index, reduction: str):  # costs half of a with-block, per call)
     """``nll_loss`` of the usual call, or ``None`` for any other: ``(N, C)`` float32/float64
@@ -224,9 +245,16 @@ def _common_nll(x, t, ignore_index, reduction: str):  # costs half of a with-blo
             and x.flags.c_contiguous):
         return None
     n, c = x.shape
-    if n == 0 or t.shape[0] != n or 0 <= ignore_index < c or t.view(np.uint64).max() >= c:
+    if n == 0 or t.shape[0] != n or 0 <= ignore_index < c:
         return None
-    picked = x.ravel().take(row_starts(n, c) + t)              # x[n, t_n]
+    if n > _PICK_BLOCK:
+        picked = _pick_blocks(x, t)
+        if picked is None:
+            return None
+    elif t.view(np.uint64).max() < c:
+        picked = x.ravel().take(row_starts(n, c) + t)          # x[n, t_n], flat indices
+    else:
+        return None
     if reduction == "none":
         return np.negative(picked, out=picked)
     total = picked.sum()
