@@ -24,6 +24,9 @@ weight + label smoothing + ignore_index, cross-entropy with probability targets,
   logits, (8192, 256) triplets, CTC at T=100, N=32, C=40, S=30, linear cross-entropy 512 × 256
   → 32000 — forward only and as loss + gradient (torch's forward + autograd backward against
   lossref's forward + ``lossref.grad``), printed as one ratio table;
+* what glibc's malloc does with PyTorch's (8192, 1024) log-softmax in each allocator state, and
+  whether PyTorch and NumPy ask for huge pages (``PROBE``, in fresh processes; ``--probe`` runs
+  only this and stores it in results.json);
 * a few NumPy micro-measurements that chapter 18 quotes (a fresh vs a reused 40 MB array,
   ``np.exp`` per element, row sums with ``einsum`` vs ``sum``, ``np.minimum`` with a scalar vs an
   array, ``np.max`` over rows of 100 vs 1000), so no number in the chapter is typed in;
@@ -364,6 +367,63 @@ def micro() -> dict:
     return best
 
 
+# ----------------------------------------------------------------------------- the allocator
+#: Run in a fresh process per allocator setting: what malloc does with PyTorch's 8192 × 1024
+#: float32 log-softmax over 10 calls (glibc's mallinfo2 counts the bytes in mmapped chunks) and
+#: whether that memory, and a NumPy array's, is marked for huge pages (the "hg" flag of its
+#: mapping in /proc/self/smaps, set by madvise(MADV_HUGEPAGE)). Chapter 18 reads the answers
+#: (each process imports torch: seconds the book's tests need not spend on every run).
+PROBE = r"""
+import ctypes, numpy as np, torch
+class Info(ctypes.Structure):
+    names = (
+        "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks "
+        "keepcost"
+    )
+    _fields_ = [(n, ctypes.c_size_t) for n in names.split()]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Info
+def huge(ptr):
+    lines = open("/proc/self/smaps").read().splitlines()
+    for i, line in enumerate(lines):
+        if "-" in line.split()[0] and ":" not in line.split()[0]:
+            lo, hi = (int(v, 16) for v in line.split()[0].split("-"))
+            inside = lo <= ptr < hi
+        elif inside and line.startswith("VmFlags:"):
+            return " hg" in line
+x, sizes = torch.randn(8192, 1024), []
+for _ in range(10):
+    before = libc.mallinfo2().hblkhd
+    y = torch.log_softmax(x, dim=1)
+    sizes.append(libc.mallinfo2().hblkhd - before)
+    del y
+y = torch.log_softmax(x, dim=1)
+torch_huge = huge(y.data_ptr() + 2**20)
+a = np.ones(8192 * 1024, np.float32)
+print(sum(s > 0 for s in sizes), max(sizes), torch_huge, huge(a.ctypes.data + 2**20))
+"""
+#: the probe's settings: the two allocator states, and torch asked for transparent huge pages
+PROBE_STATES = {**ALLOCATORS, "thp": {"THP_MEM_ALLOC_ENABLE": "1"}}
+
+
+def allocator_probe() -> dict:
+    """:data:`PROBE` in one fresh process per setting of :data:`PROBE_STATES`, all at once."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "THP_"))}
+    running = {state: subprocess.Popen([sys.executable, "-c", PROBE], env=clean | extra,
+                                       stdout=subprocess.PIPE, text=True)
+               for state, extra in PROBE_STATES.items()}
+    probed = {}
+    for state, proc in running.items():
+        out = proc.communicate()[0].split()
+        if proc.returncode != 0:
+            raise RuntimeError(f"the allocator probe failed in state {state}")
+        probed[state] = {"env": PROBE_STATES[state], "calls": 10,
+                         "mmapped_calls": int(out[0]), "mmapped_bytes": int(out[1]),
+                         "torch_huge_pages": out[2] == "True",
+                         "numpy_huge_pages": out[3] == "True"}
+    return probed
+
+
 # ----------------------------------------------------------------------------- the machine
 def cpu_model() -> str:
     info = {}
@@ -671,13 +731,15 @@ def run(only: str | None = None, rounds: int = ROUNDS, out: Path = RESULTS) -> d
     finally:
         for w in workers.values():
             w.close()
+    probed = allocator_probe()
     data = {"machine": info,
             "settings": {"rounds": rounds, "min_sample_seconds": MIN_SAMPLE, "reduction": "mean",
                          "classes": CLASSES, "small_classes": SMALL_CLASSES,
                          "allocators": ALLOCATORS,
                          "total_seconds": round(time.perf_counter() - t0, 1)},
             "results": rows,
-            "micro": micro_results}
+            "micro": micro_results,
+            "allocator_probe": probed}
     print()
     print_table(rows)
     if any(r["group"].startswith("all") for r in rows):
@@ -706,10 +768,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--out", type=Path, default=RESULTS,
                         help="the results file to write (or to read, with --readme)")
+    parser.add_argument("--probe", action="store_true",
+                        help="run only the allocator probe and store it in the results file")
     parser.add_argument("--worker", choices=sorted(ALLOCATORS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker)
+        return
+    if args.probe:
+        data = json.loads(args.out.read_text())
+        data["allocator_probe"] = allocator_probe()
+        args.out.write_text(json.dumps(data, indent=1) + "\n")
+        print(json.dumps(data["allocator_probe"], indent=1))
         return
     if args.readme:
         print(readme_table(json.loads(args.out.read_text())))
