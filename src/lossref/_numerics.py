@@ -15,9 +15,9 @@ import numpy as np
 
 from ._validation import HALF_DTYPES
 
-__all__ = ["QUIET", "as_samples", "clamp_below", "class_max", "clamp_log", "log1m_clamped", "log_sigmoid",
-           "log_softmax", "log_softmax_sums", "sigmoid", "softmax", "softmax_dim",
-           "softmax_into"]
+__all__ = ["FEW_CLASSES", "QUIET", "as_samples", "clamp_below", "clamp_log", "class_max",
+           "log1m_clamped", "log_sigmoid", "log_softmax", "log_softmax_sums", "sigmoid",
+           "softmax", "softmax_dim", "softmax_into"]
 
 #: Where torch silently returns nan/inf (inf - inf, 0 * inf, a sum of +inf and -inf, an
 #: overflow), NumPy warns: ``with np.errstate(**QUIET):`` around such a computation.
