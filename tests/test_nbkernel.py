@@ -1,7 +1,9 @@
 """The notebooks' kernel under `make test` (tests/kernels/lossref-warm): a kernel forked from the
 zygote must look, to the notebook, like the kernel `--nbval-current-env` starts — same folder,
-sys.argv, sys.path, environment, displayed figures, interrupt — and must never outlive its
-launcher; without a zygote the launcher is an ordinary kernel."""
+sys.argv, sys.path, environment, matplotlib backend and settings, warning filters, torch's
+threads, displayed figures, interrupt — and must never outlive its launcher; without a zygote,
+or in a folder with a matplotlibrc (read when matplotlib is imported), the launcher is an
+ordinary kernel."""
 
 import os
 import signal
@@ -21,6 +23,29 @@ print(json.dumps({"cwd": os.getcwd(), "argv0": os.path.basename(sys.argv[0]),
                   "path0": sys.path[0], "main": sys.modules["__main__"].__name__,
                   "env": {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "IPY_"))},
                   "pid": os.getpid()}))
+"""
+#: What the notebooks' first cell imports, and the state it leaves: the zygote imported these
+#: modules before any kernel existed, so they must come out the same as imported in a kernel.
+AFTER_IMPORTS = """\
+import json, sys, warnings
+import numpy as np, torch, matplotlib, matplotlib.pyplot as plt
+from lossref.notebook import use_book_figures
+rc_before = {k: repr(v) for k, v in matplotlib.rcParams.items()}
+use_book_figures()
+
+
+def pattern(p):
+    return getattr(p, "pattern", p)  # a compiled message or module pattern, a string, None
+
+
+print(json.dumps({
+    "backend": matplotlib.get_backend(), "rc_before": rc_before,
+    "rc": {k: repr(v) for k, v in matplotlib.rcParams.items()},
+    "filters": sorted(repr((a, pattern(m), f"{c.__module__}.{c.__qualname__}", pattern(mod), n))
+                      for a, m, c, mod, n in warnings.filters),
+    "threads": [torch.get_num_threads(), torch.get_num_interop_threads()],
+    "printoptions": repr(np.get_printoptions()), "path": sys.path,
+}))
 """
 
 
@@ -98,14 +123,20 @@ def test_forked_kernel_looks_like_a_fresh_one(zygote, tmp_path):
             assert error is None
             seen[name] = json.loads(text)
             seen[name]["warm"] = run(kc, "print(warm)")[0].strip()
-            _, mimes, error = run(kc, "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()")
+            text, _, error = run(kc, AFTER_IMPORTS)
+            assert error is None, text
+            seen[name].update(json.loads(text))
+            _, mimes, error = run(kc, "plt.plot([1, 2])\nplt.show()")
             assert error is None and "image/png" in mimes, mimes  # the inline backend shows it
+            seen[name]["mimes"] = mimes
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=True)
     warm, fresh = seen["lossref-warm"], seen["python3"]
     assert (warm["warm"], fresh["warm"]) == ("True", "False")  # forked, and not
-    for key in ("cwd", "argv0", "path0", "main", "env"):
+    assert fresh["backend"] == "module://matplotlib_inline.backend_inline"
+    for key in ("cwd", "argv0", "path0", "main", "env", "backend", "rc_before", "rc", "filters",
+                "threads", "printoptions", "path", "mimes"):
         assert warm[key] == fresh[key], (key, warm[key], fresh[key])
     assert warm["cwd"] == str(tmp_path)
 
@@ -153,3 +184,16 @@ def test_the_zygote_exits_with_the_process_that_started_it(tmp_path):
         stdout=subprocess.PIPE, text=True)
     pid = int(starter.communicate(timeout=60)[0])
     assert_exits(pid, 120, "the zygote outlived the process that started it")
+
+
+def test_a_folder_with_a_matplotlibrc_gets_a_fresh_kernel(zygote, tmp_path):
+    # matplotlib reads ./matplotlibrc when imported; the zygote imported it elsewhere
+    (tmp_path / "matplotlibrc").write_text("lines.linewidth: 7\n")
+    km, kc = start("lossref-warm", tmp_path)
+    try:
+        text, _, error = run(kc, "import sys, matplotlib\n"
+                                 "print('torch' in sys.modules, matplotlib.rcParams['lines.linewidth'])")
+        assert error is None and text.split() == ["False", "7.0"], text
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

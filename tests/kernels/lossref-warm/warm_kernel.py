@@ -1,11 +1,11 @@
 """The notebooks' kernel under `make test`: a fresh IPython kernel per notebook, forked from a
-process that has already imported torch, NumPy and ipykernel.
+process that has already imported torch, NumPy, matplotlib and ipykernel.
 
 Every notebook starts a kernel, and a kernel spends most of its first two seconds importing
-torch and IPython: 44 notebooks paid that 44 times. Here one *zygote* process per pytest worker
-imports them once; each notebook's kernel is a fork of it that then runs exactly what
-``python -m ipykernel_launcher -f CONNECTION_FILE`` runs, in the notebook's folder, with the
-environment jupyter_client gave it. The notebook's own cells still run from the first to the
+torch, IPython and matplotlib: 44 notebooks paid that 44 times. Here one *zygote* process per
+pytest worker imports them once (:func:`preimport`); each notebook's kernel is a fork of it
+that then runs exactly what ``python -m ipykernel_launcher -f CONNECTION_FILE`` runs, in the
+notebook's folder, with the environment jupyter_client gave it. The notebook's own cells still run from the first to the
 last in a new process that has run no user code (``import torch`` in the notebook finds the
 module loaded). Nothing else is shared: each kernel is its own process and exits with it.
 
@@ -20,7 +20,8 @@ Two roles, one file (jupyter_client starts the second through ``kernel.json``):
     folder, environment and arguments to the zygote, forwards an interrupt (SIGINT) to the
     kernel, and exits when the kernel does. If it is killed, the kernel notices the closed
     socket and exits too. Without a zygote (``LOSSREF_WARM_KERNEL`` unset, not yet listening,
-    or a thread setting that differs from the zygote's) it becomes an ordinary kernel.
+    an environment that differs from the zygote's, or a ``matplotlibrc`` in the kernel's folder)
+    it becomes an ordinary kernel.
 
 tests/nbkernel.py (a pytest plugin) starts the zygote in each pytest worker and stops it when
 the worker's session finishes.
@@ -151,15 +152,63 @@ def _kernel(conn, request, fds) -> None:
         os._exit(code)
 
 
-def serve(path: str, parent: int) -> None:
-    # what every notebook imports first and costs most. Not ipykernel (it imports in 0.05 s
-    # and reads JPY_PARENT_PID when imported: the kernel imports it, after the fork) nor
-    # matplotlib (pyplot picks its backend from what ipykernel sets up).
+#: The backend ipykernel sets in ``MPLBACKEND`` before any cell runs, unless it is set.
+INLINE = "module://matplotlib_inline.backend_inline"
+
+
+def preimport() -> None:
+    """Import, once, what every kernel imports (ipykernel_launcher's modules) and what costs most
+    in nearly every notebook's first cells (torch, matplotlib).
+
+    Not ``ipykernel.kernelapp`` (its options read ``JPY_PARENT_PID`` when the module is
+    imported: the kernel imports it, after the fork) nor ``matplotlib_inline.backend_inline``
+    (it hooks into the running IPython shell when imported, and there is none yet). matplotlib
+    is imported as it is in a kernel: ipykernel sets ``MPLBACKEND`` to the inline backend,
+    unless it is set, before any cell runs, and matplotlib reads it when imported.
+    """
+    # in the order a kernel imports them (some add warning filters): first the kernel's own,
+    # ipykernel_launcher's imports but kernelapp itself, then the notebook's
+    import ipykernel.control
+    import ipykernel.heartbeat
+    import ipykernel.iostream
+    import ipykernel.ipkernel
+    import ipykernel.parentpoller
+    import ipykernel.shellchannel
+    import ipykernel.zmqshell  # noqa: F401
+    import IPython.core.application  # noqa: F401
     import numpy  # noqa: F401
     import torch
     import torch.nn.functional  # noqa: F401
 
-    import lossref  # noqa: F401
+    import lossref
+
+    saved = os.environ.get("MPLBACKEND")
+    if not saved:
+        os.environ["MPLBACKEND"] = INLINE
+    try:
+        import matplotlib.backends.backend_agg  # the inline backend draws with it
+        import matplotlib.pyplot  # noqa: F401
+        import mplfonts  # noqa: F401
+
+        import lossref.notebook  # noqa: F401
+    except ImportError:  # no book extras: the notebooks import what there is themselves
+        pass
+    finally:  # the zygote's environment as it was: a kernel gets its launcher's
+        if saved is None:
+            del os.environ["MPLBACKEND"]
+        else:
+            os.environ["MPLBACKEND"] = saved
+
+
+def _reads_its_folder(cwd: str) -> bool:
+    """Whether a fresh kernel in ``cwd`` would import something other than the zygote did: a
+    ``matplotlibrc`` there is read when matplotlib is imported. (Modules in the folder cannot
+    shadow: the kernel does not put its folder on ``sys.path``.)"""
+    return os.path.exists(os.path.join(cwd, "matplotlibrc"))
+
+
+def serve(path: str, parent: int) -> None:
+    preimport()
 
     def reap(signum, frame):  # exited kernels (waited for, so their CPU time counts as ours)
         try:
@@ -183,8 +232,11 @@ def serve(path: str, parent: int) -> None:
         data, fds = _receive(conn, 3)
         request = json.loads(data) if data else None
         differ = _differences(request["env"]) if request else ["no request"]
-        if differ or len(fds) != 3:
-            print(f"fresh kernel instead: environment differs in {differ}", file=sys.stderr, flush=True)
+        rc = bool(request) and _reads_its_folder(request["cwd"])
+        if differ or rc or len(fds) != 3:
+            why = (f"environment differs in {differ}" if differ else
+                   "a matplotlibrc in its folder" if rc else "no standard streams")
+            print(f"fresh kernel instead: {why}", file=sys.stderr, flush=True)
             _send(conn, b"no")
             for fd in fds:
                 os.close(fd)
