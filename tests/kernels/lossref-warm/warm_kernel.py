@@ -5,9 +5,10 @@ Every notebook starts a kernel, and a kernel spends most of its first two second
 torch, IPython and matplotlib: 44 notebooks paid that 44 times. Here one *zygote* process per
 pytest worker imports them once (:func:`preimport`); each notebook's kernel is a fork of it
 that then runs exactly what ``python -m ipykernel_launcher -f CONNECTION_FILE`` runs, in the
-notebook's folder, with the environment jupyter_client gave it. The notebook's own cells still run from the first to the
-last in a new process that has run no user code (``import torch`` in the notebook finds the
-module loaded). Nothing else is shared: each kernel is its own process and exits with it.
+notebook's folder, with the environment jupyter_client gave it. The notebook's own cells still
+run from the first to the last in a new process that has run no user code (``import torch`` in
+the notebook finds the module loaded). Nothing else is shared: each kernel is its own process
+and exits with it.
 
 Two roles, one file (jupyter_client starts the second through ``kernel.json``):
 
