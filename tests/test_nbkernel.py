@@ -1,7 +1,8 @@
 """The notebooks' kernel under `make test` (tests/kernels/lossref-warm): a kernel forked from the
 zygote must look, to the notebook, like the kernel `--nbval-current-env` starts — same folder,
 sys.argv, sys.path, environment, matplotlib backend and settings, warning filters, torch's
-threads, displayed figures, interrupt — and must never outlive its launcher; without a zygote,
+threads, displayed figures, what torch._dynamo changes when an optimizer first imports it (but
+two documented traces), interrupt — and must never outlive its launcher; without a zygote,
 or in a folder with a matplotlibrc (read when matplotlib is imported), the launcher is an
 ordinary kernel."""
 
@@ -47,6 +48,23 @@ print(json.dumps({
     "printoptions": repr(np.get_printoptions()), "path": sys.path,
 }))
 """
+
+#: Then an optimizer, whose first call imports torch._dynamo (the zygote imported it already).
+AFTER_DYNAMO = """\
+import os
+torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()
+print(json.dumps({
+    "filters": sorted(repr((a, pattern(m), f"{c.__module__}.{c.__qualname__}", pattern(mod), n))
+                      for a, m, c, mod, n in warnings.filters),
+    "env": {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "IPY_"))},
+}))
+"""
+#: What importing torch._dynamo leaves in a fresh kernel and not in a warm one (warm_kernel.py's
+#: _import_without_traces says why).
+DYNAMO_TRACES = {
+    "filters": {repr(("once", None, "sympy.utilities.exceptions.SymPyDeprecationWarning", None, 0))},
+    "env": {"TORCHINDUCTOR_CACHE_DIR"},
+}
 
 
 def start(name, cwd):
@@ -129,6 +147,9 @@ def test_forked_kernel_looks_like_a_fresh_one(zygote, tmp_path):
             _, mimes, error = run(kc, "plt.plot([1, 2])\nplt.show()")
             assert error is None and "image/png" in mimes, mimes  # the inline backend shows it
             seen[name]["mimes"] = mimes
+            text, _, error = run(kc, AFTER_DYNAMO)
+            assert error is None, text
+            seen[name]["dynamo"] = json.loads(text)
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=True)
@@ -139,6 +160,11 @@ def test_forked_kernel_looks_like_a_fresh_one(zygote, tmp_path):
                 "threads", "printoptions", "path", "mimes"):
         assert warm[key] == fresh[key], (key, warm[key], fresh[key])
     assert warm["cwd"] == str(tmp_path)
+    warm, fresh = warm["dynamo"], fresh["dynamo"]
+    assert set(fresh["filters"]) - set(warm["filters"]) == DYNAMO_TRACES["filters"]
+    assert set(warm["filters"]) <= set(fresh["filters"])
+    assert set(fresh["env"]) - set(warm["env"]) == DYNAMO_TRACES["env"]
+    assert warm["env"] == {k: v for k, v in fresh["env"].items() if k not in DYNAMO_TRACES["env"]}
 
 
 def test_interrupt_reaches_the_kernel_and_a_killed_launcher_takes_it_along(zygote, tmp_path):

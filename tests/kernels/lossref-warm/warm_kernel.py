@@ -159,7 +159,7 @@ INLINE = "module://matplotlib_inline.backend_inline"
 
 def preimport() -> None:
     """Import, once, what every kernel imports (ipykernel_launcher's modules) and what costs most
-    in nearly every notebook's first cells (torch, matplotlib).
+    in many notebooks (torch, torch._dynamo, matplotlib).
 
     Not ``ipykernel.kernelapp`` (its options read ``JPY_PARENT_PID`` when the module is
     imported: the kernel imports it, after the fork) nor ``matplotlib_inline.backend_inline``
@@ -183,6 +183,7 @@ def preimport() -> None:
 
     import lossref
 
+    _import_without_traces("torch._dynamo")
     saved = os.environ.get("MPLBACKEND")
     if not saved:
         os.environ["MPLBACKEND"] = INLINE
@@ -199,6 +200,28 @@ def preimport() -> None:
             del os.environ["MPLBACKEND"]
         else:
             os.environ["MPLBACKEND"] = saved
+
+
+def _import_without_traces(name: str) -> None:
+    """Import module ``name``, then undo what importing it did to the environment and to the
+    warning filters.
+
+    For ``torch._dynamo``, which torch imports at the first call of an optimizer (1.7 core-s, in
+    a third of the notebooks): it sets ``TORCHINDUCTOR_CACHE_DIR`` and a ``"once"`` filter for
+    SymPy's deprecation warnings. Undone, a kernel that never uses dynamo has no trace of it; one
+    that does lacks just these two (inductor sets the variable again when it uses its cache;
+    tests/test_nbkernel.py checks that nothing else differs).
+    """
+    import importlib
+    import warnings
+
+    env, filters = dict(os.environ), list(warnings.filters)
+    importlib.import_module(name)
+    for key in set(os.environ) - set(env):
+        del os.environ[key]
+    os.environ.update(env)
+    warnings.filters[:] = filters
+    warnings._filters_mutated()  # as warnings.filterwarnings does after changing the list
 
 
 def _reads_its_folder(cwd: str) -> bool:
