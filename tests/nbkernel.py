@@ -4,7 +4,7 @@ With ``--nbval-kernel-name lossref-warm`` each notebook runs in a fresh process 
 zygote that has imported torch once per pytest worker, instead of a kernel that imports it
 again (tests/kernels/lossref-warm/warm_kernel.py says how and why). This plugin makes the
 kernel spec findable (``JUPYTER_PATH``), starts each worker's zygote when the worker's session
-starts (a kernel asked for while the zygote still imports starts the ordinary way) and stops
+starts (a kernel asked for while the zygote still imports waits for it) and stops
 it when the session finishes (if a worker dies instead, its zygote notices and exits).
 A plugin rather than hooks in tests/conftest.py, which would see only the items under tests/.
 """

@@ -119,7 +119,10 @@ def zygote(tmp_path_factory):
     deadline = time.monotonic() + 120
     while not path.exists():
         assert process.poll() is None and time.monotonic() < deadline, "the zygote did not start"
-        time.sleep(0.1)
+        time.sleep(0.01)
+    # it listens before it imports: the first kernel (the next test's) is asked for meanwhile
+    maps = Path(f"/proc/{process.pid}/maps").read_text()
+    process.imported_torch_before_listening = "libtorch" in maps
     yield process
     process.terminate()
     process.wait(timeout=10)
@@ -155,6 +158,7 @@ def test_forked_kernel_looks_like_a_fresh_one(zygote, tmp_path):
             km.shutdown_kernel(now=True)
     warm, fresh = seen["lossref-warm"], seen["python3"]
     assert (warm["warm"], fresh["warm"]) == ("True", "False")  # forked, and not
+    assert not zygote.imported_torch_before_listening  # so that first kernel waited for it
     assert fresh["backend"] == "module://matplotlib_inline.backend_inline"
     for key in ("cwd", "argv0", "path0", "main", "env", "backend", "rc_before", "rc", "filters",
                 "threads", "printoptions", "path", "mimes"):
@@ -223,3 +227,4 @@ def test_a_folder_with_a_matplotlibrc_gets_a_fresh_kernel(zygote, tmp_path):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+

@@ -20,9 +20,10 @@ Two roles, one file (jupyter_client starts the second through ``kernel.json``):
     the launcher, the process jupyter_client starts and watches: it hands its standard streams,
     folder, environment and arguments to the zygote, forwards an interrupt (SIGINT) to the
     kernel, and exits when the kernel does. If it is killed, the kernel notices the closed
-    socket and exits too. Without a zygote (``LOSSREF_WARM_KERNEL`` unset, not yet listening,
-    an environment that differs from the zygote's, or a ``matplotlibrc`` in the kernel's folder)
-    it becomes an ordinary kernel.
+    socket and exits too. A zygote still importing listens already: the launcher waits for it
+    (at most :data:`WAIT` seconds). Without a zygote (``LOSSREF_WARM_KERNEL`` unset, not
+    listening, not answering in time, an environment that differs from the zygote's, or a
+    ``matplotlibrc`` in the kernel's folder) it becomes an ordinary kernel.
 
 tests/nbkernel.py (a pytest plugin) starts the zygote in each pytest worker and stops it when
 the worker's session finishes.
@@ -73,6 +74,11 @@ def _receive(sock, nfds=0):
 # --------------------------------------------------------------------------- the launcher
 
 
+#: Seconds a launcher waits for a zygote that is still importing (nbval gives a kernel 60 s to
+#: start): one that has not answered by then is stuck, and the kernel starts the ordinary way.
+WAIT = 30.0
+
+
 def launch(args) -> None:
     path = os.environ.get("LOSSREF_WARM_KERNEL")
     sock = socket.socket(socket.AF_UNIX)
@@ -82,10 +88,12 @@ def launch(args) -> None:
         sock.connect(path)
         request = {"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}
         _send(sock, json.dumps(request).encode(), fds=(0, 1, 2))
+        sock.settimeout(WAIT)  # a zygote still importing answers when it is done
         answer, _ = _receive(sock)
         if answer != b"forked":
             raise OSError(f"zygote refused: {answer!r}")
-    except OSError:
+        sock.settimeout(None)
+    except OSError:  # TimeoutError too
         sock.close()
         os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *args])
 
@@ -232,6 +240,12 @@ def _reads_its_folder(cwd: str) -> bool:
 
 
 def serve(path: str, parent: int) -> None:
+    # listen first, then import: a launcher that connects meanwhile waits for its kernel (an
+    # ordinary kernel would import all of it again, alongside the zygote)
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path + ".tmp")
+    server.listen(16)
+    os.rename(path + ".tmp", path)  # launchers see the socket only once it listens
     preimport()
 
     def reap(signum, frame):  # exited kernels (waited for, so their CPU time counts as ours)
@@ -242,10 +256,6 @@ def serve(path: str, parent: int) -> None:
             pass
 
     signal.signal(signal.SIGCHLD, reap)
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(path + ".tmp")
-    os.rename(path + ".tmp", path)  # launchers see the socket only once it listens
-    server.listen(16)
     server.settimeout(1.0)
     while os.getppid() == parent:
         try:
@@ -269,7 +279,10 @@ def serve(path: str, parent: int) -> None:
         print(f"forking a kernel in {request['cwd']}", file=sys.stderr, flush=True)
         if os.fork() == 0:
             server.close()
-            _send(conn, b"forked")
+            try:
+                _send(conn, b"forked")
+            except OSError:  # the launcher gave up waiting (and started an ordinary kernel)
+                os._exit(0)
             _kernel(conn, request, fds)
         for fd in fds:
             os.close(fd)
