@@ -7,8 +7,15 @@ kernel spec findable (``JUPYTER_PATH``), starts each worker's zygote when the wo
 starts (a kernel asked for while the zygote still imports waits for it) and stops
 it when the session finishes (if a worker dies instead, its zygote notices and exits).
 A plugin rather than hooks in tests/conftest.py, which would see only the items under tests/.
+
+The kernel spec gives its kernels one OpenMP thread (``OMP_NUM_THREADS=1`` in kernel.json, as
+the Makefile gives NumPy's BLAS one): the pytest workers keep every core busy already, and a
+kernel's torch threads then only spin against them (chapter 4's 400 SGD steps took 3 core-s
+and 14 s on two threads of a busy 2-core machine, 0.1 core-s on one). The notebooks print the
+same either way.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,6 +28,12 @@ import pytest
 KERNEL = "lossref-warm"
 HERE = Path(__file__).parent
 _zygote: dict = {}
+
+
+def kernel_environment() -> dict:
+    """The environment jupyter_client gives this kernel spec's launcher: ours, then the spec's."""
+    spec = json.loads((HERE / "kernels" / KERNEL / "kernel.json").read_text())
+    return {**os.environ, **spec.get("env", {})}
 
 
 def pytest_configure(config) -> None:
@@ -41,7 +54,7 @@ def pytest_sessionstart(session) -> None:
         [sys.executable, str(HERE / "kernels" / KERNEL / "warm_kernel.py"), "serve", str(path),
          str(os.getpid())],
         stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=folder,
-        env=dict(os.environ))  # as jupyter_client passes it to kernels (not C-level setenv()s)
+        env=kernel_environment())  # as jupyter_client passes it (not C-level setenv()s)
     _zygote.update(process=process, folder=folder, log=log)
 
 

@@ -6,6 +6,7 @@ two documented traces), interrupt — and must never outlive its launcher; witho
 or in a folder with a matplotlibrc (read when matplotlib is imported), the launcher is an
 ordinary kernel."""
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,9 @@ import jupyter_client
 import pytest
 
 HERE = Path(__file__).parent
+#: What the kernel spec adds to a kernel's environment (OMP_NUM_THREADS): the zygote gets it too,
+#: as tests/nbkernel.py starts it, and so does the ordinary kernel it is compared with.
+SPEC_ENV = json.loads((HERE / "kernels" / "lossref-warm" / "kernel.json").read_text())["env"]
 SERVE = [sys.executable, str(HERE / "kernels" / "lossref-warm" / "warm_kernel.py"), "serve"]
 PROBE = """\
 import json, os, sys
@@ -69,7 +73,7 @@ DYNAMO_TRACES = {
 
 def start(name, cwd):
     km = jupyter_client.KernelManager(kernel_name=name)
-    km.start_kernel(cwd=str(cwd))
+    km.start_kernel(cwd=str(cwd), env={**os.environ, **SPEC_ENV})
     kc = km.client()
     kc.start_channels()
     kc.wait_for_ready(timeout=60)
@@ -115,7 +119,7 @@ def zygote(tmp_path_factory):
     os.environ["LOSSREF_WARM_KERNEL"] = str(path)
     os.environ["JUPYTER_PATH"] = str(HERE)
     process = subprocess.Popen([*SERVE, str(path), str(os.getpid())], stdin=subprocess.DEVNULL,
-                               env=dict(os.environ))
+                               env={**os.environ, **SPEC_ENV})
     deadline = time.monotonic() + 120
     while not path.exists():
         assert process.poll() is None and time.monotonic() < deadline, "the zygote did not start"
@@ -134,7 +138,6 @@ def zygote(tmp_path_factory):
 
 
 def test_forked_kernel_looks_like_a_fresh_one(zygote, tmp_path):
-    import json
 
     seen = {}
     for name in ("lossref-warm", "python3"):
@@ -160,6 +163,7 @@ def test_forked_kernel_looks_like_a_fresh_one(zygote, tmp_path):
     assert (warm["warm"], fresh["warm"]) == ("True", "False")  # forked, and not
     assert not zygote.imported_torch_before_listening  # so that first kernel waited for it
     assert fresh["backend"] == "module://matplotlib_inline.backend_inline"
+    assert fresh["threads"][0] == 1  # OMP_NUM_THREADS=1, from the kernel spec
     for key in ("cwd", "argv0", "path0", "main", "env", "backend", "rc_before", "rc", "filters",
                 "threads", "printoptions", "path", "mimes"):
         assert warm[key] == fresh[key], (key, warm[key], fresh[key])
@@ -172,7 +176,6 @@ def test_forked_kernel_looks_like_a_fresh_one(zygote, tmp_path):
 
 
 def test_interrupt_reaches_the_kernel_and_a_killed_launcher_takes_it_along(zygote, tmp_path):
-    import json
 
     km, kc = start("lossref-warm", tmp_path)
     try:
