@@ -246,7 +246,8 @@ def serve(path: str, parent: int) -> None:
     server.bind(path + ".tmp")
     server.listen(16)
     os.rename(path + ".tmp", path)  # launchers see the socket only once it listens
-    preimport()
+    if os.getppid() == parent:  # else its worker is gone already: no kernel will be asked for
+        preimport()
 
     def reap(signum, frame):  # exited kernels (waited for, so their CPU time counts as ours)
         try:
