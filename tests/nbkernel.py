@@ -4,11 +4,18 @@ With ``--nbval-kernel-name lossref-warm`` each notebook runs in a fresh process 
 zygote that has imported torch once per pytest worker, instead of a kernel that imports it
 again (tests/kernels/lossref-warm/warm_kernel.py says how and why). This plugin makes the
 kernel spec findable (``JUPYTER_PATH``), starts each worker's zygote when the worker's session
-starts (a kernel asked for while the zygote still imports starts the ordinary way) and stops
+starts (a kernel asked for while the zygote still imports waits for it) and stops
 it when the session finishes (if a worker dies instead, its zygote notices and exits).
 A plugin rather than hooks in tests/conftest.py, which would see only the items under tests/.
+
+The kernel spec gives its kernels one OpenMP thread (``OMP_NUM_THREADS=1`` in kernel.json, as
+the Makefile gives NumPy's BLAS one): the pytest workers keep every core busy already, and a
+kernel's torch threads then only spin against them (chapter 4's 400 SGD steps took 3 core-s
+and 14 s on two threads of a busy 2-core machine, 0.1 core-s on one). The notebooks print the
+same either way.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,9 +25,22 @@ from pathlib import Path
 
 import pytest
 
+# nbval imports nbformat, nbformat imports jsonschema, and jsonschema imports rfc3987_syntax
+# when it is installed (a jupyter-book dependency), for its "iri" format checks only: that import
+# builds 38 lark parsers, 2.2 core-s in pytest's controller and again in each worker. Nothing
+# here checks "iri" formats (nbformat validates notebooks against a draft-4 schema, with no
+# format checker), so the processes that load this plugin (early: -p) do without it.
+sys.modules.setdefault("rfc3987_syntax", None)
+
 KERNEL = "lossref-warm"
 HERE = Path(__file__).parent
 _zygote: dict = {}
+
+
+def kernel_environment() -> dict:
+    """The environment jupyter_client gives this kernel spec's launcher: ours, then the spec's."""
+    spec = json.loads((HERE / "kernels" / KERNEL / "kernel.json").read_text())
+    return {**os.environ, **spec.get("env", {})}
 
 
 def pytest_configure(config) -> None:
@@ -41,7 +61,7 @@ def pytest_sessionstart(session) -> None:
         [sys.executable, str(HERE / "kernels" / KERNEL / "warm_kernel.py"), "serve", str(path),
          str(os.getpid())],
         stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=folder,
-        env=dict(os.environ))  # as jupyter_client passes it to kernels (not C-level setenv()s)
+        env=kernel_environment())  # as jupyter_client passes it (not C-level setenv()s)
     _zygote.update(process=process, folder=folder, log=log)
 
 

@@ -1,8 +1,12 @@
 """The notebooks' kernel under `make test` (tests/kernels/lossref-warm): a kernel forked from the
 zygote must look, to the notebook, like the kernel `--nbval-current-env` starts — same folder,
-sys.argv, sys.path, environment, displayed figures, interrupt — and must never outlive its
-launcher; without a zygote the launcher is an ordinary kernel."""
+sys.argv, sys.path, environment, matplotlib backend and settings, warning filters, torch's
+threads, displayed figures, what torch._dynamo changes when an optimizer first imports it (but
+two documented traces), interrupt — and must never outlive its launcher; without a zygote,
+or in a folder with a matplotlibrc (read when matplotlib is imported), the launcher is an
+ordinary kernel."""
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +18,9 @@ import jupyter_client
 import pytest
 
 HERE = Path(__file__).parent
+#: What the kernel spec adds to a kernel's environment (OMP_NUM_THREADS): the zygote gets it too,
+#: as tests/nbkernel.py starts it, and so does the ordinary kernel it is compared with.
+SPEC_ENV = json.loads((HERE / "kernels" / "lossref-warm" / "kernel.json").read_text())["env"]
 SERVE = [sys.executable, str(HERE / "kernels" / "lossref-warm" / "warm_kernel.py"), "serve"]
 PROBE = """\
 import json, os, sys
@@ -22,11 +29,51 @@ print(json.dumps({"cwd": os.getcwd(), "argv0": os.path.basename(sys.argv[0]),
                   "env": {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "IPY_"))},
                   "pid": os.getpid()}))
 """
+#: What the notebooks' first cell imports, and the state it leaves: the zygote imported these
+#: modules before any kernel existed, so they must come out the same as imported in a kernel.
+AFTER_IMPORTS = """\
+import json, sys, warnings
+import numpy as np, torch, matplotlib, matplotlib.pyplot as plt
+from lossref.notebook import use_book_figures
+rc_before = {k: repr(v) for k, v in matplotlib.rcParams.items()}
+use_book_figures()
+
+
+def pattern(p):
+    return getattr(p, "pattern", p)  # a compiled message or module pattern, a string, None
+
+
+print(json.dumps({
+    "backend": matplotlib.get_backend(), "rc_before": rc_before,
+    "rc": {k: repr(v) for k, v in matplotlib.rcParams.items()},
+    "filters": sorted(repr((a, pattern(m), f"{c.__module__}.{c.__qualname__}", pattern(mod), n))
+                      for a, m, c, mod, n in warnings.filters),
+    "threads": [torch.get_num_threads(), torch.get_num_interop_threads()],
+    "printoptions": repr(np.get_printoptions()), "path": sys.path,
+}))
+"""
+
+#: Then an optimizer, whose first call imports torch._dynamo (the zygote imported it already).
+AFTER_DYNAMO = """\
+import os
+torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()
+print(json.dumps({
+    "filters": sorted(repr((a, pattern(m), f"{c.__module__}.{c.__qualname__}", pattern(mod), n))
+                      for a, m, c, mod, n in warnings.filters),
+    "env": {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "IPY_"))},
+}))
+"""
+#: What importing torch._dynamo leaves in a fresh kernel and not in a warm one (warm_kernel.py's
+#: _import_without_traces says why).
+DYNAMO_TRACES = {
+    "filters": {repr(("once", None, "sympy.utilities.exceptions.SymPyDeprecationWarning", None, 0))},
+    "env": {"TORCHINDUCTOR_CACHE_DIR"},
+}
 
 
 def start(name, cwd):
     km = jupyter_client.KernelManager(kernel_name=name)
-    km.start_kernel(cwd=str(cwd))
+    km.start_kernel(cwd=str(cwd), env={**os.environ, **SPEC_ENV})
     kc = km.client()
     kc.start_channels()
     kc.wait_for_ready(timeout=60)
@@ -72,11 +119,14 @@ def zygote(tmp_path_factory):
     os.environ["LOSSREF_WARM_KERNEL"] = str(path)
     os.environ["JUPYTER_PATH"] = str(HERE)
     process = subprocess.Popen([*SERVE, str(path), str(os.getpid())], stdin=subprocess.DEVNULL,
-                               env=dict(os.environ))
+                               env={**os.environ, **SPEC_ENV})
     deadline = time.monotonic() + 120
     while not path.exists():
         assert process.poll() is None and time.monotonic() < deadline, "the zygote did not start"
-        time.sleep(0.1)
+        time.sleep(0.01)
+    # it listens before it imports: the first kernel (the next test's) is asked for meanwhile
+    maps = Path(f"/proc/{process.pid}/maps").read_text()
+    process.imported_torch_before_listening = "libtorch" in maps
     yield process
     process.terminate()
     process.wait(timeout=10)
@@ -88,7 +138,6 @@ def zygote(tmp_path_factory):
 
 
 def test_forked_kernel_looks_like_a_fresh_one(zygote, tmp_path):
-    import json
 
     seen = {}
     for name in ("lossref-warm", "python3"):
@@ -98,20 +147,35 @@ def test_forked_kernel_looks_like_a_fresh_one(zygote, tmp_path):
             assert error is None
             seen[name] = json.loads(text)
             seen[name]["warm"] = run(kc, "print(warm)")[0].strip()
-            _, mimes, error = run(kc, "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()")
+            text, _, error = run(kc, AFTER_IMPORTS)
+            assert error is None, text
+            seen[name].update(json.loads(text))
+            _, mimes, error = run(kc, "plt.plot([1, 2])\nplt.show()")
             assert error is None and "image/png" in mimes, mimes  # the inline backend shows it
+            seen[name]["mimes"] = mimes
+            text, _, error = run(kc, AFTER_DYNAMO)
+            assert error is None, text
+            seen[name]["dynamo"] = json.loads(text)
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=True)
     warm, fresh = seen["lossref-warm"], seen["python3"]
     assert (warm["warm"], fresh["warm"]) == ("True", "False")  # forked, and not
-    for key in ("cwd", "argv0", "path0", "main", "env"):
+    assert not zygote.imported_torch_before_listening  # so that first kernel waited for it
+    assert fresh["backend"] == "module://matplotlib_inline.backend_inline"
+    assert fresh["threads"][0] == 1  # OMP_NUM_THREADS=1, from the kernel spec
+    for key in ("cwd", "argv0", "path0", "main", "env", "backend", "rc_before", "rc", "filters",
+                "threads", "printoptions", "path", "mimes"):
         assert warm[key] == fresh[key], (key, warm[key], fresh[key])
     assert warm["cwd"] == str(tmp_path)
+    warm, fresh = warm["dynamo"], fresh["dynamo"]
+    assert set(fresh["filters"]) - set(warm["filters"]) == DYNAMO_TRACES["filters"]
+    assert set(warm["filters"]) <= set(fresh["filters"])
+    assert set(fresh["env"]) - set(warm["env"]) == DYNAMO_TRACES["env"]
+    assert warm["env"] == {k: v for k, v in fresh["env"].items() if k not in DYNAMO_TRACES["env"]}
 
 
 def test_interrupt_reaches_the_kernel_and_a_killed_launcher_takes_it_along(zygote, tmp_path):
-    import json
 
     km, kc = start("lossref-warm", tmp_path)
     try:
@@ -153,3 +217,17 @@ def test_the_zygote_exits_with_the_process_that_started_it(tmp_path):
         stdout=subprocess.PIPE, text=True)
     pid = int(starter.communicate(timeout=60)[0])
     assert_exits(pid, 120, "the zygote outlived the process that started it")
+
+
+def test_a_folder_with_a_matplotlibrc_gets_a_fresh_kernel(zygote, tmp_path):
+    # matplotlib reads ./matplotlibrc when imported; the zygote imported it elsewhere
+    (tmp_path / "matplotlibrc").write_text("lines.linewidth: 7\n")
+    km, kc = start("lossref-warm", tmp_path)
+    try:
+        text, _, error = run(kc, "import sys, matplotlib\n"
+                                 "print('torch' in sys.modules, matplotlib.rcParams['lines.linewidth'])")
+        assert error is None and text.split() == ["False", "7.0"], text
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+

@@ -94,9 +94,10 @@ def figure_png(fig, ratio: int = PIXEL_RATIO, colors: int = 256) -> tuple[str, d
 
     if not fig.axes and not fig.lines:
         return None
-    raw = io.BytesIO()
+    raw = io.BytesIO()  # an uncompressed PNG: read back at once, so zlib would be wasted work
     fig.canvas.print_figure(raw, format="png", dpi=fig.dpi * ratio, bbox_inches="tight",
-                            facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor())
+                            facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor(),
+                            pil_kwargs={"compress_level": 0})
     image = Image.open(raw).convert("RGBA")
     opaque = Image.new("RGBA", image.size, "white")   # a see-through figure on white paper
     opaque.alpha_composite(image)

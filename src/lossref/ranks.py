@@ -35,6 +35,12 @@ __all__ = [
 #: rank forked from the caller inherits its OpenMP threads, which "fork" does not survive).
 START_METHOD = "forkserver"
 
+#: What a worker's ranks import beyond torch.distributed, by the worker's name: the forkserver
+#: imports it once, before it forks the ranks (if this launch starts the server; a process starts
+#: one). DistributedDataParallel imports torch._dynamo when it is constructed: 1.7 core-s that
+#: every rank paid.
+PRELOAD = {"data_parallel_worker": ["torch._dynamo"]}
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -71,7 +77,8 @@ def launch(worker: Callable, world_size: int, *args: Any, timeout: float = 60.0)
 
     ctx = mp.get_context(START_METHOD)
     if START_METHOD == "forkserver":
-        ctx.set_forkserver_preload(["torch.distributed", "lossref.ranks"])
+        ctx.set_forkserver_preload(["torch.distributed", "lossref.ranks",
+                                    *PRELOAD.get(getattr(worker, "__name__", ""), [])])
     results = ctx.Queue()
     port = free_port()
     procs = [ctx.Process(target=_run_rank, args=(r, world_size, port, worker, args, results),

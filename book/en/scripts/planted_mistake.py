@@ -22,12 +22,14 @@ if not fixed:
     layers.append(nn.Softmax(dim=1))  # the planted mistake: the model outputs probabilities
 model = nn.Sequential(*layers)
 criterion = nn.CrossEntropyLoss()
-optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+lr = 0.5  # the learning rate of plain SGD
 
 for epoch in range(1, 201):
     loss = criterion(model(x), y)
-    optimizer.zero_grad()
+    model.zero_grad()
     loss.backward()
-    optimizer.step()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= lr * p.grad
     if epoch % 50 == 0:
         print(f"epoch {epoch:3}: loss {loss.item():.3f}")

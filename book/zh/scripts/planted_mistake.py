@@ -22,12 +22,14 @@ if not fixed:
     layers.append(nn.Softmax(dim=1))  # 埋下的错误：模型输出的是概率
 model = nn.Sequential(*layers)
 criterion = nn.CrossEntropyLoss()
-optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+lr = 0.5  # 普通 SGD 的学习率
 
 for epoch in range(1, 201):
     loss = criterion(model(x), y)
-    optimizer.zero_grad()
+    model.zero_grad()
     loss.backward()
-    optimizer.step()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= lr * p.grad
     if epoch % 50 == 0:
         print(f"第 {epoch:3} 轮：损失 {loss.item():.3f}")

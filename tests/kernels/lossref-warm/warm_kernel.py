@@ -1,13 +1,14 @@
 """The notebooks' kernel under `make test`: a fresh IPython kernel per notebook, forked from a
-process that has already imported torch, NumPy and ipykernel.
+process that has already imported torch, NumPy, matplotlib and ipykernel.
 
 Every notebook starts a kernel, and a kernel spends most of its first two seconds importing
-torch and IPython: 44 notebooks paid that 44 times. Here one *zygote* process per pytest worker
-imports them once; each notebook's kernel is a fork of it that then runs exactly what
-``python -m ipykernel_launcher -f CONNECTION_FILE`` runs, in the notebook's folder, with the
-environment jupyter_client gave it. The notebook's own cells still run from the first to the
-last in a new process that has run no user code (``import torch`` in the notebook finds the
-module loaded). Nothing else is shared: each kernel is its own process and exits with it.
+torch, IPython and matplotlib: 44 notebooks paid that 44 times. Here one *zygote* process per
+pytest worker imports them once (:func:`preimport`); each notebook's kernel is a fork of it
+that then runs exactly what ``python -m ipykernel_launcher -f CONNECTION_FILE`` runs, in the
+notebook's folder, with the environment jupyter_client gave it. The notebook's own cells still
+run from the first to the last in a new process that has run no user code (``import torch`` in
+the notebook finds the module loaded). Nothing else is shared: each kernel is its own process
+and exits with it.
 
 Two roles, one file (jupyter_client starts the second through ``kernel.json``):
 
@@ -19,8 +20,10 @@ Two roles, one file (jupyter_client starts the second through ``kernel.json``):
     the launcher, the process jupyter_client starts and watches: it hands its standard streams,
     folder, environment and arguments to the zygote, forwards an interrupt (SIGINT) to the
     kernel, and exits when the kernel does. If it is killed, the kernel notices the closed
-    socket and exits too. Without a zygote (``LOSSREF_WARM_KERNEL`` unset, not yet listening,
-    or a thread setting that differs from the zygote's) it becomes an ordinary kernel.
+    socket and exits too. A zygote still importing listens already: the launcher waits for it
+    (at most :data:`WAIT` seconds). Without a zygote (``LOSSREF_WARM_KERNEL`` unset, not
+    listening, not answering in time, an environment that differs from the zygote's, or a
+    ``matplotlibrc`` in the kernel's folder) it becomes an ordinary kernel.
 
 tests/nbkernel.py (a pytest plugin) starts the zygote in each pytest worker and stops it when
 the worker's session finishes.
@@ -71,6 +74,11 @@ def _receive(sock, nfds=0):
 # --------------------------------------------------------------------------- the launcher
 
 
+#: Seconds a launcher waits for a zygote that is still importing (nbval gives a kernel 60 s to
+#: start): one that has not answered by then is stuck, and the kernel starts the ordinary way.
+WAIT = 30.0
+
+
 def launch(args) -> None:
     path = os.environ.get("LOSSREF_WARM_KERNEL")
     sock = socket.socket(socket.AF_UNIX)
@@ -80,10 +88,12 @@ def launch(args) -> None:
         sock.connect(path)
         request = {"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}
         _send(sock, json.dumps(request).encode(), fds=(0, 1, 2))
+        sock.settimeout(WAIT)  # a zygote still importing answers when it is done
         answer, _ = _receive(sock)
         if answer != b"forked":
             raise OSError(f"zygote refused: {answer!r}")
-    except OSError:
+        sock.settimeout(None)
+    except OSError:  # TimeoutError too
         sock.close()
         os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *args])
 
@@ -151,15 +161,93 @@ def _kernel(conn, request, fds) -> None:
         os._exit(code)
 
 
-def serve(path: str, parent: int) -> None:
-    # what every notebook imports first and costs most. Not ipykernel (it imports in 0.05 s
-    # and reads JPY_PARENT_PID when imported: the kernel imports it, after the fork) nor
-    # matplotlib (pyplot picks its backend from what ipykernel sets up).
+#: The backend ipykernel sets in ``MPLBACKEND`` before any cell runs, unless it is set.
+INLINE = "module://matplotlib_inline.backend_inline"
+
+
+def preimport() -> None:
+    """Import, once, what every kernel imports (ipykernel_launcher's modules) and what costs most
+    in many notebooks (torch, torch._dynamo, matplotlib).
+
+    Not ``ipykernel.kernelapp`` (its options read ``JPY_PARENT_PID`` when the module is
+    imported: the kernel imports it, after the fork) nor ``matplotlib_inline.backend_inline``
+    (it hooks into the running IPython shell when imported, and there is none yet). matplotlib
+    is imported as it is in a kernel: ipykernel sets ``MPLBACKEND`` to the inline backend,
+    unless it is set, before any cell runs, and matplotlib reads it when imported.
+    """
+    # in the order a kernel imports them (some add warning filters): first the kernel's own,
+    # ipykernel_launcher's imports but kernelapp itself, then the notebook's
+    import ipykernel.control
+    import ipykernel.heartbeat
+    import ipykernel.iostream
+    import ipykernel.ipkernel
+    import ipykernel.parentpoller
+    import ipykernel.shellchannel
+    import ipykernel.zmqshell  # noqa: F401
+    import IPython.core.application  # noqa: F401
     import numpy  # noqa: F401
     import torch
     import torch.nn.functional  # noqa: F401
 
-    import lossref  # noqa: F401
+    import lossref
+
+    _import_without_traces("torch._dynamo")
+    saved = os.environ.get("MPLBACKEND")
+    if not saved:
+        os.environ["MPLBACKEND"] = INLINE
+    try:
+        import matplotlib.backends.backend_agg  # the inline backend draws with it
+        import matplotlib.pyplot  # noqa: F401
+        import mplfonts  # noqa: F401
+
+        import lossref.notebook  # noqa: F401
+    except ImportError:  # no book extras: the notebooks import what there is themselves
+        pass
+    finally:  # the zygote's environment as it was: a kernel gets its launcher's
+        if saved is None:
+            del os.environ["MPLBACKEND"]
+        else:
+            os.environ["MPLBACKEND"] = saved
+
+
+def _import_without_traces(name: str) -> None:
+    """Import module ``name``, then undo what importing it did to the environment and to the
+    warning filters.
+
+    For ``torch._dynamo``, which torch imports at the first call of an optimizer (1.7 core-s, in
+    a third of the notebooks): it sets ``TORCHINDUCTOR_CACHE_DIR`` and a ``"once"`` filter for
+    SymPy's deprecation warnings. Undone, a kernel that never uses dynamo has no trace of it; one
+    that does lacks just these two (inductor sets the variable again when it uses its cache;
+    tests/test_nbkernel.py checks that nothing else differs).
+    """
+    import importlib
+    import warnings
+
+    env, filters = dict(os.environ), list(warnings.filters)
+    importlib.import_module(name)
+    for key in set(os.environ) - set(env):
+        del os.environ[key]
+    os.environ.update(env)
+    warnings.filters[:] = filters
+    warnings._filters_mutated()  # as warnings.filterwarnings does after changing the list
+
+
+def _reads_its_folder(cwd: str) -> bool:
+    """Whether a fresh kernel in ``cwd`` would import something other than the zygote did: a
+    ``matplotlibrc`` there is read when matplotlib is imported. (Modules in the folder cannot
+    shadow: the kernel does not put its folder on ``sys.path``.)"""
+    return os.path.exists(os.path.join(cwd, "matplotlibrc"))
+
+
+def serve(path: str, parent: int) -> None:
+    # listen first, then import: a launcher that connects meanwhile waits for its kernel (an
+    # ordinary kernel would import all of it again, alongside the zygote)
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path + ".tmp")
+    server.listen(16)
+    os.rename(path + ".tmp", path)  # launchers see the socket only once it listens
+    if os.getppid() == parent:  # else its worker is gone already: no kernel will be asked for
+        preimport()
 
     def reap(signum, frame):  # exited kernels (waited for, so their CPU time counts as ours)
         try:
@@ -169,10 +257,6 @@ def serve(path: str, parent: int) -> None:
             pass
 
     signal.signal(signal.SIGCHLD, reap)
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(path + ".tmp")
-    os.rename(path + ".tmp", path)  # launchers see the socket only once it listens
-    server.listen(16)
     server.settimeout(1.0)
     while os.getppid() == parent:
         try:
@@ -183,8 +267,11 @@ def serve(path: str, parent: int) -> None:
         data, fds = _receive(conn, 3)
         request = json.loads(data) if data else None
         differ = _differences(request["env"]) if request else ["no request"]
-        if differ or len(fds) != 3:
-            print(f"fresh kernel instead: environment differs in {differ}", file=sys.stderr, flush=True)
+        rc = bool(request) and _reads_its_folder(request["cwd"])
+        if differ or rc or len(fds) != 3:
+            why = (f"environment differs in {differ}" if differ else
+                   "a matplotlibrc in its folder" if rc else "no standard streams")
+            print(f"fresh kernel instead: {why}", file=sys.stderr, flush=True)
             _send(conn, b"no")
             for fd in fds:
                 os.close(fd)
@@ -193,7 +280,10 @@ def serve(path: str, parent: int) -> None:
         print(f"forking a kernel in {request['cwd']}", file=sys.stderr, flush=True)
         if os.fork() == 0:
             server.close()
-            _send(conn, b"forked")
+            try:
+                _send(conn, b"forked")
+            except OSError:  # the launcher gave up waiting (and started an ordinary kernel)
+                os._exit(0)
             _kernel(conn, request, fds)
         for fd in fds:
             os.close(fd)
