@@ -118,15 +118,19 @@ def zygote(tmp_path_factory):
     saved = {k: os.environ.get(k) for k in ("LOSSREF_WARM_KERNEL", "JUPYTER_PATH")}
     os.environ["LOSSREF_WARM_KERNEL"] = str(path)
     os.environ["JUPYTER_PATH"] = str(HERE)
-    process = subprocess.Popen([*SERVE, str(path), str(os.getpid())], stdin=subprocess.DEVNULL,
-                               env={**os.environ, **SPEC_ENV})
+    log = folder / "zygote.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen([*SERVE, str(path), str(os.getpid())],
+                                   stdin=subprocess.DEVNULL, stderr=stderr,
+                                   env={**os.environ, **SPEC_ENV})
     deadline = time.monotonic() + 120
-    while not path.exists():
+    while not path.exists() or not log.read_text().endswith("\n"):
         assert process.poll() is None and time.monotonic() < deadline, "the zygote did not start"
         time.sleep(0.01)
-    # it listens before it imports: the first kernel (the next test's) is asked for meanwhile
-    maps = Path(f"/proc/{process.pid}/maps").read_text()
-    process.imported_torch_before_listening = "libtorch" in maps
+    # it listens before it imports (the first kernel, the next test's, is asked for meanwhile):
+    # the zygote says what it had imported when it began to listen, whatever the test's timing
+    first = log.read_text().splitlines()[0]
+    process.imported_torch_before_listening = first != "listening; torch imported: False"
     yield process
     process.terminate()
     process.wait(timeout=10)

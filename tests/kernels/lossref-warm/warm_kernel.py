@@ -246,6 +246,7 @@ def serve(path: str, parent: int) -> None:
     server.bind(path + ".tmp")
     server.listen(16)
     os.rename(path + ".tmp", path)  # launchers see the socket only once it listens
+    print(f"listening; torch imported: {'torch' in sys.modules}", file=sys.stderr, flush=True)
     if os.getppid() == parent:  # else its worker is gone already: no kernel will be asked for
         preimport()
 
