@@ -10,6 +10,8 @@ installed plugins (``-p`` modules are imported before the ``pytest11`` entry poi
   uses. A stand-in module defers that import to the first call of ``is_valid_syntax`` (or the
   first other attribute asked for): the same checks, paid for only if a schema uses them.
 
+- hypothesis's modules are not assertion-rewritten (``_leave_hypothesis_unrewritten``).
+
 The ``anyio`` and ``platformdirs`` plugins (fixtures no test here uses) are switched off with
 ``-p no:anyio -p no:platformdirs`` beside this one in addopts: pytest imports and
 assertion-rewrites their packages (37 modules) in every process otherwise.
@@ -50,3 +52,21 @@ def _defer_rfc3987_syntax() -> None:
 
 
 _defer_rfc3987_syntax()
+
+
+def _leave_hypothesis_unrewritten() -> None:
+    """Import hypothesis's own modules plainly, not through pytest's assertion rewriter.
+
+    pytest marks every module of a distribution with a ``pytest11`` entry point for rewriting;
+    for hypothesis that is 73 modules (its engine, not test code), parsed and rewritten again
+    in every process when no bytecode may be written (PYTHONDONTWRITEBYTECODE): ~1 core-s.
+    Our tests' asserts and conftest are rewritten as before. A no-op if pytest's hook changes.
+    """
+    for hook in sys.meta_path:
+        must = getattr(hook, "_must_rewrite", None)
+        if isinstance(must, set) and "hypothesis" in must:
+            must.discard("hypothesis")
+            hook._marked_for_rewrite_cache.clear()
+
+
+_leave_hypothesis_unrewritten()
