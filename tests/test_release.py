@@ -19,7 +19,6 @@ import venv
 import zipfile
 from pathlib import Path
 
-import ml_dtypes
 import numpy as np
 import pytest
 
@@ -111,6 +110,8 @@ def test_wheel_installs_alone_and_imports_without_torch(dist, tmp_path):
               "np.array([0, 1]))), 'torch' in sys.modules)")
     installed_out = run(py, "-c", script, cwd=tmp_path).stdout
     # the same lines from this checkout's lossref, computed here (no second interpreter)
+    import ml_dtypes  # here, not at the top: every pytest worker imports the test modules
+
     x = np.array([[1, 2], [1, 3]], dtype=ml_dtypes.bfloat16)
     with np.printoptions(legacy=False):
         here = (f"{lossref.__version__} "
