@@ -11,6 +11,7 @@ per source module (test_binary.py for binary.py, ...) imports them from there.
 """
 
 import os
+import sys
 
 from hypothesis import settings
 
@@ -22,3 +23,19 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 #: (`--doctest-modules` would run them: one starts a process group, one raises on purpose)
 collect_ignore_glob = ["watch_scripts/*.py", "kernels/*"]
 
+
+
+def pytest_runtest_setup(item) -> None:
+    """torch on one thread in each test process (set once, as soon as a test module has
+    imported torch): `make test` runs one pytest worker per core, and torch's default of one
+    OpenMP thread per core on top of that only makes the threads wait for each other (its
+    tiny oracle tensors gain nothing from a second thread: 10x the CPU time measured on 2
+    cores). What a test compares is the same: its subprocesses and notebook kernels keep
+    their own defaults, and a test that wants a thread count sets it itself."""
+    torch = sys.modules.get("torch")
+    if torch is not None and not _ONE_THREAD:
+        torch.set_num_threads(1)
+        _ONE_THREAD.append(True)
+
+
+_ONE_THREAD: list = []

@@ -18,6 +18,7 @@ The shared constants live here too: ``DTYPES``, ``REDUCTIONS`` and the hypothesi
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pytest
@@ -32,6 +33,27 @@ DTYPES = [np.float32, np.float64]
 REDUCTIONS = ["none", "mean", "sum"]
 HALF_NAMES = ["float16", "bfloat16"]
 SPECIALS = [np.nan, np.inf, -np.inf]
+
+
+class Lazy(Mapping):
+    """A mapping whose keys are known when pytest collects and whose values ``build()`` makes
+    at the first lookup: for values that need a costly import (ml_dtypes: ~1 core-s), paid only
+    by the xdist worker that runs the test (every worker imports every test module)."""
+
+    def __init__(self, keys, build: Callable[[], dict]) -> None:
+        self._keys, self._build, self._values = tuple(keys), build, None
+
+    def __getitem__(self, key):
+        if self._values is None:
+            self._values = self._build()
+            assert tuple(self._values) == self._keys, (tuple(self._values), self._keys)
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 def examples(n: int) -> settings:

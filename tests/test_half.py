@@ -12,15 +12,22 @@ squares and exponentials — and every reduction:
 
 from __future__ import annotations
 
-import ml_dtypes
 import numpy as np
 import pytest
 import torch
-from oracle import check_half
+from oracle import HALF_NAMES, Lazy, check_half
 from samples import SAMPLES
 
-HALF = {"float16": (np.dtype(np.float16), torch.float16, 10),
-        "bfloat16": (np.dtype(ml_dtypes.bfloat16), torch.bfloat16, 7)}
+
+def _half() -> dict:
+    import ml_dtypes  # when a test first needs it, not when pytest collects this file
+
+    return {"float16": (np.dtype(np.float16), torch.float16, 10),
+            "bfloat16": (np.dtype(ml_dtypes.bfloat16), torch.bfloat16, 7)}
+
+
+#: dtype name -> (NumPy dtype, torch dtype, mantissa bits)
+HALF = Lazy(HALF_NAMES, _half)
 #: which positional arguments ``lossref.grad.NAME`` differentiates (input only, elsewhere)
 DIFF = {"gaussian_nll_loss": (0, 2), "cosine_embedding_loss": (0, 1),
         "margin_ranking_loss": (0, 1), "triplet_margin_loss": (0, 1, 2),
@@ -78,6 +85,8 @@ def assert_within_ulp(ours, theirs: torch.Tensor, n_ulp: float, dtype_name: str,
     assert np.array_equal(got[~finite & ~np.isnan(expected)],
                           expected[~finite & ~np.isnan(expected)]), f"{what}: inf differs"
     # below the smallest normal number the spacing stays that of the smallest binade
+    import ml_dtypes  # imported by HALF already
+
     tiny = float(np.finfo(np.float16).smallest_normal) if dtype_name == "float16" \
         else float(ml_dtypes.finfo(ml_dtypes.bfloat16).smallest_normal)
     tol = n_ulp * ulp(np.maximum(np.abs(got), np.abs(expected)), bits, tiny)

@@ -7,17 +7,25 @@ from __future__ import annotations
 
 import warnings
 
-import ml_dtypes
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracle import HALF_NAMES, Lazy
 
 import lossref
 
-DTYPES = {"float16": (np.float16, torch.float16), "bfloat16": (ml_dtypes.bfloat16, torch.bfloat16)}
+
+def _dtypes() -> dict:
+    import ml_dtypes  # when a test first needs it, not when pytest collects this file
+
+    return {"float16": (np.float16, torch.float16),
+            "bfloat16": (ml_dtypes.bfloat16, torch.bfloat16)}
+
+
+DTYPES = Lazy(HALF_NAMES, _dtypes)
 BATCHES = (1, 15, 16, 17, 255, 256, 257, 4097)
 C = 5
 

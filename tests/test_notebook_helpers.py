@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import warnings
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+from lossref.notebook import agreement_table, use_cjk_font
 
-from lossref.notebook import agreement_table, use_cjk_font  # noqa: E402
+#: matplotlib.pyplot, imported by the autouse fixture below when this file's first test runs,
+#: not when pytest collects it (every xdist worker collects every file: 0.5 core-s each)
+plt = None
 
 
 def test_chinese_labels_render_without_missing_glyphs():
@@ -39,6 +39,12 @@ def test_agreement_table_rounds_like_the_seeds():
 @pytest.fixture(autouse=True)
 def _restore_rcparams():
     """use_book_figures() sets matplotlib's global style: leave other tests the defaults."""
+    global plt
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     with matplotlib.rc_context():
         yield
 
