@@ -14,6 +14,10 @@ JOBS   ?= 2
 # other on a small machine (a 17 ms linear_cross_entropy took 1.07 s): tests and notebook runs
 # give NumPy's BLAS one thread (make bench sets its own threads per case).
 test execute: export OPENBLAS_NUM_THREADS = 1
+# Bytecode caches (__pycache__, gitignored) even where the environment sets PYTHONDONTWRITEBYTECODE
+# (as some containers do): otherwise every pytest process, kernel and subprocess compiles lossref and
+# re-rewrites the test modules' asserts from source, ~4 core-s per pytest process.
+test execute: export PYTHONDONTWRITEBYTECODE =
 
 .PHONY: book test execute serve lab bench clean distclean venv browser pdf pdf-check pdf-fonts
 

@@ -25,12 +25,7 @@ from pathlib import Path
 
 import pytest
 
-# nbval imports nbformat, nbformat imports jsonschema, and jsonschema imports rfc3987_syntax
-# when it is installed (a jupyter-book dependency), for its "iri" format checks only: that import
-# builds 38 lark parsers, 2.2 core-s in pytest's controller and again in each worker. Nothing
-# here checks "iri" formats (nbformat validates notebooks against a draft-4 schema, with no
-# format checker), so the processes that load this plugin (early: -p) do without it.
-sys.modules.setdefault("rfc3987_syntax", None)
+# (nbval's costly rfc3987_syntax import is deferred by tests/quickstart.py, loaded before this)
 
 KERNEL = "lossref-warm"
 HERE = Path(__file__).parent
