@@ -376,14 +376,17 @@ def check_value_and_grad(ours, ours_grad, theirs, inputs, dtype, reduction, rng,
 # ---- half precision: float16/bfloat16 against torch's CPU kernels (issue 25) -------------------
 
 def check_half(name: str, arrays: list, dtype_name: str, diff=(0,), grad_floor=0.0,
-               **options) -> None:
+               term_scale=0.0, **options) -> None:
     """The float ``arrays`` rounded to the half dtype (integer ones kept); torch and lossref on
     the same values: the value within 2 ulp, each gradient within 4 ulp (test_half's contract),
     or, where torch's CPU kernel refuses the dtype, a TypeError naming it.
 
-    ``grad_floor``: gradient entries within ``grad_floor`` × the largest |torch gradient| of
-    torch's are judged absolutely, the rest within 4 ulp (where terms cancel in float32 before
-    the rounding, both sides carry float32's error of the cancelling terms)."""
+    ``grad_floor``: gradient entries within ``grad_floor`` × the size of the cancelling terms
+    of torch's are judged absolutely, the rest within 4 ulp (where terms cancel in float32 before
+    the rounding, both sides carry float32's error of the cancelling terms). That size is the
+    largest |torch gradient|, or ``term_scale`` where it is larger: when every row is confident,
+    every entry is a cancelled difference (e.g. p - 1 with p within 1e-6 of 1) and the largest
+    one says nothing of the terms' size."""
     from test_half import HALF, assert_within_ulp, to_torch
 
     np_dtype, torch_dtype, _ = HALF[dtype_name]
@@ -415,7 +418,7 @@ def check_half(name: str, arrays: list, dtype_name: str, diff=(0,), grad_floor=0
         if grad_floor:
             expected = tensors[i].grad.float().numpy()
             finite = np.isfinite(expected)
-            floor = grad_floor * np.abs(expected[finite]).max(initial=0.0)
+            floor = grad_floor * np.abs(expected[finite]).max(initial=term_scale)
             with np.errstate(invalid="ignore"):         # inf - inf: judged by the ulp check
                 close = finite & (np.abs(np.asarray(g, np.float32) - expected) <= floor)
             g = np.where(close, expected.astype(np_dtype), g)
