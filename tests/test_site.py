@@ -1,9 +1,10 @@
 """The built site as readers use it, checked in a real browser (Debian's chromium via Playwright).
 
 The site is built ONCE per session (``jupyter-book build -W -n --keep-going`` into
-``_build/html`` by book/_tools/build_site.py: incrementally after a clean build, from scratch on
-a fresh clone, as in CI) and served on 127.0.0.1; ONE chromium serves every test, with one desktop (1280×900)
-and one phone (390×844, touch) context. Every page listed in ``_toc.yml`` is opened once with
+``_build/html`` by book/_tools/build_site.py: incrementally after a clean build, not at all when
+nothing it is built from changed since that build, from scratch on a fresh clone, as in CI) and
+served on 127.0.0.1; ONE chromium serves every test, with one desktop (1280×900) and one phone
+(390×844, touch) context. Every page listed in ``_toc.yml`` is opened once with
 chromium resolving no host but 127.0.0.1: any request that leaves it fails and is recorded, so the tests prove
 the book works offline (MathJax, fonts, scripts). Each chapter is judged at desktop size, then
 resized to a phone in the same tab. Screenshots of the landing page and the first chapter of
@@ -166,7 +167,7 @@ class Site:
     html: Path
     log: str
     seconds: float
-    incremental: bool = False
+    kind: str = "given"  # build_site.build(): "full", "incremental" or "up to date"
     base: str = ""
     server: http.server.ThreadingHTTPServer | None = field(default=None, repr=False)
 
@@ -197,20 +198,21 @@ def site(tmp_path_factory) -> Site:
     given = os.environ.get("LOSSREF_SITE_HTML")
     if given:
         html = Path(given).resolve()
-        log_file = html.parent.parent / "build.log"
+        log_file = html.parent / "build.log"  # <folder>/../build.log: _build/build.log
         log = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
         yield from serve(Site(html=html, log=log, seconds=0.0))
         return
     # _build/html, as `make book` builds it: incremental after a clean build with the same
-    # config, toc and extension; from scratch otherwise (always on a fresh clone, as in CI)
-    code, log, seconds, incremental = build_site.build()
+    # config, toc and extension; no Sphinx run at all when nothing the build reads changed
+    # since that clean build (its log stands); from scratch otherwise (a fresh clone, CI)
+    code, log, seconds, kind = build_site.build()
     html = build_site.BUILD / "html"
     if code != 0 or not (html / "index.html").exists():
         problems = "\n".join(line for line in log.splitlines() if re.search(r"\b(WARNING|ERROR)\b", line))
-        pytest.fail(f"jupyter-book build failed (exit {code}; {'incremental' if incremental else 'full'}): "
+        pytest.fail(f"jupyter-book build failed (exit {code}; {kind} build): "
                     f"book/_tools/build_site.py\n--- warnings and errors ---\n{problems}\n"
                     f"--- end of the build log ---\n{log[-6000:]}", pytrace=False)
-    yield from serve(Site(html=html, log=log, seconds=seconds, incremental=incremental))
+    yield from serve(Site(html=html, log=log, seconds=seconds, kind=kind))
 
 
 def serve(built: Site):
@@ -501,7 +503,9 @@ def test_build_is_clean(site):
     warnings = [line for line in site.log.splitlines() if re.search(r"\bWARNING\b|\bERROR\b", line)]
     assert not warnings, "\n".join(warnings)
     size = sum(p.stat().st_size for p in site.html.rglob("*") if p.is_file())
-    print(f"\nsite: {'incremental' if site.incremental else 'full'} build in {site.seconds:.0f} s, "
+    built = ("up to date: no rebuild, nothing it is built from changed since its last clean build"
+             if site.kind == "up to date" else f"{site.kind} build in {site.seconds:.0f} s")
+    print(f"\nsite: {built}, "
           f"{len(DOCNAMES)} toc pages, "
           f"_build/html = {size / 1e6:.1f} MB")
     for part in ("startup.js", "core.js", "input/tex.js", "output/chtml.js"):
