@@ -279,32 +279,71 @@ def contexts(browser):
         context.close()
 
 
+VIEWPORT = {"desktop": DESKTOP, "phone": PHONE}
+
+
 class Tabs:
     """Pages opened in the session's contexts. ``prefetch`` starts loading the page the next test
     will open, so that its loading overlaps this test's checks (the suite's time is mostly page
-    loads: MathJax and the theme's scripts)."""
+    loads: MathJax and the theme's scripts).
+
+    A tab is not closed after its test: the next page is opened in it (a new tab costs chromium
+    a window and a renderer process, ~0.4 core-s each, more than many pages' checks). Each
+    visit starts as in a new tab: before the tab navigates, its session storage is cleared and
+    its viewport is the device's again (the old page hidden first, so that it is not laid out
+    again at that size); what the tab reports (requests, failed responses, console errors)
+    goes to the visit that navigated it last."""
 
     def __init__(self, site: Site, contexts: dict) -> None:
         self.site, self.contexts, self.pending = site, contexts, {}
+        self.idle: dict[str, list] = {device: [] for device in contexts}
+        self.current: dict = {}  # page -> the Visit its events are recorded for
 
-    def start(self, path: str, device: str) -> Visit:
+    def new_tab(self, device: str):
         page = self.contexts[device].new_page()
-        outside: list[str] = []
-        failed: list[str] = []
-        errors: list[str] = []
 
         def request(r) -> None:
             parts = urlsplit(r.url)
             if parts.scheme not in ("data", "blob", "about") and parts.hostname != "127.0.0.1":
-                outside.append(r.url)
+                self.current[page].outside.append(r.url)
+
+        def console(m) -> None:
+            if m.type == "error":
+                self.current[page].console_errors.append(f"{m.type}: {m.text} @ {m.location}")
+
+        def response(r) -> None:
+            if r.status >= 400:
+                self.current[page].failed.append(f"{r.status} {r.url}")
 
         page.on("request", request)
-        page.on("console", lambda m: errors.append(f"{m.type}: {m.text} @ {m.location}")
-                if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-        page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        response = page.goto(self.site.base + path, wait_until="commit", timeout=TIMEOUT_MS)
-        return Visit(page, response.status if response else 0, errors, outside, failed)
+        page.on("console", console)
+        page.on("pageerror", lambda e: self.current[page].console_errors.append(f"pageerror: {e}"))
+        page.on("response", response)
+        return page
+
+    def start(self, path: str, device: str) -> Visit:
+        url = self.site.base + path
+        # not a tab showing this very page: going to it with another #fragment would only scroll
+        idle = [p for p in self.idle[device] if p.url.split("#")[0] != url.split("#")[0]]
+        reused = bool(idle)
+        if reused:
+            self.idle[device].remove(idle[-1])
+        page = idle[-1] if reused else self.new_tab(device)
+        if reused:
+            from playwright.sync_api import Error as PlaywrightError
+
+            try:  # session storage as a new tab has it; the old page hidden: not laid out again
+                page.evaluate("sessionStorage.clear(); document.documentElement.style.display = 'none'")
+                if page.viewport_size != VIEWPORT[device]:  # test_page turned it into a phone
+                    page.set_viewport_size(VIEWPORT[device])
+            except PlaywrightError:  # the last test left it navigating or crashed: a new tab
+                page.close()
+                page = self.new_tab(device)
+        v = Visit(page, 0, [], [], [])
+        self.current[page] = v
+        response = page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
+        v.status = response.status if response else 0
+        return v
 
     def open(self, path: str, device: str) -> Visit:
         v = self.pending.pop((path, device), None) or self.start(path, device)
@@ -315,9 +354,16 @@ class Tabs:
         if (path, device) not in self.pending:
             self.pending[(path, device)] = self.start(path, device)
 
+    def release(self, v: Visit, device: str) -> None:
+        """The test is done with the page: its tab serves the next visit."""
+        if v.page.is_closed():
+            return
+        self.idle[device].append(v.page)
+
     def close(self) -> None:
-        for v in self.pending.values():
-            v.page.close()
+        for page in self.current:
+            if not page.is_closed():
+                page.close()
         self.pending.clear()
 
 
@@ -337,14 +383,14 @@ def visit(tabs):
 
     def open_page(path: str, device: str = "desktop", then: str | None = None) -> Visit:
         v = tabs.open(path, device)
-        opened.append(v.page)
+        opened.append((v, device))
         if then is not None:
             tabs.prefetch(then, device)
         return v
 
     yield open_page
-    for page in opened:
-        page.close()
+    for v, device in opened:
+        tabs.release(v, device)
 
 
 # --------------------------------------------------------------------------- checks shared by pages
