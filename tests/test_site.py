@@ -844,6 +844,30 @@ def test_page(site, visit, docname):
 # --------------------------------------------------------------------------- phone and desktop menus
 
 
+#: Resolves once nothing in ``root`` moves (the drawer's slide, a scroll into view): no
+#: animation or transition running in it and the box of ``target`` the same for three frames;
+#: after 5 s at the latest (the checks that follow then say what is wrong).
+SETTLED = """([root, target]) => new Promise((resolve) => {
+  const el = document.querySelector(root);
+  let last = '', same = 0;
+  const frame = () => {
+    const r = (el.querySelector(target) || el).getBoundingClientRect();
+    const now = [r.x, r.y, r.width, r.height].join();
+    const moving = el.getAnimations({subtree: true}).some((a) => a.playState === 'running');
+    same = !moving && now === last ? same + 1 : 0;
+    last = now;
+    if (same >= 3) resolve(true); else requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+  setTimeout(() => resolve(false), 5000);
+})"""
+
+
+def settle(page, root: str, target: str) -> None:
+    """Wait for the slide to end (instead of a fixed pause)."""
+    page.evaluate(SETTLED, [root, target])
+
+
 @pytest.mark.parametrize("docname", [d for d in CHAPTERS if d.endswith("/" + CHAPTERS[0].split("/")[-1])])
 def test_menus_open_on_a_phone(site, visit, docname):
     """Tapping ☰ brings the chapter list into view, the outline button the page's contents."""
@@ -860,7 +884,7 @@ def test_menus_open_on_a_phone(site, visit, docname):
         link = page.locator(f"{dialog} {item}").first
         link.wait_for(state="visible", timeout=5_000)
         if dialog == "#pst-primary-sidebar-modal":
-            page.wait_for_timeout(300)  # the panel slides in
+            settle(page, dialog, item)  # the panel slides in
             screenshot(page, docname, "phone_menu")
         box = link.bounding_box()
         assert box and 0 <= box["x"] < PHONE["width"] and 0 <= box["y"] < PHONE["height"], \
@@ -881,7 +905,7 @@ def test_phone_drawer_shows_the_chapter_and_closes(site, visit):
     page.wait_for_function(f"document.querySelector('{dialog}').open", timeout=5_000)
     current = page.locator(f"{dialog} nav.bd-docs-nav li.current > a.reference")
     current.first.wait_for(state="visible", timeout=5_000)
-    page.wait_for_timeout(400)  # the panel slides in
+    settle(page, dialog, "nav.bd-docs-nav li.current > a.reference")  # slides in, scrolls to it
     box = current.first.bounding_box()
     assert box and 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"], \
         f"{docname}: the drawer opens without the current chapter in view: {box}"
