@@ -347,6 +347,9 @@ class Tabs:
 
     def open(self, path: str, device: str) -> Visit:
         v = self.pending.pop((path, device), None) or self.start(path, device)
+        # the tab under test in front, as a new tab would be (chromium sends a tab behind
+        # another its frames, and so its resize events and animation frames, seconds late)
+        v.page.bring_to_front()
         v.page.wait_for_load_state("load", timeout=TIMEOUT_MS)
         return v
 
