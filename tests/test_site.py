@@ -1,9 +1,10 @@
 """The built site as readers use it, checked in a real browser (Debian's chromium via Playwright).
 
 The site is built ONCE per session (``jupyter-book build -W -n --keep-going`` into
-``_build/html`` by book/_tools/build_site.py: incrementally after a clean build, from scratch on
-a fresh clone, as in CI) and served on 127.0.0.1; ONE chromium serves every test, with one desktop (1280×900)
-and one phone (390×844, touch) context. Every page listed in ``_toc.yml`` is opened once with
+``_build/html`` by book/_tools/build_site.py: incrementally after a clean build, not at all when
+nothing it is built from changed since that build, from scratch on a fresh clone, as in CI) and
+served on 127.0.0.1; ONE chromium serves every test, with one desktop (1280×900) and one phone
+(390×844, touch) context. Every page listed in ``_toc.yml`` is opened once with
 chromium resolving no host but 127.0.0.1: any request that leaves it fails and is recorded, so the tests prove
 the book works offline (MathJax, fonts, scripts). Each chapter is judged at desktop size, then
 resized to a phone in the same tab. Screenshots of the landing page and the first chapter of
@@ -166,7 +167,7 @@ class Site:
     html: Path
     log: str
     seconds: float
-    incremental: bool = False
+    kind: str = "given"  # build_site.build(): "full", "incremental" or "up to date"
     base: str = ""
     server: http.server.ThreadingHTTPServer | None = field(default=None, repr=False)
 
@@ -197,20 +198,21 @@ def site(tmp_path_factory) -> Site:
     given = os.environ.get("LOSSREF_SITE_HTML")
     if given:
         html = Path(given).resolve()
-        log_file = html.parent.parent / "build.log"
+        log_file = html.parent / "build.log"  # <folder>/../build.log: _build/build.log
         log = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
         yield from serve(Site(html=html, log=log, seconds=0.0))
         return
     # _build/html, as `make book` builds it: incremental after a clean build with the same
-    # config, toc and extension; from scratch otherwise (always on a fresh clone, as in CI)
-    code, log, seconds, incremental = build_site.build()
+    # config, toc and extension; no Sphinx run at all when nothing the build reads changed
+    # since that clean build (its log stands); from scratch otherwise (a fresh clone, CI)
+    code, log, seconds, kind = build_site.build()
     html = build_site.BUILD / "html"
     if code != 0 or not (html / "index.html").exists():
         problems = "\n".join(line for line in log.splitlines() if re.search(r"\b(WARNING|ERROR)\b", line))
-        pytest.fail(f"jupyter-book build failed (exit {code}; {'incremental' if incremental else 'full'}): "
+        pytest.fail(f"jupyter-book build failed (exit {code}; {kind} build): "
                     f"book/_tools/build_site.py\n--- warnings and errors ---\n{problems}\n"
                     f"--- end of the build log ---\n{log[-6000:]}", pytrace=False)
-    yield from serve(Site(html=html, log=log, seconds=seconds, incremental=incremental))
+    yield from serve(Site(html=html, log=log, seconds=seconds, kind=kind))
 
 
 def serve(built: Site):
@@ -277,35 +279,77 @@ def contexts(browser):
         context.close()
 
 
+VIEWPORT = {"desktop": DESKTOP, "phone": PHONE}
+
+
 class Tabs:
     """Pages opened in the session's contexts. ``prefetch`` starts loading the page the next test
     will open, so that its loading overlaps this test's checks (the suite's time is mostly page
-    loads: MathJax and the theme's scripts)."""
+    loads: MathJax and the theme's scripts).
+
+    A tab is not closed after its test: the next page is opened in it (a new tab costs chromium
+    a window and a renderer process, ~0.4 core-s each, more than many pages' checks). Each
+    visit starts as in a new tab: before the tab navigates, its session storage is cleared and
+    its viewport is the device's again (the old page hidden first, so that it is not laid out
+    again at that size); what the tab reports (requests, failed responses, console errors)
+    goes to the visit that navigated it last."""
 
     def __init__(self, site: Site, contexts: dict) -> None:
         self.site, self.contexts, self.pending = site, contexts, {}
+        self.idle: dict[str, list] = {device: [] for device in contexts}
+        self.current: dict = {}  # page -> the Visit its events are recorded for
 
-    def start(self, path: str, device: str) -> Visit:
+    def new_tab(self, device: str):
         page = self.contexts[device].new_page()
-        outside: list[str] = []
-        failed: list[str] = []
-        errors: list[str] = []
 
         def request(r) -> None:
             parts = urlsplit(r.url)
             if parts.scheme not in ("data", "blob", "about") and parts.hostname != "127.0.0.1":
-                outside.append(r.url)
+                self.current[page].outside.append(r.url)
+
+        def console(m) -> None:
+            if m.type == "error":
+                self.current[page].console_errors.append(f"{m.type}: {m.text} @ {m.location}")
+
+        def response(r) -> None:
+            if r.status >= 400:
+                self.current[page].failed.append(f"{r.status} {r.url}")
 
         page.on("request", request)
-        page.on("console", lambda m: errors.append(f"{m.type}: {m.text} @ {m.location}")
-                if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-        page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        response = page.goto(self.site.base + path, wait_until="commit", timeout=TIMEOUT_MS)
-        return Visit(page, response.status if response else 0, errors, outside, failed)
+        page.on("console", console)
+        page.on("pageerror", lambda e: self.current[page].console_errors.append(f"pageerror: {e}"))
+        page.on("response", response)
+        return page
+
+    def start(self, path: str, device: str) -> Visit:
+        url = self.site.base + path
+        # not a tab showing this very page: going to it with another #fragment would only scroll
+        idle = [p for p in self.idle[device] if p.url.split("#")[0] != url.split("#")[0]]
+        reused = bool(idle)
+        if reused:
+            self.idle[device].remove(idle[-1])
+        page = idle[-1] if reused else self.new_tab(device)
+        if reused:
+            from playwright.sync_api import Error as PlaywrightError
+
+            try:  # session storage as a new tab has it; the old page hidden: not laid out again
+                page.evaluate("sessionStorage.clear(); document.documentElement.style.display = 'none'")
+                if page.viewport_size != VIEWPORT[device]:  # test_page turned it into a phone
+                    page.set_viewport_size(VIEWPORT[device])
+            except PlaywrightError:  # the last test left it navigating or crashed: a new tab
+                page.close()
+                page = self.new_tab(device)
+        v = Visit(page, 0, [], [], [])
+        self.current[page] = v
+        response = page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
+        v.status = response.status if response else 0
+        return v
 
     def open(self, path: str, device: str) -> Visit:
         v = self.pending.pop((path, device), None) or self.start(path, device)
+        # the tab under test in front, as a new tab would be (chromium sends a tab behind
+        # another its frames, and so its resize events and animation frames, seconds late)
+        v.page.bring_to_front()
         v.page.wait_for_load_state("load", timeout=TIMEOUT_MS)
         return v
 
@@ -313,9 +357,16 @@ class Tabs:
         if (path, device) not in self.pending:
             self.pending[(path, device)] = self.start(path, device)
 
+    def release(self, v: Visit, device: str) -> None:
+        """The test is done with the page: its tab serves the next visit."""
+        if v.page.is_closed():
+            return
+        self.idle[device].append(v.page)
+
     def close(self) -> None:
-        for v in self.pending.values():
-            v.page.close()
+        for page in self.current:
+            if not page.is_closed():
+                page.close()
         self.pending.clear()
 
 
@@ -335,14 +386,14 @@ def visit(tabs):
 
     def open_page(path: str, device: str = "desktop", then: str | None = None) -> Visit:
         v = tabs.open(path, device)
-        opened.append(v.page)
+        opened.append((v, device))
         if then is not None:
             tabs.prefetch(then, device)
         return v
 
     yield open_page
-    for page in opened:
-        page.close()
+    for v, device in opened:
+        tabs.release(v, device)
 
 
 # --------------------------------------------------------------------------- checks shared by pages
@@ -501,7 +552,9 @@ def test_build_is_clean(site):
     warnings = [line for line in site.log.splitlines() if re.search(r"\bWARNING\b|\bERROR\b", line)]
     assert not warnings, "\n".join(warnings)
     size = sum(p.stat().st_size for p in site.html.rglob("*") if p.is_file())
-    print(f"\nsite: {'incremental' if site.incremental else 'full'} build in {site.seconds:.0f} s, "
+    built = ("up to date: no rebuild, nothing it is built from changed since its last clean build"
+             if site.kind == "up to date" else f"{site.kind} build in {site.seconds:.0f} s")
+    print(f"\nsite: {built}, "
           f"{len(DOCNAMES)} toc pages, "
           f"_build/html = {size / 1e6:.1f} MB")
     for part in ("startup.js", "core.js", "input/tex.js", "output/chtml.js"):
@@ -794,6 +847,30 @@ def test_page(site, visit, docname):
 # --------------------------------------------------------------------------- phone and desktop menus
 
 
+#: Resolves once nothing in ``root`` moves (the drawer's slide, a scroll into view): no
+#: animation or transition running in it and the box of ``target`` the same for three frames;
+#: after 5 s at the latest (the checks that follow then say what is wrong).
+SETTLED = """([root, target]) => new Promise((resolve) => {
+  const el = document.querySelector(root);
+  let last = '', same = 0;
+  const frame = () => {
+    const r = (el.querySelector(target) || el).getBoundingClientRect();
+    const now = [r.x, r.y, r.width, r.height].join();
+    const moving = el.getAnimations({subtree: true}).some((a) => a.playState === 'running');
+    same = !moving && now === last ? same + 1 : 0;
+    last = now;
+    if (same >= 3) resolve(true); else requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+  setTimeout(() => resolve(false), 5000);
+})"""
+
+
+def settle(page, root: str, target: str) -> None:
+    """Wait for the slide to end (instead of a fixed pause)."""
+    page.evaluate(SETTLED, [root, target])
+
+
 @pytest.mark.parametrize("docname", [d for d in CHAPTERS if d.endswith("/" + CHAPTERS[0].split("/")[-1])])
 def test_menus_open_on_a_phone(site, visit, docname):
     """Tapping ☰ brings the chapter list into view, the outline button the page's contents."""
@@ -810,7 +887,7 @@ def test_menus_open_on_a_phone(site, visit, docname):
         link = page.locator(f"{dialog} {item}").first
         link.wait_for(state="visible", timeout=5_000)
         if dialog == "#pst-primary-sidebar-modal":
-            page.wait_for_timeout(300)  # the panel slides in
+            settle(page, dialog, item)  # the panel slides in
             screenshot(page, docname, "phone_menu")
         box = link.bounding_box()
         assert box and 0 <= box["x"] < PHONE["width"] and 0 <= box["y"] < PHONE["height"], \
@@ -831,7 +908,7 @@ def test_phone_drawer_shows_the_chapter_and_closes(site, visit):
     page.wait_for_function(f"document.querySelector('{dialog}').open", timeout=5_000)
     current = page.locator(f"{dialog} nav.bd-docs-nav li.current > a.reference")
     current.first.wait_for(state="visible", timeout=5_000)
-    page.wait_for_timeout(400)  # the panel slides in
+    settle(page, dialog, "nav.bd-docs-nav li.current > a.reference")  # slides in, scrolls to it
     box = current.first.bounding_box()
     assert box and 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"], \
         f"{docname}: the drawer opens without the current chapter in view: {box}"
