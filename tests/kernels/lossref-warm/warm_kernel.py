@@ -37,10 +37,11 @@ import struct
 import sys
 
 #: The kernel's environment must be the zygote's but for the variables jupyter_client sets for
-#: its kernels and pytest's name of the running test (both read at run time, after the fork):
-#: torch and NumPy read theirs (thread pools, allocator) when they are imported, so any other
-#: difference gets a fresh process.
-KERNEL_ONLY = ("JPY_", "IPY_", "PYTEST_CURRENT_TEST")
+#: its kernels, pytest's name of the running test and inductor's cache folder (all read at run
+#: time, after the fork; the last is set in a pytest worker once anything there has imported
+#: torch._dynamo, e.g. an optimizer's first step): torch and NumPy read theirs (thread pools,
+#: allocator) when they are imported, so any other difference gets a fresh process.
+KERNEL_ONLY = ("JPY_", "IPY_", "PYTEST_CURRENT_TEST", "TORCHINDUCTOR_CACHE_DIR")
 
 
 def _differences(env: dict) -> list:
