@@ -14,13 +14,13 @@ from functools import lru_cache
 import numpy as np
 
 from . import _reduction
-from ._numerics import QUIET, _blocks
+from ._numerics import QUIET
 from ._validation import check_class_range
 
 __all__ = ["check_index_target", "class_axis", "class_targets", "flat_index",
            "half_cross_entropy", "half_log_softmax", "half_log_softmax_backward", "half_nll_loss",
-           "few_classes_log_norm", "kept_weights", "negative_log_likelihood", "per_target",
-           "pick", "row_loops", "row_starts", "safe_targets"]
+           "kept_weights", "negative_log_likelihood", "per_target", "pick", "row_loops",
+           "row_starts", "safe_targets"]
 
 
 def class_axis(x: np.ndarray, fn: str) -> int:
@@ -173,34 +173,6 @@ def row_loops(x3: np.ndarray):
         yield
     finally:
         np.setbufsize(old)
-
-
-def few_classes_log_norm(x3: np.ndarray):
-    """``m`` and ``log_norm`` of :func:`~lossref._numerics.log_softmax_sums` for an (N, C)
-    input (``x3`` of shape (N, C, 1)) with few classes, 1 < C < ``FEW_CLASSES``.
-
-    The same formula, max then ``log Σ_c exp(x - max)``, on each block of samples copied
-    transposed to (C, n): every step is then one vectorised loop across the block's samples,
-    where on rows of a few classes NumPy calls its loop once per sample (at C = 16 the max
-    and ``x - max`` cost 3 and 1.5 ns an element that way; transposed, the whole pass costs
-    less than the row max alone). The sum over the classes runs in class order, as
-    PyTorch's ``log_softmax`` adds a row shorter than its vector width.
-    """
-    n, c, _ = x3.shape
-    x2 = x3[:, :, 0]
-    m = np.empty(n, x3.dtype)
-    log_norm = np.empty(n, x3.dtype)
-    blocks, step = _blocks(x3)
-    buffer = np.empty((c, step), x3.dtype)
-    with np.errstate(**QUIET):
-        for rows in blocks:
-            block = buffer[:, :len(m[rows])]
-            np.copyto(block, x2[rows].T)                 # (C, n): classes × samples
-            mr = np.maximum.reduce(block, axis=0, out=m[rows])
-            np.subtract(block, mr, out=block)
-            np.exp(block, out=block)
-            np.log(np.add.reduce(block, axis=0), out=log_norm[rows])
-    return m.reshape(n, 1, 1), log_norm.reshape(n, 1, 1)
 
 
 def per_target(loss: np.ndarray, shape: tuple):

@@ -16,8 +16,8 @@ import numpy as np
 from ._validation import HALF_DTYPES
 
 __all__ = ["FEW_CLASSES", "QUIET", "as_samples", "clamp_below", "clamp_log", "class_max",
-           "log1m_clamped", "log_sigmoid", "log_softmax", "log_softmax_sums", "sigmoid",
-           "softmax", "softmax_dim", "softmax_into"]
+           "few_classes_log_norm", "log1m_clamped", "log_sigmoid", "log_softmax",
+           "log_softmax_sums", "sigmoid", "softmax", "softmax_dim", "softmax_into"]
 
 #: Where torch silently returns nan/inf (inf - inf, 0 * inf, a sum of +inf and -inf, an
 #: overflow), NumPy warns: ``with np.errstate(**QUIET):`` around such a computation.
@@ -207,6 +207,34 @@ def log_softmax_sums(x3: np.ndarray, y: np.ndarray | None = None, w: np.ndarray 
             else:
                 np.einsum("ncd,c->nd", log_p, w, out=sums[rows])
     return m, log_norm, sums
+
+
+def few_classes_log_norm(x3: np.ndarray):
+    """``m`` and ``log_norm`` of :func:`log_softmax_sums` for an (N, C)
+    input (``x3`` of shape (N, C, 1)) with few classes, 1 < C < ``FEW_CLASSES``.
+
+    The same formula, max then ``log Σ_c exp(x - max)``, on each block of samples copied
+    transposed to (C, n): every step is then one vectorised loop across the block's samples,
+    where on rows of a few classes NumPy calls its loop once per sample (at C = 16 the max
+    and ``x - max`` cost 3 and 1.5 ns an element that way; transposed, the whole pass costs
+    less than the row max alone). The sum over the classes runs in class order, as
+    PyTorch's ``log_softmax`` adds a row shorter than its vector width.
+    """
+    n, c, _ = x3.shape
+    x2 = x3[:, :, 0]
+    m = np.empty(n, x3.dtype)
+    log_norm = np.empty(n, x3.dtype)
+    blocks, step = _blocks(x3)
+    buffer = np.empty((c, step), x3.dtype)
+    with np.errstate(**QUIET):
+        for rows in blocks:
+            block = buffer[:, :len(m[rows])]
+            np.copyto(block, x2[rows].T)                 # (C, n): classes × samples
+            mr = np.maximum.reduce(block, axis=0, out=m[rows])
+            np.subtract(block, mr, out=block)
+            np.exp(block, out=block)
+            np.log(np.add.reduce(block, axis=0), out=log_norm[rows])
+    return m.reshape(n, 1, 1), log_norm.reshape(n, 1, 1)
 
 
 def softmax_into(x3: np.ndarray, scale: np.ndarray, out: np.ndarray):

@@ -12,7 +12,6 @@ from ._classes import (
     check_index_target,
     class_axis,
     class_targets,
-    few_classes_log_norm,
     flat_index,
     half_cross_entropy,
     half_nll_loss,
@@ -23,7 +22,15 @@ from ._classes import (
     row_loops,
     row_starts,
 )
-from ._numerics import FEW_CLASSES, QUIET, _blocks, as_samples, log_softmax_sums, softmax_into
+from ._numerics import (
+    FEW_CLASSES,
+    QUIET,
+    _blocks,
+    as_samples,
+    few_classes_log_norm,
+    log_softmax_sums,
+    softmax_into,
+)
 from ._reduction import Reduction, resolve_reduction
 from ._validation import (
     HALF_DTYPES,
