@@ -16,12 +16,12 @@ __all__ = ["ctc_loss"]
 def _lengths(lengths, name: str, batch: int) -> np.ndarray:
     """``input_lengths`` / ``target_lengths`` as an int64 array of shape (N,)."""
     arr = asarray(lengths)
-    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
+    if arr.dtype.kind not in "iu":                 # signed or unsigned integers, not bool
         raise TypeError(f"ctc_loss: {name} must be integral, got dtype {arr.dtype}")
     if arr.ndim > 1 or arr.size != batch:
         raise ValueError(f"ctc_loss: {name} must be of size batch_size: one length for each of "
                          f"the {batch} sequences, got shape {arr.shape}")
-    return arr.reshape(batch).astype(np.int64)
+    return arr.reshape(batch).astype(np.int64, copy=False)     # read only, never written
 
 
 def _check_lengths(lengths: np.ndarray, name: str, most: int | None) -> None:
@@ -41,13 +41,13 @@ def _padded_targets(targets, target_lengths: np.ndarray, n_classes: int) -> np.n
     length must be a class in [0, C); PyTorch does not check this (it reads past the input).
     """
     tg = asarray(targets)
-    if np.issubdtype(tg.dtype, np.floating):
+    if tg.dtype.kind == "f":
         if not np.all(np.isfinite(tg)) or np.any(tg != np.round(tg)):
             raise TypeError("ctc_loss: targets must hold integer labels, got non-integral "
                             f"values of dtype {tg.dtype}")
-    elif tg.dtype == np.bool_ or not np.issubdtype(tg.dtype, np.integer):
+    elif tg.dtype.kind not in "iu":
         raise TypeError(f"ctc_loss: targets must hold integer labels, got dtype {tg.dtype}")
-    tg = tg.astype(np.int64)
+    tg = tg.astype(np.int64, copy=False)                  # read only, never written
     n = target_lengths.size
     longest = int(target_lengths.max()) if n else 0
     if tg.ndim == 2:
@@ -68,6 +68,8 @@ def _padded_targets(targets, target_lengths: np.ndarray, n_classes: int) -> np.n
     else:
         raise ValueError(f"ctc_loss: targets must be padded (N, S) or concatenated 1-D, got "
                          f"{tg.ndim} dimensions (shape {tg.shape})")
+    if padded.size == 0 or 0 <= padded.min() and padded.max() < n_classes:
+        return padded               # the padding too is in range: no need to pick the labels
     used = padded[np.arange(longest) < target_lengths[:, None]]
     if used.size and (used.min() < 0 or used.max() >= n_classes):
         bad = int(used[(used < 0) | (used >= n_classes)][0])
@@ -123,112 +125,132 @@ def _extended(targets: np.ndarray, blank: int):
     return ext, skip
 
 
-def _logsumexp3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``log(e^a + e^b + e^c)`` elementwise in PyTorch's order: max first (-inf counts as 0)."""
-    m = np.maximum(np.maximum(a, b), c)
-    m[np.isneginf(m)] = 0
+def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
+               first: np.ndarray, has_label: np.ndarray) -> np.ndarray:
+    """The log-space table v of the α recursion over B rows, from y (T, B, W):
+
+    v_t(s) = log(e^{v_{t-1}(s)} + e^{v_{t-1}(s-1)} + e^{v_{t-1}(s-2) + skip_bias(s)}) + y_t(s),
+
+    row b restarting at frame ``start[b]`` (never if negative) from -inf everywhere but
+    v(first) = y(first) and, if ``has_label``, v(first + 1) = y(first + 1). β is the same
+    recursion with time and positions reversed (see :func:`_alpha_beta`).
+
+    Returned padded, (T + 1, B, W + 2): v_t(s) is ``[t, b, s + 2]``; the two columns in front
+    and the extra frame T hold -inf.
+
+    Each frame is computed in PyTorch's order: the max m of the three terms first (an all
+    -inf max counts as 0), then ``log(e^(a-m) + e^(b-m) + e^(c-m)) + m + y``. On small inputs
+    a frame costs its NumPy calls (about 1 µs each), not their arithmetic, so a frame is
+    eight calls on preallocated buffers:
+
+    - a strided view of the padded table shows each frame's three shifted copies a, b, c
+      (columns s, s-1, s-2) as one (3, B, W) array: one ``add`` of (0, 0, skip_bias) writes
+      all three;
+    - a fourth row holds the lowest float: one max-reduce gives max(a, b, c) with an all -inf
+      max raised to a finite value (then e^(-inf - m) = 0, as with PyTorch's 0).
+    """
+    n_frames, rows, width = y.shape
+    dtype = y.dtype
+    padded = np.full((n_frames + 1, rows, width + 2), -np.inf, dtype)
+    table = padded[:, :, 2:]
+    frame_stride, row_stride, item = padded.strides
+    # window[t] = (a, b, c) of frame t + 1: columns s, s-1, s-2 of frame t
+    window = np.ndarray((n_frames, 3, rows, width), dtype, padded, 2 * item,
+                        (frame_stride, -item, row_stride, item))
+    bias = np.zeros((3, rows, width), dtype)
+    bias[2] = skip_bias
+    terms = np.empty((4, rows, width), dtype)
+    terms[3] = np.finfo(dtype).min
+    abc = terms[:3]
+    m = np.empty((rows, width), dtype)
+    add, subtract, exp, log = np.add, np.subtract, np.exp, np.log
+    max_reduce, sum_reduce = np.maximum.reduce, np.add.reduce
+    starts = {}                     # frame: the rows and positions it starts, (v = y there)
+    for t in set(start.tolist()) - {-1}:
+        at = np.flatnonzero(start == t)
+        labelled = at[has_label[at]]
+        starts[t] = (np.concatenate((at, labelled)),
+                     np.concatenate((first[at], first[labelled] + 1)), at)
     with np.errstate(**QUIET):
-        return np.log(np.exp(a - m) + np.exp(b - m) + np.exp(c - m)) + m
+        for t in range(n_frames):
+            row = table[t]
+            if t:
+                add(window[t - 1], bias, out=abc)
+                max_reduce(terms, 0, None, m)
+                subtract(abc, m, out=abc)
+                exp(abc, out=abc)
+                sum_reduce(abc, 0, None, row)          # (e^a + e^b) + e^c, PyTorch's order
+                log(row, out=row)
+                row += m
+                row += y[t]
+            if t in starts:
+                at, where, restart = starts[t]
+                if t:
+                    row[restart] = -np.inf
+                row[at, where] = y[t, at, where]
+    return padded
 
 
-class _LogSumExp3:
-    """``log(e^a + e^b + e^c)`` elementwise in PyTorch's order (max first; an all -inf max
-    counts as 0), into preallocated buffers: the α and β recursions call it once per frame on
-    small (N, 2S+1) arrays, where each NumPy call's overhead is what costs. The caller writes
-    a, b and c into ``terms`` (3, N, 2S+1); one call of each step then covers all three
-    (seven NumPy calls instead of thirteen)."""
-
-    def __init__(self, shape: tuple, dtype) -> None:
-        self.terms = np.empty((3, *shape), dtype)
-        self.m = np.empty(shape, dtype)
-        # an all -inf max becomes the lowest float, not 0: e^(-inf - lowest) = 0 all the same,
-        # and np.maximum does in one pass what "m[m == -inf] = 0" does in two
-        self.lowest = np.finfo(dtype).min
-
-    def __call__(self, out):
-        terms, m = self.terms, self.m
-        np.maximum.reduce(terms, axis=0, out=m)
-        np.maximum(m, self.lowest, out=m)
-        np.subtract(terms, m, out=terms)
-        np.exp(terms, out=terms)
-        np.add.reduce(terms, axis=0, out=out)     # (e^a + e^b) + e^c, PyTorch's order
-        np.log(out, out=out)
-        out += m
-        return out
-
-
-def _alpha(frame, n_frames: int, skip: np.ndarray, tl: np.ndarray,
-           last_frame: np.ndarray | None = None) -> np.ndarray:
-    """Forward variables log α_t(s) of every sequence, (T, N, 2S+1), in log space; ``frame(t)``
-    gives y_t(l'_s), (N, 2S+1).
+def _alpha_beta(lp_ext: np.ndarray, skip: np.ndarray, il: np.ndarray, tl: np.ndarray,
+                beta: bool = True):
+    """Forward variables log α_t(s) of every sequence from y_t(l'_s) = ``lp_ext`` (T, N, 2S+1),
+    and with ``beta`` the backward variables log β_t(s) (T, N, 2S+1), else None.
 
     α_0(0) = y_0(blank), α_0(1) = y_0(l1); then, frame by frame,
     α_t(s) = (α_{t-1}(s) + α_{t-1}(s-1) [+ α_{t-1}(s-2) if skip allowed]) · y_t(l'_s).
-    Positions past 2·target_length are -inf (they never feed the positions below them). The
-    table carries two -inf columns in front, so that α(s-1) and α(s-2) are views of the
-    previous frame, not copies. With ``last_frame`` (each sequence's input_length - 1) only two
-    frames are kept and α at each sequence's last frame is returned, (N, 2S+1): all the loss
-    needs, in memory of the batch's size rather than T times it.
+    Positions past 2·target_length hold values nothing reads (they never feed the positions
+    below them). α is returned as :func:`_recursion` pads it, (T + 1, N, 2S+3), with frame
+    T all -inf but α_T(0) = 0: the log-probability of an empty target in no frames, read by
+    sequences of input_length 0 (their frame il - 1 = -1).
+
+    β is the mirror, started at each sequence's last frame t = input_length - 1 with
+    β(2S) = y(blank), β(2S-1) = y(l_S), and -inf beyond it:
+    β_t(s) = (β_{t+1}(s) + β_{t+1}(s+1) [+ β_{t+1}(s+2) if skip allowed]) · y_t(l'_s).
+    With time and positions reversed β's recursion is α's, so both run as one recursion over
+    2N rows (the β rows on y reversed): half the NumPy calls of two recursions.
     """
-    first = frame(0)
-    batch, width = first.shape
-    dtype = first.dtype
-    padded = np.full((n_frames if last_frame is None else 2, batch, width + 2), -np.inf, dtype)
-    alpha = padded[:, :, 2:]
-    alpha[0, :, 0] = first[:, 0]
-    has_label = tl > 0                                # then the array has a position 1
-    alpha[0, has_label, 1:2] = first[has_label, 1:2]
-    skip_or_not = np.where(skip, 0.0, -np.inf).astype(dtype)   # + α(s-2): kept or -inf
-    logsumexp3 = _LogSumExp3((batch, width), dtype)
-    same, one_back, two_back = logsumexp3.terms
-    beyond = np.arange(width) > 2 * tl[:, None]
-    if last_frame is not None:
-        last = np.full((batch, width), -np.inf, dtype)
-        ends_at = np.zeros(n_frames, bool)            # the frames some sequence ends at
-        ends_at[last_frame] = True
-        ends = last_frame == 0
-        last[ends] = alpha[0, ends]
-    with np.errstate(**QUIET):
-        for t in range(1, n_frames):
-            prev, now = (padded[t - 1], t) if last_frame is None else (padded[(t - 1) % 2], t % 2)
-            np.copyto(same, prev[:, 2:])                               # α(s)
-            np.copyto(one_back, prev[:, 1:-1])                         # α(s-1)
-            np.add(prev[:, :-2], skip_or_not, out=two_back)            # α(s-2) or -inf
-            logsumexp3(out=alpha[now])
-            alpha[now] += frame(t)
-            if last_frame is not None and ends_at[t]:
-                ends = last_frame == t
-                last[ends] = alpha[now, ends]
-    if last_frame is not None:
-        last[beyond] = -np.inf
-        return last
-    alpha[:, beyond] = -np.inf
-    return alpha
+    n_frames, batch, width = lp_ext.shape
+    dtype = lp_ext.dtype
+    skip_bias = np.where(skip, dtype.type(0), dtype.type(-np.inf))     # α(s-2): kept or -inf
+    start, first, has_label = np.zeros(batch, np.int64), np.zeros(batch, np.int64), tl > 0
+    if beta:
+        # β(s+2) is allowed where α(s+2) may come from α(s): the skip of s+2, reversed
+        ahead = np.full_like(skip_bias, -np.inf)
+        ahead[:, :-2] = skip_bias[:, 2:]
+        lp_ext = np.concatenate((lp_ext, lp_ext[::-1, :, ::-1]), axis=1)
+        skip_bias = np.concatenate((skip_bias, ahead[:, ::-1]))
+        # sequence n's β starts at frame T - input_length (reversed), position 2S (reversed)
+        start = np.concatenate((start, np.where(il > 0, n_frames - il, -1)))
+        first = np.concatenate((first, width - 1 - 2 * tl))
+        has_label = np.concatenate((has_label, has_label))
+    padded = _recursion(lp_ext, skip_bias, start, first, has_label)
+    padded[n_frames, :batch, 2] = 0
+    return padded[:, :batch], (padded[n_frames - 1::-1, batch:, :1:-1] if beta else None)
 
 
-def _forward(lp, targets, il, tl, blank, tables: bool = True):
-    """Per-sequence negative log-likelihood and, with ``tables``, the tables the gradient
-    reuses (without, α is stepped through two frames and y_t(l'_s) gathered frame by frame)."""
+_END_COLUMNS = np.array([2, 1])       # α(2S), α(2S-1) in the padded table: columns 2S+2, 2S+1
+
+
+def _forward(lp, targets, il, tl, blank, beta: bool = False):
+    """Per-sequence negative log-likelihood and the tables the gradient reuses (α, and β
+    with ``beta``)."""
     ext, skip = _extended(targets, blank)
-    rows = np.arange(lp.shape[1])
-    if tables:
-        lp_ext = np.take_along_axis(lp, ext[None], axis=2)    # y_t(l'_s): (T, N, 2S+1)
-        alpha = _alpha(lp_ext.__getitem__, lp.shape[0], skip, tl)
-        last = alpha[np.maximum(il - 1, 0), rows]             # α at each sequence's last frame
-    else:
-        flat = rows[:, None] * lp.shape[2] + ext               # y_t(l'_s) = lp[t].flat[flat]
-        frames = np.ascontiguousarray(lp)
-        last = _alpha(lambda t: np.take(frames[t], flat), lp.shape[0], skip, tl,
-                      last_frame=np.maximum(il - 1, 0))
-    end_blank = last[rows, 2 * tl]
-    end_label = np.where(tl > 0, last[rows, np.maximum(2 * tl - 1, 0)], -np.inf)
-    neg_inf = np.full_like(end_blank, -np.inf)
-    log_likelihood = _logsumexp3(end_blank, end_label, neg_inf)
-    # no frame at all: the empty target has probability 1, any other 0
-    log_likelihood[il == 0] = np.where(tl[il == 0] == 0, 0.0, -np.inf)
-    if not tables:
-        return np.negative(log_likelihood), None
-    return np.negative(log_likelihood), (ext, skip, lp_ext, alpha)
+    n_frames, batch, n_classes = lp.shape
+    rows = np.arange(batch)
+    # y_t(l'_s) = lp[t, n, l'_s]: one gather over the frames flattened to (T, N·C)
+    lp_ext = np.take(lp.reshape(n_frames, batch * n_classes), ext + (rows * n_classes)[:, None],
+                     axis=1)
+    alpha, beta_table = _alpha_beta(lp_ext, skip, il, tl, beta)
+    # α at each sequence's last frame, at 2S (blank) and 2S-1 (last label; with no label a
+    # -inf column of the padding); input_length 0 reads frame -1: log 1 for an empty target
+    ends = alpha[(il - 1)[:, None], rows[:, None], (2 * tl)[:, None] + _END_COLUMNS]
+    # log(e^a + e^b) in PyTorch's order: max first (-inf counts as 0; the lowest float too)
+    m = ends.max(axis=1)
+    np.maximum(m, np.finfo(m.dtype).min, out=m)
+    with np.errstate(**QUIET):
+        terms = np.exp(ends - m[:, None])
+        log_likelihood = np.log(terms.sum(axis=1)) + m
+    return np.negative(log_likelihood), (ext, lp_ext, alpha[:n_frames, :, 2:], beta_table)
 
 
 def _reduce(nll: np.ndarray, tl: np.ndarray, reduction: str, zero_infinity: bool, batched: bool):
@@ -301,40 +323,8 @@ def ctc_loss(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
     reduction = resolve_reduction(None, None, reduction)
     lp, padded, il, tl, batched = _ctc_inputs(log_probs, targets, input_lengths, target_lengths,
                                               blank, zero_infinity)
-    nll, _ = _forward(lp, padded, il, tl, blank, tables=False)
+    nll, _ = _forward(lp, padded, il, tl, blank)
     return _reduce(nll, tl, reduction, zero_infinity, batched)
-
-
-def _beta(lp_ext: np.ndarray, skip: np.ndarray, il: np.ndarray, tl: np.ndarray) -> np.ndarray:
-    """Backward variables log β_t(s), (T, N, 2S+1): the mirror of α, started at each sequence's
-    last frame t = input_length - 1 with β(2S) = y(blank), β(2S-1) = y(l_S); -inf beyond it."""
-    n_frames, batch, width = lp_ext.shape
-    padded = np.full((n_frames, batch, width + 2), -np.inf, lp_ext.dtype)
-    beta = padded[:, :, :width]                       # two -inf columns behind: views again
-    rows = np.arange(batch)
-    skip_ahead = np.full((batch, width), -np.inf, lp_ext.dtype)
-    skip_ahead[:, :-2] = np.where(skip[:, 2:], 0.0, -np.inf)     # may go from s to s+2
-    starts_at = np.zeros(n_frames, bool)              # the frames some sequence starts from
-    starts_at[il[il > 0] - 1] = True
-    logsumexp3 = _LogSumExp3((batch, width), lp_ext.dtype)
-    same, one_ahead, two_ahead = logsumexp3.terms
-    with np.errstate(**QUIET):
-        for t in range(n_frames - 1, -1, -1):
-            if t < n_frames - 1:
-                nxt = padded[t + 1]
-                np.copyto(same, nxt[:, :width])                        # β(s)
-                np.copyto(one_ahead, nxt[:, 1:width + 1])              # β(s+1)
-                np.add(nxt[:, 2:], skip_ahead, out=two_ahead)          # β(s+2) or -inf
-                logsumexp3(out=beta[t])
-                beta[t] += lp_ext[t]
-            if not starts_at[t]:
-                continue
-            start = rows[il - 1 == t]
-            beta[t, start] = -np.inf
-            beta[t, start, 2 * tl[start]] = lp_ext[t, start, 2 * tl[start]]
-            labelled = start[tl[start] > 0]
-            beta[t, labelled, 2 * tl[labelled] - 1] = lp_ext[t, labelled, 2 * tl[labelled] - 1]
-    return beta
 
 
 def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike,
@@ -381,7 +371,7 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
     reduction = resolve_reduction(None, None, reduction)
     lp, padded, il, tl, batched = _ctc_inputs(log_probs, targets, input_lengths, target_lengths,
                                               blank, zero_infinity)
-    nll, (ext, skip, lp_ext, alpha) = _forward(lp, padded, il, tl, blank)
+    nll, (ext, lp_ext, alpha, beta) = _forward(lp, padded, il, tl, blank, beta=True)
     n_frames, batch, n_classes = lp.shape
     dtype = lp.dtype
     g = _reduction.reduce_grad(grad_output, (batch,) if batched else (), dtype, reduction)
@@ -392,7 +382,6 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
     if zero_infinity:
         g[infinite] = 0
 
-    beta = _beta(lp_ext, skip, il, tl)
     rows = np.arange(batch)
     with np.errstate(**QUIET):
         # γ per extended position: α β / y / p, in log space (nll = -log p)
