@@ -165,12 +165,17 @@ def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
     m = np.empty((rows, width), dtype)
     add, subtract, exp, log = np.add, np.subtract, np.exp, np.log
     max_reduce, sum_reduce = np.maximum.reduce, np.add.reduce
-    starts = {}                     # frame: the rows and positions it starts, (v = y there)
-    for t in set(start.tolist()) - {-1}:
-        at = np.flatnonzero(start == t)
-        labelled = at[has_label[at]]
-        starts[t] = (np.concatenate((at, labelled)),
-                     np.concatenate((first[at], first[labelled] + 1)), at)
+    # where rows start: every row at ``first``, a labelled one at first + 1 too; by frame
+    labelled = np.flatnonzero(has_label)
+    at = np.concatenate((np.arange(rows), labelled))
+    where = np.concatenate((first, first[labelled] + 1))
+    frames = set(start.tolist())
+    if len(frames) == 1 and -1 not in frames:   # one frame for all (α and β of full lengths)
+        starts = {frame: (at, where, slice(None)) for frame in frames}
+    else:
+        when = start[at]
+        starts = {frame: (at[when == frame], where[when == frame], start == frame)
+                  for frame in frames - {-1}}
     with np.errstate(**QUIET):
         for t in range(n_frames):
             row = table[t]
@@ -232,14 +237,14 @@ _END_COLUMNS = np.array([2, 1])       # α(2S), α(2S-1) in the padded table: co
 
 
 def _forward(lp, targets, il, tl, blank, beta: bool = False):
-    """Per-sequence negative log-likelihood and the tables the gradient reuses (α, and β
-    with ``beta``)."""
+    """Per-sequence negative log-likelihood and what the gradient reuses: where y_t(l'_s) is in
+    a frame of ``lp`` flattened to N·C, y_t(l'_s), α, and with ``beta`` β."""
     ext, skip = _extended(targets, blank)
     n_frames, batch, n_classes = lp.shape
     rows = np.arange(batch)
     # y_t(l'_s) = lp[t, n, l'_s]: one gather over the frames flattened to (T, N·C)
-    lp_ext = np.take(lp.reshape(n_frames, batch * n_classes), ext + (rows * n_classes)[:, None],
-                     axis=1)
+    flat = ext + (rows * n_classes)[:, None]
+    lp_ext = np.take(lp.reshape(n_frames, batch * n_classes), flat, axis=1)
     alpha, beta_table = _alpha_beta(lp_ext, skip, il, tl, beta)
     # α at each sequence's last frame, at 2S (blank) and 2S-1 (last label; with no label a
     # -inf column of the padding); input_length 0 reads frame -1: log 1 for an empty target
@@ -250,7 +255,7 @@ def _forward(lp, targets, il, tl, blank, beta: bool = False):
     with np.errstate(**QUIET):
         terms = np.exp(ends - m[:, None])
         log_likelihood = np.log(terms.sum(axis=1)) + m
-    return np.negative(log_likelihood), (ext, lp_ext, alpha[:n_frames, :, 2:], beta_table)
+    return np.negative(log_likelihood), (flat, lp_ext, alpha[:n_frames, :, 2:], beta_table)
 
 
 def _reduce(nll: np.ndarray, tl: np.ndarray, reduction: str, zero_infinity: bool, batched: bool):
@@ -371,37 +376,40 @@ def ctc_loss_grad(log_probs: ArrayLike, targets: ArrayLike, input_lengths: Array
     reduction = resolve_reduction(None, None, reduction)
     lp, padded, il, tl, batched = _ctc_inputs(log_probs, targets, input_lengths, target_lengths,
                                               blank, zero_infinity)
-    nll, (ext, lp_ext, alpha, beta) = _forward(lp, padded, il, tl, blank, beta=True)
+    nll, (flat, lp_ext, alpha, beta) = _forward(lp, padded, il, tl, blank, beta=True)
     n_frames, batch, n_classes = lp.shape
     dtype = lp.dtype
     g = _reduction.reduce_grad(grad_output, (batch,) if batched else (), dtype, reduction)
     g = np.array(g, dtype=dtype).reshape(batch)
     if reduction == "mean":
         g = g / np.maximum(tl, 1).astype(dtype)
-    infinite = np.isposinf(nll)
+    infinite = nll == np.inf
     if zero_infinity:
         g[infinite] = 0
 
     rows = np.arange(batch)
     with np.errstate(**QUIET):
         # γ per extended position: α β / y / p, in log space (nll = -log p)
-        gamma_s = np.exp(alpha + beta - lp_ext + nll[None, :, None])
-        gamma_s[:, np.arange(ext.shape[1]) > 2 * tl[:, None]] = 0
+        gamma_s = np.add(alpha, beta)
+        gamma_s -= lp_ext
+        gamma_s += nll[:, None]
+        np.exp(gamma_s, out=gamma_s)
+        gamma_s[:, np.arange(flat.shape[1]) > 2 * tl[:, None]] = 0
         # PyTorch's quirk for a last label equal to the blank (a misuse): at the last frame it
         # stores the label's term over the final blank's instead of adding the two
-        last_label = padded[rows, tl - 1] if padded.shape[1] else np.full(batch, -1)
-        quirk = rows[(tl > 0) & (il > 0) & (last_label == blank)]
-        gamma_s[il[quirk] - 1, quirk, 2 * tl[quirk]] = 0
+        if padded.shape[1]:
+            last_label = padded[rows, tl - 1]
+            quirk = rows[(last_label == blank) & (tl > 0) & (il > 0)]
+            gamma_s[il[quirk] - 1, quirk, 2 * tl[quirk]] = 0
         grad = np.exp(lp)
-        grad *= g[None, :, None]
+        grad *= g[:, None]
         # γ_t(c): add up the positions s that carry class c, for every frame and sequence at
         # once: one weighted bincount over the flat (t, n, class) positions of the (T, N, C)
         # gradient (positions past a target's length hold γ = 0)
-        where = (np.arange(n_frames)[:, None, None] * batch + rows[None, :, None]) * n_classes \
-            + ext[None]
+        where = (np.arange(n_frames) * (batch * n_classes))[:, None, None] + flat
         gamma_c = np.bincount(where.reshape(-1), weights=gamma_s.reshape(-1),
                               minlength=grad.size).reshape(grad.shape)
-        gamma_c *= g[None, :, None]
+        gamma_c *= g[:, None]
         grad -= gamma_c.astype(dtype, copy=False)
     grad[:, infinite] = 0 if zero_infinity else np.nan
     grad[np.arange(n_frames)[:, None] >= il[None, :]] = 0
