@@ -70,12 +70,14 @@ def _padded_targets(targets, target_lengths: np.ndarray, n_classes: int) -> np.n
                          f"{tg.ndim} dimensions (shape {tg.shape})")
     if padded.size == 0 or 0 <= padded.min() and padded.max() < n_classes:
         return padded               # the padding too is in range: no need to pick the labels
-    used = padded[np.arange(longest) < target_lengths[:, None]]
+    in_target = np.arange(longest) < target_lengths[:, None]
+    used = padded[in_target]
     if used.size and (used.min() < 0 or used.max() >= n_classes):
         bad = int(used[(used < 0) | (used >= n_classes)][0])
         raise IndexError(f"ctc_loss: target label {bad} is out of bounds: labels must be in "
                          f"[0, {n_classes - 1}]")
-    return padded
+    # padding that is no class (-1, C, ...) becomes class 0: it is never read, but gathered
+    return np.where(in_target, padded, 0)
 
 
 def _ctc_inputs(log_probs, targets, input_lengths, target_lengths, blank: int,
