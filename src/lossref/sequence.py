@@ -143,24 +143,34 @@ def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
     Each frame is computed in PyTorch's order: the max m of the three terms first (an all
     -inf max counts as 0), then ``log(e^(a-m) + e^(b-m) + e^(c-m)) + m + y``. On small inputs
     a frame costs its NumPy calls (about 1 µs each), not their arithmetic, so a frame is
-    eight calls on preallocated buffers:
+    seven calls on preallocated buffers:
 
-    - a strided view of the padded table shows each frame's three shifted copies a, b, c
-      (columns s, s-1, s-2) as one (3, B, W) array: one ``add`` of (0, 0, skip_bias) writes
-      all three;
+    - the loop stores u = v - y, ``log(…) + m``, and adds y to the whole table at the end;
+    - a strided view of the padded table shows each frame's three shifted copies of u
+      (columns s, s-1, s-2) as one (3, B, W) array, and one ``add`` of the same view of y
+      plus (0, 0, skip_bias), made for all frames before the loop, gives a, b and c;
     - a fourth row holds the lowest float: one max-reduce gives max(a, b, c) with an all -inf
       max raised to a finite value (then e^(-inf - m) = 0, as with PyTorch's 0).
     """
     n_frames, rows, width = y.shape
     dtype = y.dtype
+    item = dtype.itemsize
+
+    def shifted(padded):
+        """(T, 3, B, W) view of a (T', B, W + 2) table: columns s, s-1, s-2 of each frame."""
+        frame_stride, row_stride, _ = padded.strides
+        return np.ndarray((n_frames, 3, rows, width), dtype, padded, 2 * item,
+                          (frame_stride, -item, row_stride, item))
+
     padded = np.full((n_frames + 1, rows, width + 2), -np.inf, dtype)
     table = padded[:, :, 2:]
-    frame_stride, row_stride, item = padded.strides
-    # window[t] = (a, b, c) of frame t + 1: columns s, s-1, s-2 of frame t
-    window = np.ndarray((n_frames, 3, rows, width), dtype, padded, 2 * item,
-                        (frame_stride, -item, row_stride, item))
+    window = shifted(padded)
+    y_padded = np.full((n_frames, rows, width + 2), -np.inf, dtype)
+    y_padded[:, :, 2:] = y
     bias = np.zeros((3, rows, width), dtype)
     bias[2] = skip_bias
+    # y_{t-1}(s), y_{t-1}(s-1), y_{t-1}(s-2) + skip_bias(s): what u_{t-1} lacks of v_{t-1}
+    y_bias = shifted(y_padded) + bias
     terms = np.empty((4, rows, width), dtype)
     terms[3] = np.finfo(dtype).min
     abc = terms[:3]
@@ -182,19 +192,19 @@ def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
         for t in range(n_frames):
             row = table[t]
             if t:
-                add(window[t - 1], bias, out=abc)
+                add(window[t - 1], y_bias[t - 1], out=abc)     # v_{t-1}(s), (s-1), (s-2)
                 max_reduce(terms, 0, None, m)
                 subtract(abc, m, out=abc)
                 exp(abc, out=abc)
                 sum_reduce(abc, 0, None, row)          # (e^a + e^b) + e^c, PyTorch's order
                 log(row, out=row)
                 row += m
-                row += y[t]
             if t in starts:
                 at, where, restart = starts[t]
                 if t:
                     row[restart] = -np.inf
-                row[at, where] = y[t, at, where]
+                row[at, where] = 0                     # v = y there
+        table[:n_frames] += y
     return padded
 
 
