@@ -111,9 +111,10 @@ def _ctc_inputs(log_probs, targets, input_lengths, target_lengths, blank: int,
     return lp, _padded_targets(targets, tl, n_classes), il, tl, batched
 
 
-def _extended(targets: np.ndarray, blank: int):
+def _extended(targets: np.ndarray, blank: int, dtype):
     """The extended labels l' = (blank, l1, blank, l2, …, blank) of each sequence, (N, 2S+1), and
-    where the α recursion may skip from s-2 to s: a label that differs from the label before.
+    what the α recursion adds to α(s-2) at s, in ``dtype``: 0 where it may skip from s-2 to s
+    (a label that differs from the label before), -inf elsewhere.
 
     Which positions are labels goes by position (odd s), not by value, as in PyTorch: a label
     equal to the blank (a misuse) is still a label.
@@ -121,12 +122,13 @@ def _extended(targets: np.ndarray, blank: int):
     n, s = targets.shape
     ext = np.full((n, 2 * s + 1), blank, np.int64)
     ext[:, 1::2] = targets
-    skip = np.zeros(ext.shape, bool)
+    skip_bias = np.full(ext.shape, -np.inf, dtype)
     # by position, as PyTorch: a label (odd s) may be reached from the label before it
-    skip[:, 3::2] = targets[:, 1:] != targets[:, :-1]
-    return ext, skip
+    skip_bias[:, 3::2][targets[:, 1:] != targets[:, :-1]] = 0
+    return ext, skip_bias
 
 
+@np.errstate(**QUIET)       # log 0, inf - inf (a decorator costs half of a with-block)
 def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
                first: np.ndarray, has_label: np.ndarray) -> np.ndarray:
     """The log-space table v of the α recursion over B rows, from y (T, B, W):
@@ -177,38 +179,34 @@ def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
     m = np.empty((rows, width), dtype)
     add, subtract, exp, log = np.add, np.subtract, np.exp, np.log
     max_reduce, sum_reduce = np.maximum.reduce, np.add.reduce
-    # where rows start: every row at ``first``, a labelled one at first + 1 too; by frame
-    labelled = np.flatnonzero(has_label)
-    at = np.concatenate((np.arange(rows), labelled))
-    where = np.concatenate((first, first[labelled] + 1))
+    # the rows each frame starts, at ``first`` and, with a label, first + 1 (else first again)
+    second = first + has_label
     frames = set(start.tolist())
-    if len(frames) == 1 and -1 not in frames:   # one frame for all (α and β of full lengths)
-        starts = {frame: (at, where, slice(None)) for frame in frames}
-    else:
-        when = start[at]
-        starts = {frame: (at[when == frame], where[when == frame], start == frame)
-                  for frame in frames - {-1}}
-    with np.errstate(**QUIET):
-        for t in range(n_frames):
-            row = table[t]
+    every = np.arange(rows)
+    starts = {frame: (every, first, second) if frames == {frame} else
+              (every[start == frame], first[start == frame], second[start == frame])
+              for frame in frames - {-1}}
+    for t in range(n_frames):
+        row = table[t]
+        if t:
+            add(window[t - 1], y_bias[t - 1], out=abc)     # v_{t-1}(s), (s-1), (s-2)
+            max_reduce(terms, 0, None, m)
+            subtract(abc, m, out=abc)
+            exp(abc, out=abc)
+            sum_reduce(abc, 0, None, row)              # (e^a + e^b) + e^c, PyTorch's order
+            log(row, out=row)
+            row += m
+        if t in starts:
+            at, at_first, at_second = starts[t]
             if t:
-                add(window[t - 1], y_bias[t - 1], out=abc)     # v_{t-1}(s), (s-1), (s-2)
-                max_reduce(terms, 0, None, m)
-                subtract(abc, m, out=abc)
-                exp(abc, out=abc)
-                sum_reduce(abc, 0, None, row)          # (e^a + e^b) + e^c, PyTorch's order
-                log(row, out=row)
-                row += m
-            if t in starts:
-                at, where, restart = starts[t]
-                if t:
-                    row[restart] = -np.inf
-                row[at, where] = 0                     # v = y there
-        table[:n_frames] += y
+                row[at] = -np.inf
+            row[at, at_first] = 0                      # v = y there
+            row[at, at_second] = 0
+    table[:n_frames] += y
     return padded
 
 
-def _alpha_beta(lp_ext: np.ndarray, skip: np.ndarray, il: np.ndarray, tl: np.ndarray,
+def _alpha_beta(lp_ext: np.ndarray, skip_bias: np.ndarray, il: np.ndarray, tl: np.ndarray,
                 beta: bool = True):
     """Forward variables log α_t(s) of every sequence from y_t(l'_s) = ``lp_ext`` (T, N, 2S+1),
     and with ``beta`` the backward variables log β_t(s) (T, N, 2S+1), else None.
@@ -227,8 +225,6 @@ def _alpha_beta(lp_ext: np.ndarray, skip: np.ndarray, il: np.ndarray, tl: np.nda
     2N rows (the β rows on y reversed): half the NumPy calls of two recursions.
     """
     n_frames, batch, width = lp_ext.shape
-    dtype = lp_ext.dtype
-    skip_bias = np.where(skip, dtype.type(0), dtype.type(-np.inf))     # α(s-2): kept or -inf
     start, first, has_label = np.zeros(batch, np.int64), np.zeros(batch, np.int64), tl > 0
     if beta:
         # β(s+2) is allowed where α(s+2) may come from α(s): the skip of s+2, reversed
@@ -251,13 +247,13 @@ _END_COLUMNS = np.array([2, 1])       # α(2S), α(2S-1) in the padded table: co
 def _forward(lp, targets, il, tl, blank, beta: bool = False):
     """Per-sequence negative log-likelihood and what the gradient reuses: where y_t(l'_s) is in
     a frame of ``lp`` flattened to N·C, y_t(l'_s), α, and with ``beta`` β."""
-    ext, skip = _extended(targets, blank)
+    ext, skip_bias = _extended(targets, blank, lp.dtype)
     n_frames, batch, n_classes = lp.shape
     rows = np.arange(batch)
     # y_t(l'_s) = lp[t, n, l'_s]: one gather over the frames flattened to (T, N·C)
     flat = ext + (rows * n_classes)[:, None]
     lp_ext = np.take(lp.reshape(n_frames, batch * n_classes), flat, axis=1)
-    alpha, beta_table = _alpha_beta(lp_ext, skip, il, tl, beta)
+    alpha, beta_table = _alpha_beta(lp_ext, skip_bias, il, tl, beta)
     # α at each sequence's last frame, at 2S (blank) and 2S-1 (last label; with no label a
     # -inf column of the padding); input_length 0 reads frame -1: log 1 for an empty target
     ends = alpha[(il - 1)[:, None], rows[:, None], (2 * tl)[:, None] + _END_COLUMNS]
