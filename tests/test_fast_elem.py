@@ -1,0 +1,151 @@
+"""The fast paths of the elementwise losses (issue 29, helper "elem"): the common call — plain
+C-contiguous float32/float64 ndarrays of one shape, default-ish options — skips the general
+checks. Each fast path must return what the general path returns for the same numbers, bit for
+bit (same value, dtype, type, warnings), and match torch live. The general path is forced by
+handing the same numbers over as torch tensors, as a list, with ``reduction`` as a NumPy string,
+or as a non-contiguous view; sizes cover 0-d, 1 and the edges of the 128 KiB blocks."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from oracle import assert_matches_torch, t
+
+import lossref
+from lossref import _elementwise
+
+#: name -> (options of the fast call, how to draw (input, target) of a size)
+SIZES = [(), (1,), (7,), (3, 5), (16384,), (16385,), (32767,), (32768,), (32769,), (100_003,)]
+
+
+def _normal_pair(rng, shape, dtype):
+    return (np.array(rng.standard_normal(shape) * 2, dtype),
+            np.array(rng.standard_normal(shape) * 2, dtype))
+
+
+LOSSES = {
+    "l1_loss": ({}, _normal_pair),
+    "mse_loss": ({}, _normal_pair),
+    "smooth_l1_loss": ({"beta": 0.3}, _normal_pair),
+    "huber_loss": ({"delta": 0.3}, _normal_pair),
+}
+DEFAULTS = {"smooth_l1_loss": {}, "huber_loss": {}}   # default options take the fast path too
+
+
+def _same(a, b):
+    """Bit for bit: one type, one dtype, one shape, equal values (NaN equal to NaN)."""
+    assert type(a) is type(b), (type(a), type(b))
+    assert a.dtype == b.dtype and np.shape(a) == np.shape(b)
+    np.testing.assert_array_equal(a, b)
+    assert np.array_equal(np.signbit(a), np.signbit(b))
+
+
+def _general_calls(fn, x, y, reduction, kw):
+    """The same call through the general path, four ways."""
+    yield fn(torch.from_numpy(x), torch.from_numpy(y), reduction=reduction, **kw)
+    yield fn(x, y.tolist(), reduction=reduction, **kw)
+    yield fn(x, y, reduction=np.str_(reduction), **kw)
+    if x.ndim == 1 and x.size > 1:      # a strided view of the same numbers
+        xs, ys = np.repeat(x, 2)[::2], np.repeat(y, 2)[::2]
+        assert not xs.flags.c_contiguous
+        ours = fn(xs, ys, reduction=reduction, **kw)
+        # the unblocked reduction sums in another order: equal to the last bits
+        np.testing.assert_allclose(ours, fn(x, y, reduction=reduction, **kw),
+                                   rtol=1e-5 if x.dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+@pytest.mark.parametrize("shape", SIZES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_path_is_the_general_path_and_torchs(name, shape, dtype):
+    kw, draw = LOSSES[name]
+    x, y = draw(np.random.default_rng(len(shape) and shape[0]), shape, dtype)
+    fn, theirs = getattr(lossref, name), getattr(F, name)
+    for options in (kw, DEFAULTS.get(name, kw)):
+        for reduction in ("mean", "sum"):
+            ours = fn(x, y, reduction=reduction, **options)
+            assert isinstance(ours, np.generic)
+            for general in _general_calls(fn, x, y, reduction, options):
+                if isinstance(general, np.generic):
+                    _same(ours, general)
+            assert_matches_torch(ours, theirs(t(x), t(y), reduction=reduction, **options), dtype)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_path_with_nan_inf_is_quiet_and_torchs(name, dtype):
+    kw, _ = LOSSES[name]
+    x = np.linspace(-3, 3, 40_001).astype(dtype)
+    y = np.zeros_like(x)
+    x[5], x[40_000], y[5] = np.inf, -np.inf, np.inf          # inf - inf: nan, silently
+    fn, theirs = getattr(lossref, name), getattr(F, name)
+    for xs in (x, np.where(np.arange(x.size) == 36_000, np.nan, x).astype(dtype),
+               np.where(np.arange(x.size) == 36_000, np.inf, x).astype(dtype)):
+        for reduction in ("mean", "sum"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                ours = fn(xs, y, reduction=reduction, **kw)
+                _same(ours, fn(t(xs), t(y), reduction=reduction, **kw))
+            assert_matches_torch(ours, theirs(t(xs), t(y), reduction=reduction, **kw), dtype)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_unusual_calls_still_take_the_general_path(name):
+    """Empty input, broadcasting (with torch's warning), a list, a legacy option, 'none', a
+    bad reduction: what the general path answers, as torch does."""
+    kw, _ = LOSSES[name]
+    fn, theirs = getattr(lossref, name), getattr(F, name)
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    y = np.ones(3, np.float32)
+    with pytest.warns(UserWarning, match="target size"):
+        ours = fn(x, y, **kw)
+    with pytest.warns(UserWarning, match="target size"):
+        assert_matches_torch(ours, theirs(t(x), t(y), **kw), np.float32)
+    empty = np.zeros((0,), np.float32)
+    assert np.isnan(fn(empty, empty, **kw))
+    assert_matches_torch(fn(x, x + 1, reduction="none", **kw),
+                         theirs(t(x), t(x + 1), reduction="none", **kw), np.float32)
+    with pytest.raises(ValueError):
+        fn(x, x, reduction="average", **kw)
+    with pytest.raises(TypeError):
+        fn(x.astype(np.int64), x, **kw)
+
+
+def test_work_buffers_sit_apart_in_a_page_and_per_thread():
+    """The three block buffers start at different places in a 4 KiB page (no 4K aliasing
+    between them, nor with an array that starts near a page's start), and each thread has its
+    own."""
+    import threading
+
+    for dtype in (np.dtype(np.float32), np.dtype(np.float64)):
+        z, c = _elementwise.work_buffers(dtype)
+        k = _elementwise.constant_block(0.5, dtype)
+        offsets = sorted(b.ctypes.data % 4096 for b in (z, c, k))
+        assert offsets == [1024, 2048, 3072]
+        assert z.size * z.itemsize == _elementwise.ELEMENT_BLOCK_BYTES
+        assert (k == dtype.type(0.5)).all()
+        assert (_elementwise.constant_block(0.25, dtype) == dtype.type(0.25)).all()
+    others = []
+    thread = threading.Thread(target=lambda: others.append(
+        _elementwise.work_buffers(np.dtype(np.float32))[0]))
+    thread.start()
+    thread.join()
+    assert not np.shares_memory(others[0], _elementwise.work_buffers(np.dtype(np.float32))[0])
+
+
+def test_threads_share_no_buffer():
+    """Several threads summing different arrays at once each get their own total."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(7)
+    pairs = [_normal_pair(rng, (70_000,), np.float32) for _ in range(6)]
+    expected = [lossref.huber_loss(x, y, delta=0.5) for x, y in pairs]
+    with ThreadPoolExecutor(3) as pool:
+        for _ in range(5):
+            got = list(pool.map(lambda p: lossref.huber_loss(p[0], p[1], delta=0.5), pairs))
+            for a, b in zip(got, expected):
+                _same(a, b)
