@@ -7,6 +7,7 @@ or as a non-contiguous view; sizes cover 0-d, 1 and the edges of the 128 KiB blo
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -27,13 +28,23 @@ def _normal_pair(rng, shape, dtype):
             np.array(rng.standard_normal(shape) * 2, dtype))
 
 
+def _signs(rng, shape, dtype):
+    """Scores or distances, and ±1 targets with a few 0 (neither: both hinge terms)."""
+    x = np.array(rng.standard_normal(shape) * 2, dtype)
+    y = np.array(np.where(rng.random(shape) < 0.5, 1.0, -1.0), dtype)
+    y[rng.random(shape) < 0.05] = 0.0
+    return x, y
+
+
 LOSSES = {
     "l1_loss": ({}, _normal_pair),
     "mse_loss": ({}, _normal_pair),
     "smooth_l1_loss": ({"beta": 0.3}, _normal_pair),
     "huber_loss": ({"delta": 0.3}, _normal_pair),
+    "soft_margin_loss": ({}, _signs),
+    "hinge_embedding_loss": ({"margin": 0.7}, _signs),
 }
-DEFAULTS = {"smooth_l1_loss": {}, "huber_loss": {}}   # default options take the fast path too
+DEFAULTS = {"smooth_l1_loss": {}, "huber_loss": {}, "hinge_embedding_loss": {}}   # default options take the fast path too
 
 
 def _same(a, b):
@@ -101,9 +112,14 @@ def test_unusual_calls_still_take_the_general_path(name):
     fn, theirs = getattr(lossref, name), getattr(F, name)
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     y = np.ones(3, np.float32)
-    with pytest.warns(UserWarning, match="target size"):
+    def size_warning():    # the regression losses warn as torch does, the others broadcast
+        if name in ("l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"):
+            return pytest.warns(UserWarning, match="target size")
+        return contextlib.nullcontext()
+
+    with size_warning():
         ours = fn(x, y, **kw)
-    with pytest.warns(UserWarning, match="target size"):
+    with size_warning():
         assert_matches_torch(ours, theirs(t(x), t(y), **kw), np.float32)
     empty = np.zeros((0,), np.float32)
     assert np.isnan(fn(empty, empty, **kw))
@@ -149,3 +165,26 @@ def test_threads_share_no_buffer():
             got = list(pool.map(lambda p: lossref.huber_loss(p[0], p[1], delta=0.5), pairs))
             for a, b in zip(got, expected):
                 _same(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("margin", [1.0, -0.5, float("inf")])
+def test_hinge_selects_by_bits_as_torchs_where(dtype, margin):
+    """hinge_embedding_loss's branch-free where: each element bit for bit torch's, with ±inf,
+    NaN, ±0 distances and targets 1, -1, 0, 0.5, NaN, broadcast both ways."""
+    values = np.array([0.3, 1.0, 2.5, -0.7, 0.0, -0.0, np.inf, -np.inf, np.nan], dtype)
+    targets = np.array([1.0, -1.0, 0.0, 0.5, np.nan], dtype)
+    x, y = np.meshgrid(values, targets)
+    cases = [(x, y), (values, targets[:, None]), (values[:, None], targets)]
+    for xs, ys in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ours = lossref.hinge_embedding_loss(xs, ys, margin=margin, reduction="none")
+        theirs = F.hinge_embedding_loss(t(xs), t(ys), margin=margin, reduction="none").numpy()
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours, theirs)
+        assert np.array_equal(np.signbit(ours), np.signbit(theirs))
+        for reduction in ("mean", "sum"):
+            assert_matches_torch(
+                lossref.hinge_embedding_loss(xs, ys, margin=margin, reduction=reduction),
+                F.hinge_embedding_loss(t(xs), t(ys), margin=margin, reduction=reduction), dtype)
