@@ -36,6 +36,26 @@ def _signs(rng, shape, dtype):
     return x, y
 
 
+def _log_rates(rng, shape, dtype):
+    """Log-rates and Poisson counts, as the benchmark draws them."""
+    return (np.array(rng.standard_normal(shape) / 2, dtype),
+            np.array(rng.poisson(2.0, shape), dtype))
+
+
+def _log_probabilities(rng, shape, dtype):
+    """Log-probabilities and probabilities, a few exactly 0 (xlogy's 0 · log 0 = 0)."""
+    y = np.array(rng.random(shape), dtype)
+    y[rng.random(shape) < 0.1] = 0.0
+    return np.array(np.log(rng.random(shape) + 1e-3), dtype), y
+
+
+def _logits(rng, shape, dtype):
+    """Logits of every size and 0/1 targets with a few soft ones."""
+    y = np.array(rng.random(shape) < 0.5, dtype)
+    y[rng.random(shape) < 0.1] = 0.3
+    return np.array(rng.standard_normal(shape) * 4, dtype), y
+
+
 LOSSES = {
     "l1_loss": ({}, _normal_pair),
     "mse_loss": ({}, _normal_pair),
@@ -43,8 +63,16 @@ LOSSES = {
     "huber_loss": ({"delta": 0.3}, _normal_pair),
     "soft_margin_loss": ({}, _signs),
     "hinge_embedding_loss": ({"margin": 0.7}, _signs),
+    "poisson_nll_loss": ({}, _log_rates),
+    "kl_div": ({"log_target": False}, _log_probabilities),
+    "binary_cross_entropy_with_logits": ({}, _logits),
 }
-DEFAULTS = {"smooth_l1_loss": {}, "huber_loss": {}, "hinge_embedding_loss": {}}   # default options take the fast path too
+DEFAULTS = {"smooth_l1_loss": {}, "huber_loss": {}, "hinge_embedding_loss": {},
+            "kl_div": {"log_target": True}}   # default options take the fast path too
+
+
+#: kl_div's 'mean' warns (torch's words; see test_kl_fast_path_warns_as_the_general_path)
+REDUCTIONS = {"kl_div": ("sum", "batchmean")}
 
 
 def _same(a, b):
@@ -77,7 +105,10 @@ def test_fast_path_is_the_general_path_and_torchs(name, shape, dtype):
     x, y = draw(np.random.default_rng(len(shape) and shape[0]), shape, dtype)
     fn, theirs = getattr(lossref, name), getattr(F, name)
     for options in (kw, DEFAULTS.get(name, kw)):
-        for reduction in ("mean", "sum"):
+        if name == "kl_div" and options["log_target"]:
+            with np.errstate(divide="ignore"):       # log-probabilities (-inf for a 0)
+                y = np.asarray(np.log(y))
+        for reduction in REDUCTIONS.get(name, ("mean", "sum")):
             ours = fn(x, y, reduction=reduction, **options)
             assert isinstance(ours, np.generic)
             for general in _general_calls(fn, x, y, reduction, options):
@@ -96,7 +127,7 @@ def test_fast_path_with_nan_inf_is_quiet_and_torchs(name, dtype):
     fn, theirs = getattr(lossref, name), getattr(F, name)
     for xs in (x, np.where(np.arange(x.size) == 36_000, np.nan, x).astype(dtype),
                np.where(np.arange(x.size) == 36_000, np.inf, x).astype(dtype)):
-        for reduction in ("mean", "sum"):
+        for reduction in REDUCTIONS.get(name, ("mean", "sum")):
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 ours = fn(xs, y, reduction=reduction, **kw)
@@ -104,31 +135,41 @@ def test_fast_path_with_nan_inf_is_quiet_and_torchs(name, dtype):
             assert_matches_torch(ours, theirs(t(xs), t(y), reduction=reduction, **kw), dtype)
 
 
+def _outcome(call):
+    """(value or exception type, the UserWarning messages) of a call."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value = call()
+        except (ValueError, TypeError, RuntimeError) as error:
+            value = type(error)
+    return value, sorted(str(w.message) for w in caught if w.category is UserWarning)
+
+
 @pytest.mark.parametrize("name", list(LOSSES))
 def test_unusual_calls_still_take_the_general_path(name):
-    """Empty input, broadcasting (with torch's warning), a list, a legacy option, 'none', a
-    bad reduction: what the general path answers, as torch does."""
-    kw, _ = LOSSES[name]
+    """Broadcasting (torch's size warning, or torch's error), an empty input, a list, a
+    strided view, 'none', a bad reduction, a legacy option: what the general path answers,
+    as torch does."""
+    kw, draw = LOSSES[name]
     fn, theirs = getattr(lossref, name), getattr(F, name)
-    x = np.arange(6, dtype=np.float32).reshape(2, 3)
-    y = np.ones(3, np.float32)
-    def size_warning():    # the regression losses warn as torch does, the others broadcast
-        if name in ("l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"):
-            return pytest.warns(UserWarning, match="target size")
-        return contextlib.nullcontext()
-
-    with size_warning():
-        ours = fn(x, y, **kw)
-    with size_warning():
-        assert_matches_torch(ours, theirs(t(x), t(y), **kw), np.float32)
+    x, y = draw(np.random.default_rng(5), (4, 6), np.float32)
     empty = np.zeros((0,), np.float32)
-    assert np.isnan(fn(empty, empty, **kw))
-    assert_matches_torch(fn(x, x + 1, reduction="none", **kw),
-                         theirs(t(x), t(x + 1), reduction="none", **kw), np.float32)
-    with pytest.raises(ValueError):
-        fn(x, x, reduction="average", **kw)
-    with pytest.raises(TypeError):
-        fn(x.astype(np.int64), x, **kw)
+    calls = [((x, y[0]), {}), ((x[:, :1], y), {}), ((empty, empty), {}), ((x, y.tolist()), {}),
+             ((x[:, ::2], y[:, ::2]), {}), ((x, y), {"reduction": "none"}),
+             ((x, y), {"reduction": "average"}), ((x, y), {"reduction": "sum", "reduce": True})]
+    for args, options in calls:
+        ours, our_warnings = _outcome(lambda: fn(*args, **kw, **options))
+        torch_args = [torch.as_tensor(np.asarray(a, np.float32)) for a in args]
+        expected, torch_warnings = _outcome(lambda: theirs(*torch_args, **kw, **options))
+        if isinstance(expected, type):
+            assert isinstance(ours, type), (args, options, ours)
+        else:
+            assert_matches_torch(ours, expected, np.float32)
+        assert our_warnings == torch_warnings
+    with pytest.raises(TypeError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)     # kl_div's 'mean' warns first
+        fn(x.astype(np.int64), y, **kw)
 
 
 def test_work_buffers_sit_apart_in_a_page_and_per_thread():
@@ -188,3 +229,19 @@ def test_hinge_selects_by_bits_as_torchs_where(dtype, margin):
             assert_matches_torch(
                 lossref.hinge_embedding_loss(xs, ys, margin=margin, reduction=reduction),
                 F.hinge_embedding_loss(t(xs), t(ys), margin=margin, reduction=reduction), dtype)
+
+
+def test_kl_fast_path_warns_as_the_general_path():
+    """kl_div's 'mean' warns from the fast path as from the general one, naming the caller."""
+    x, y = _log_probabilities(np.random.default_rng(3), (40, 25), np.float32)
+    for call in (lambda: lossref.kl_div(x, y), lambda: lossref.kl_div(t(x), t(y))):
+        with pytest.warns(UserWarning, match="'batchmean' divides only") as record:
+            value = call()
+        assert record[0].filename == __file__
+        with pytest.warns(UserWarning, match="'batchmean' divides only"):
+            assert_matches_torch(value, F.kl_div(t(x), t(y)), np.float32)
+    for reduction in ("sum", "batchmean"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _same(lossref.kl_div(x, y, reduction=reduction),
+                  lossref.kl_div(t(x), t(y), reduction=reduction))
