@@ -245,3 +245,21 @@ def test_kl_fast_path_warns_as_the_general_path():
             warnings.simplefilter("error")
             _same(lossref.kl_div(x, y, reduction=reduction),
                   lossref.kl_div(t(x), t(y), reduction=reduction))
+
+
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kink", [1e-30, 2.0 ** -61, 2.0 ** -59, 1e-12, 1e-3, 1.0, 1e3])
+def test_kinked_sum_by_two_dots_keeps_the_small_terms(name, dtype, kink):
+    """Σ c·(z - c/2) as dot(c, z) - dot(c, c)/2 (a kink too small for that: Σc²/2 + kink·Σ(z-c)):
+    most differences far below the kink and a few far above it, torch's value either way."""
+    rng = np.random.default_rng(11)
+    x = np.array(rng.standard_normal(70_001) * kink * 1e-3, dtype)
+    x[::997] = dtype(kink * 50)
+    y = np.zeros_like(x)
+    option = "beta" if name == "smooth_l1_loss" else "delta"
+    for reduction in ("mean", "sum"):
+        ours = getattr(lossref, name)(x, y, reduction=reduction, **{option: kink})
+        _same(ours, getattr(lossref, name)(t(x), t(y), reduction=reduction, **{option: kink}))
+        assert_matches_torch(ours, getattr(F, name)(t(x), t(y), reduction=reduction,
+                                                    **{option: kink}), dtype)

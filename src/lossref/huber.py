@@ -94,7 +94,7 @@ def smooth_l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | Non
         # the common call: the general path below ends in the same total_by_blocks for it,
         # after ~30 µs of checks that such arrays pass unchanged (issue 29)
         with np.errstate(**QUIET):
-            return total_by_blocks(_kinked_sum, reduction, input, target, 0.5 / beta, 1.0, beta)
+            return total_by_blocks(_kinked_sum, reduction, input, target, beta, beta)
     x, y, reduction, beta = _smooth_l1_inputs(input, target, size_average, reduce, reduction,
                                               beta, fn)
     with np.errstate(**QUIET):
@@ -107,7 +107,7 @@ def smooth_l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | Non
             loss = in_opmath(partial(_smooth_l1, beta=beta), x, y)
             return _reduction.reduce(loss, reduction)
         return reduce_elementwise(partial(_smooth_l1, beta=beta), reduction, x, y,
-                                  block_sum=_kinked_sum, params=(0.5 / beta, 1.0, beta))
+                                  block_sum=_kinked_sum, params=(beta, beta))
 
 
 def _smooth_l1(x: np.ndarray, y: np.ndarray, beta: float) -> np.ndarray:
@@ -245,40 +245,50 @@ def huber_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", del
                                                                               reduction):
         # the common call, as in smooth_l1_loss: the general path's own total_by_blocks
         with np.errstate(**QUIET):
-            return total_by_blocks(_kinked_sum, reduction, input, target, 0.5, delta, delta)
+            return total_by_blocks(_kinked_sum, reduction, input, target, delta, 1.0)
     x, y, w, reduction, delta = _huber_inputs(input, target, reduction, delta, weight, fn)
     with np.errstate(**QUIET):
         if w is None:
             return reduce_elementwise(partial(_huber, delta=delta), reduction, x, y,
-                                      block_sum=_kinked_sum, params=(0.5, delta, delta))
+                                      block_sum=_kinked_sum, params=(delta, 1.0))
         return _reduce_weighted(partial(_huber, delta=delta), x, y, w, reduction,
                                 mean_over_weights=False)
 
 
-def _kinked_sum(x: np.ndarray, y: np.ndarray, scale: float, slope: float, kink: float
-                ) -> float:
-    """Σ of smooth L1 (scale 0.5/β, slope 1, kink β) or Huber (scale 0.5, slope δ, kink δ) over
-    one block, for ``total_by_blocks``.
+#: the smallest kink :func:`_kinked_sum` takes its four-pass form for: products ``c·z`` with
+#: ``z >= c = kink`` stay normal numbers (no gradual underflow eating their digits)
+_SMALLEST_KINK = {np.dtype(np.float32): 2.0 ** -60, np.dtype(np.float64): 2.0 ** -500}
 
-    With ``c = min(z, kink)`` each element is ``scale·c² + slope·(z - c)``: the square below
-    the kink (where ``z - c = 0``), ``scale·kink² + slope·(z - kink)`` — the line — above it.
-    Summed as ``scale·Σc² + slope·Σ(z - c)``, a block takes six passes (Σc² is one BLAS dot)
-    instead of the ten of the per-element form and its sum, both sums as dots. Each term is
-    ≥ 0, so nothing cancels; the sum differs from the sum of torch's elements in the last
-    bits only. (Not Σz - Σc: where most z lie far below the kink, that difference of two
-    large sums would lose the few that lie above it.)
 
-    The two buffers are this thread's reused ``work_buffers``, and the kink is a block of
-    equal numbers (``constant_block``: NumPy's ``minimum`` against a number is slower).
+def _kinked_sum(x: np.ndarray, y: np.ndarray, kink: float, divisor: float) -> float:
+    """Σ of smooth L1 (kink β, divisor β) or Huber (kink δ, divisor 1) over one block, for
+    ``total_by_blocks``.
+
+    With ``z = |x - y|`` and ``c = min(z, kink)``, Huber's element is ``c·(z - c/2)``: ``z²/2``
+    below the kink (``c = z``), ``δ·(z - δ/2)`` — the line — from it on; smooth L1's is that
+    divided by β. So the block's sum is ``dot(c, z) - dot(c, c)/2``: two BLAS dots after three
+    passes (difference, abs, minimum), against ten passes for the per-element form and its
+    sum. ``c ≤ z`` makes the subtracted dot at most half the first: the difference loses at
+    most one bit, and the sum differs from the sum of torch's elements in the last bits only.
+    (A form with ``Σz - Σc`` would cancel catastrophically where most z lie below the kink.)
+
+    A kink so small that ``kink·z`` could underflow takes the sum as ``Σc²/2 + kink·Σ(z - c)``
+    instead (one pass more, every term ≥ 0). The buffers are this thread's reused
+    ``work_buffers``; the kink is a block of equal numbers (``constant_block``: NumPy's
+    ``minimum`` against a number is slower).
     """
     n = x.size
     z_buffer, c_buffer = work_buffers(x.dtype)
     z = np.subtract(x, y, out=z_buffer[:n])
     np.abs(z, out=z)
     c = np.minimum(z, constant_block(kink, x.dtype)[:n], out=c_buffer[:n])
-    squares = float(np.dot(c, c))
-    z -= c
-    return scale * squares + slope * block_total(z)
+    if kink >= _SMALLEST_KINK[x.dtype]:
+        total = float(np.dot(c, z)) - 0.5 * float(np.dot(c, c))
+    else:
+        squares = float(np.dot(c, c))
+        z -= c
+        total = 0.5 * squares + kink * block_total(z)
+    return total / divisor
 
 
 def _huber(x: np.ndarray, y: np.ndarray, delta: float) -> np.ndarray:
