@@ -264,3 +264,35 @@ def test_kinked_sum_by_two_dots_keeps_the_small_terms(name, dtype, kink):
         _same(ours, getattr(lossref, name)(t(x), t(y), reduction=reduction, **{option: kink}))
         assert_matches_torch(ours, getattr(F, name)(t(x), t(y), reduction=reduction,
                                                     **{option: kink}), dtype)
+
+
+GRADS = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"]
+
+
+@pytest.mark.parametrize("name", GRADS)
+@pytest.mark.parametrize("shape", [(), (1,), (7,), (3, 5), (40961,)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_grad_fast_path_is_the_general_path_and_torchs(name, shape, dtype):
+    """lossref.grad's fast path (grad_output None, 'mean'/'sum'): the general path's array bit
+    for bit (the general path forced by tensors, a list, a NumPy-string reduction, and an
+    explicit upstream of ones), with ±inf, NaN and values at the kink, and torch's gradient."""
+    kw, draw = LOSSES[name]
+    x, y = draw(np.random.default_rng(9), shape, dtype)
+    if x.size > 8:
+        x.flat[:5] = [np.inf, -np.inf, np.nan, 0.3, -0.3]   # 0.3: at beta/delta
+        y.flat[:5] = [0.0, 1.0, 0.0, 0.0, 0.0]
+    ours_fn = getattr(lossref.grad, name)
+    for options in (kw, DEFAULTS.get(name, kw)):
+        for reduction in ("mean", "sum"):
+            ours = ours_fn(x, y, reduction=reduction, **options)
+            assert type(ours) is np.ndarray and ours.flags.writeable
+            for general in (ours_fn(t(x), t(y), reduction=reduction, **options),
+                            ours_fn(x, y.tolist(), reduction=reduction, **options),
+                            ours_fn(x, y, reduction=np.str_(reduction), **options),
+                            ours_fn(x, y, reduction=reduction, grad_output=np.ones((), dtype),
+                                    **options)):
+                _same(ours, general)
+            tx = t(x).requires_grad_(True)
+            getattr(F, name)(tx, t(y), reduction=reduction, **options).backward()
+            np.testing.assert_allclose(ours, tx.grad.numpy(), equal_nan=True,
+                                       rtol=1e-4 if dtype == np.float32 else 1e-8)

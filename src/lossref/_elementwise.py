@@ -25,7 +25,7 @@ from ._reduction import reduce
 from ._validation import HALF_DTYPES, as_float, as_like, asarray, broadcast_shape, is_bfloat16
 
 __all__ = ["block_total", "constant_block", "float_pair", "in_opmath", "like_input",
-           "plain_pair", "reduce_elementwise", "total_by_blocks", "with_scalar", "work_buffers"]
+           "mean_factor", "plain_pair", "reduce_elementwise", "total_by_blocks", "with_scalar", "work_buffers"]
 
 
 def with_scalar(ufunc: np.ufunc, a: np.ndarray, c: float) -> np.ndarray:
@@ -177,6 +177,16 @@ def plain_pair(input, target, reduction) -> bool:
             and input.dtype is target.dtype and input.dtype in _ONES
             and input.shape == target.shape and input.size > 0
             and input.flags.c_contiguous and target.flags.c_contiguous)
+
+
+def mean_factor(reduction: str, x: np.ndarray):
+    """What ``_reduction.reduce_grad(None, x.shape, x.dtype, reduction)`` holds in every element
+    for 'mean' — ``1 / N`` computed in the dtype — or ``None`` for 'sum' (ones: multiplying by
+    them changes no number). For the grad fast paths (plain float32/float64 arrays only)."""
+    if reduction == "sum":
+        return None
+    one = x.dtype.type(1)
+    return one / x.dtype.type(x.size)
 
 
 def total_by_blocks(block_sum: Callable[..., float], reduction: str, x: np.ndarray,

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._elementwise import (block_total, like_input, plain_pair, reduce_elementwise,
+from ._elementwise import (block_total, like_input, mean_factor, plain_pair, reduce_elementwise,
                            total_by_blocks, work_buffers)
 from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
@@ -240,6 +240,16 @@ def l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None 
     array([-0.33333333,  0.        ,  0.33333333])
     """
     fn = "l1_loss"
+    if (grad_output is None and weight is None and size_average is None and reduce is None
+            and plain_pair(input, target, reduction)):
+        # the common call: the steps below with 1/N (or nothing, for 'sum') as a number,
+        # without ~30 µs of checks and of broadcasting an upstream of ones (issue 29)
+        with np.errstate(**QUIET):
+            s = _sign(_difference(input, target))
+            factor = mean_factor(reduction, input)
+            if factor is not None:
+                s *= factor
+            return np.asarray(s)     # (a 0-d input's sign is a NumPy scalar)
     x, y, w, reduction = _l1_mse_inputs(input, target, size_average, reduce, reduction, weight, fn)
     with np.errstate(**QUIET):
         d = _difference(x, y)
@@ -335,6 +345,14 @@ def mse_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None
     array([-1.,  0.,  6.])
     """
     fn = "mse_loss"
+    if (grad_output is None and weight is None and size_average is None and reduce is None
+            and plain_pair(input, target, reduction)):
+        # the common call: the steps below without the multiplication by an upstream of
+        # ones, which changes no number, and without ~30 µs of checks (issue 29)
+        with np.errstate(**QUIET):
+            d = _difference(input, target)
+            d *= 2.0 / d.size if reduction == "mean" else 2.0
+            return d
     x, y, w, reduction = _l1_mse_inputs(input, target, size_average, reduce, reduction, weight, fn)
     with np.errstate(**QUIET):
         d = _difference(x, y)
