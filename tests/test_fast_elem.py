@@ -20,8 +20,9 @@ import lossref
 from lossref import _elementwise
 
 #: name -> (options of the fast call, how to draw (input, target) of a size)
-SIZES = [(), (1,), (7,), (3, 5), (16384,), (20480,), (20481,), (32768,), (40960,), (40961,),
-         (73727,), (73728,), (100_003,)]
+#: 0-d, tiny, 2-d, and the edges of the blocks (float64: 16 384 a block, 20 480 the longest;
+#: float32: 32 768 and 40 960): a tail shorter than a quarter block joins the last block
+SIZES = [(), (1,), (7,), (3, 5), (20480,), (20481,), (40960,), (40961,), (73728,), (73729,)]
 
 
 def _normal_pair(rng, shape, dtype):
@@ -87,8 +88,10 @@ def _same(a, b):
 def _general_calls(fn, x, y, reduction, kw):
     """The same call through the general path, four ways."""
     yield fn(torch.from_numpy(x), torch.from_numpy(y), reduction=reduction, **kw)
-    yield fn(x, y.tolist(), reduction=reduction, **kw)
     yield fn(x, y, reduction=np.str_(reduction), **kw)
+    if x.size > 30_000:                 # (the slow forms on the short sizes only)
+        return
+    yield fn(x, y.tolist(), reduction=reduction, **kw)
     if x.ndim == 1 and x.size > 1:      # a strided view of the same numbers
         xs, ys = np.repeat(x, 2)[::2], np.repeat(y, 2)[::2]
         assert not xs.flags.c_contiguous
