@@ -255,8 +255,9 @@ def test_kl_fast_path_warns_as_the_general_path():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("kink", [1e-30, 2.0 ** -61, 2.0 ** -59, 1e-12, 1e-3, 1.0, 1e3])
 def test_kinked_sum_by_two_dots_keeps_the_small_terms(name, dtype, kink):
-    """Σ c·(z - c/2) as dot(c, z) - dot(c, c)/2 (a kink too small for that: Σc²/2 + kink·Σ(z-c)):
-    most differences far below the kink and a few far above it, torch's value either way."""
+    """Σ c·(z - c/2) as dot(c, z) - dot(c, c)/2 (a kink too small for that: Σc²/2 +
+    kink·Σ(z-c)): most differences far below the kink and a few far above it, torch's value
+    either way."""
     rng = np.random.default_rng(11)
     x = np.array(rng.standard_normal(70_001) * kink * 1e-3, dtype)
     x[::997] = dtype(kink * 50)
