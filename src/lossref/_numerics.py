@@ -17,7 +17,8 @@ from ._validation import HALF_DTYPES
 
 __all__ = ["FEW_CLASSES", "QUIET", "as_samples", "clamp_below", "clamp_log", "class_max",
            "few_classes_log_norm", "log1m_clamped", "log_sigmoid", "log_softmax",
-           "log_softmax_sums", "sigmoid", "softmax", "softmax_dim", "softmax_into"]
+           "log_softmax_sums", "one_block_softmax", "sigmoid", "softmax", "softmax_dim",
+           "softmax_into"]
 
 #: Where torch silently returns nan/inf (inf - inf, 0 * inf, a sum of +inf and -inf, an
 #: overflow), NumPy warns: ``with np.errstate(**QUIET):`` around such a computation.
@@ -209,6 +210,23 @@ def log_softmax_sums(x3: np.ndarray, y: np.ndarray | None = None, w: np.ndarray 
     return m, log_norm, sums
 
 
+def one_block_softmax(x3: np.ndarray, scale=None, out: np.ndarray | None = None):
+    """``m`` and ``log_norm`` of :func:`log_softmax_sums` (no class sums), or with ``out``
+    the ``scale · softmax`` of :func:`softmax_into` (``scale`` one NumPy scalar), for an input
+    of at most ``BLOCK_BYTES``: the same operations on the same (only) block, without the
+    buffers, the block list and the error-state switch set up for many blocks (half the time
+    of a call at (1, 1000)). Call it with NumPy's warnings off (``QUIET``), as those do.
+    """
+    n, _, d = x3.shape
+    m = class_max(x3, np.empty((n, 1, d), x3.dtype))
+    exps = np.subtract(x3, m, out=out)
+    np.exp(exps, out=exps)
+    sums = np.einsum("ncd->nd", exps)[:, None, :]
+    if out is not None:
+        out *= scale / sums
+    return m, np.log(sums, out=sums)
+
+
 def few_classes_log_norm(x3: np.ndarray):
     """``m`` and ``log_norm`` of :func:`log_softmax_sums` for an (N, C)
     input (``x3`` of shape (N, C, 1)) with few classes, 1 < C < ``FEW_CLASSES``.
@@ -241,7 +259,8 @@ def softmax_into(x3: np.ndarray, scale: np.ndarray, out: np.ndarray):
     """``out = scale · softmax(x3)`` over the classes of an ``(N, C, D)`` array, and the
     ``m``, ``log_norm`` of :func:`log_softmax_sums` (so the loss comes free with it).
 
-    ``scale`` is ``(N, 1, D)`` (the upstream gradient of each sample, say). Block by block:
+    ``scale`` is ``(N, 1, D)`` (the upstream gradient of each sample, say), or one NumPy
+    scalar for every sample (the same numbers as an array of it). Block by block:
     the exponentials go straight into ``out`` and one multiplication by ``scale / Σ e^…``
     normalises them, so the gradient of a softmax loss takes one pass for the max, one for
     ``exp``, one for the sums and one for the scaling, and no temporary of the input's size.
@@ -249,6 +268,7 @@ def softmax_into(x3: np.ndarray, scale: np.ndarray, out: np.ndarray):
     n, c, d = x3.shape
     m = np.empty((n, 1, d), x3.dtype)
     log_norm = np.empty((n, 1, d), x3.dtype)
+    per_sample = isinstance(scale, np.ndarray)
     with np.errstate(**QUIET):
         for rows in _blocks(x3)[0]:
             block, o, mr = x3[rows], out[rows], m[rows]
@@ -257,7 +277,7 @@ def softmax_into(x3: np.ndarray, scale: np.ndarray, out: np.ndarray):
             np.exp(o, out=o)
             sums = np.einsum("ncd->nd", o)[:, None, :]
             np.log(sums, out=log_norm[rows])
-            o *= scale[rows] / sums
+            o *= (scale[rows] if per_sample else scale) / sums
     return m, log_norm
 
 

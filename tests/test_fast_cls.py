@@ -1,0 +1,102 @@
+"""The usual-call fast paths of the class losses (issue 29, round 3): each gives the general
+path's numbers bit for bit (the general path forced with int32 targets, which the fast paths
+leave to it) and torch's, at sizes around their edges: one sample, one class, the few-class
+limit (64), one ufunc buffer (8192 elements) and one block (256 KiB)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from oracle import TOL
+
+import lossref
+from lossref import classification
+
+SHAPES = [(1, 1), (1, 5), (3, 1), (1, 1000), (10, 100), (7, 63), (7, 64), (64, 128),
+          (65, 128), (1, 8193), (300, 300), (2000, 3)]
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def t(a):
+    return torch.from_numpy(np.asarray(a))
+
+
+def _logits(shape, dtype):
+    rng = np.random.default_rng(sum(shape))
+    x = rng.normal(0, 3, shape).astype(dtype)
+    if shape[1] > 2:
+        x[0, 1] = 80.0                  # exp overflows float32 without the max
+    return x, rng.integers(0, shape[1], shape[0])
+
+
+def _same(a, b):
+    """Equal values bit for bit (nan where nan), dtype, shape and type (scalar or array)."""
+    assert type(a) is type(b)
+    assert np.asarray(a).dtype == np.asarray(b).dtype and np.shape(a) == np.shape(b)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_fast_path_is_the_general_path(shape, dtype, reduction):
+    x, target = _logits(shape, dtype)
+    assert classification._plain_call(x, target, -100)
+    general = target.astype(np.int32)
+    assert not classification._plain_call(x, general, -100)
+    ours = lossref.cross_entropy(x, target, reduction=reduction)
+    _same(ours, lossref.cross_entropy(x, general, reduction=reduction))
+    loss, grad = lossref.grad.cross_entropy(x, target, reduction=reduction, return_loss=True)
+    loss_g, grad_g = lossref.grad.cross_entropy(x, general, reduction=reduction,
+                                                return_loss=True)
+    _same(loss, loss_g)
+    _same(grad, grad_g)
+    _same(lossref.grad.cross_entropy(x, target, reduction=reduction), grad_g)
+    # and torch's numbers, forward and autograd
+    xt = t(x).requires_grad_()
+    out = F.cross_entropy(xt, t(target), reduction=reduction)
+    np.testing.assert_allclose(ours, out.detach().numpy(), **TOL[dtype])
+    np.testing.assert_allclose(loss, out.detach().numpy(), **TOL[dtype])
+    out.sum().backward()
+    np.testing.assert_allclose(grad, xt.grad.numpy(),
+                               rtol=1e-4 if dtype == np.float32 else 1e-8, atol=1e-7)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_fast_path_nonfinite_rows(reduction):
+    x = np.array([[np.nan, 0.0, 1.0], [np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf],
+                  [1.0, 2.0, 3.0], [0.0, -0.0, 0.0]], np.float32)
+    x = np.repeat(x, 30, axis=1)        # 90 classes: the row-max path, not the few-class one
+    target = np.array([1, 1, 0, 2, 1])
+    ours = lossref.cross_entropy(x, target, reduction=reduction)
+    _same(ours, lossref.cross_entropy(x, target.astype(np.int32), reduction=reduction))
+    _same(lossref.grad.cross_entropy(x, target, reduction=reduction),
+          lossref.grad.cross_entropy(x, target.astype(np.int32), reduction=reduction))
+    theirs = F.cross_entropy(t(x), t(target), reduction=reduction).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=2e-5, equal_nan=True)
+
+
+def test_cross_entropy_fast_path_leaves_other_calls_to_the_general_path():
+    x, target = _logits((9, 5), np.float32)
+    plain = classification._plain_call
+    assert plain(x, target, -100, 0.0) and plain(x, target, 5, 0)
+    assert not plain(x, target, 3)                          # a class is ignored
+    assert not plain(x, target, -100, 0.1)                  # smoothing
+    assert not plain(x, target, -100, False)                # bool: torch's parser decides
+    assert not plain(np.asfortranarray(x), target, -100)
+    assert not plain(x.astype(np.float16), target, -100)
+    assert not plain(x, target.tolist(), -100)
+    assert not plain(x[:0], target[:0], -100)               # empty batch
+    assert not plain(x, target[:4], -100)                   # batch mismatch: its error
+    for bad in (-1, 5, 2**40):
+        wrong = target.copy()
+        wrong[4] = bad
+        assert not plain(x, wrong, -100)
+        with pytest.raises(IndexError):
+            lossref.cross_entropy(x, wrong)
+    ignored = target.copy()
+    ignored[4] = -100
+    np.testing.assert_allclose(lossref.cross_entropy(x, ignored),
+                               F.cross_entropy(t(x), t(ignored)).item(), rtol=2e-5)
