@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from oracle import TOL
 
 import lossref
-from lossref import classification
+from lossref import classification, multilabel
 
 SHAPES = [(1, 1), (1, 5), (3, 1), (1, 1000), (10, 100), (7, 63), (7, 64), (64, 128),
           (65, 128), (1, 8193), (300, 300), (2000, 3)]
@@ -100,3 +100,50 @@ def test_cross_entropy_fast_path_leaves_other_calls_to_the_general_path():
     ignored[4] = -100
     np.testing.assert_allclose(lossref.cross_entropy(x, ignored),
                                F.cross_entropy(t(x), t(ignored)).item(), rtol=2e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5), (3, 1), (1, 1000), (10, 100), (1000, 10),
+                                   (77, 130)])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(("p", "margin"), [(1, 1.0), (2, 0.5), (1, 2)])
+def test_multi_margin_fast_path_is_the_general_path(shape, dtype, reduction, p, margin):
+    x, target = _logits(shape, dtype)
+    x[-1, 0] = np.nan                   # a nan score adds nothing, as in the kernel
+    plain = multilabel._plain_multi_margin
+    assert plain(x, target, p, margin, None)
+    general = target.astype(np.int32)
+    assert not plain(x, general, p, margin, None)
+    kw = {"p": p, "margin": margin, "reduction": reduction}
+    ours = lossref.multi_margin_loss(x, target, **kw)
+    _same(ours, lossref.multi_margin_loss(x, general, **kw))
+    grad = lossref.grad.multi_margin_loss(x, target, **kw)
+    _same(grad, lossref.grad.multi_margin_loss(x, general, **kw))
+    xt = t(x).requires_grad_()
+    out = F.multi_margin_loss(xt, t(target), **kw)
+    np.testing.assert_allclose(ours, out.detach().numpy(), **TOL[dtype])
+    out.sum().backward()
+    np.testing.assert_allclose(grad, xt.grad.numpy(),
+                               rtol=1e-4 if dtype == np.float32 else 1e-8, atol=1e-7)
+
+
+def test_multi_margin_fast_path_leaves_other_calls_to_the_general_path():
+    x, target = _logits((9, 5), np.float32)
+    plain = multilabel._plain_multi_margin
+    assert plain(x, target, 1, 1.0, None)
+    assert not plain(x, target, 1, 1.0, np.ones(5, np.float32))
+    assert not plain(x, target, 3, 1.0, None)
+    assert not plain(x, target, 1.0, 1.0, None)
+    assert not plain(x, target, 1, 1 + 0j, None)
+    assert not plain(x, target, 1, np.float32(1), None)
+    assert not plain(np.asfortranarray(x), target, 1, 1.0, None)
+    assert not plain(x[:0], target[:0], 1, 1.0, None)
+    assert not plain(x[0], target[:1], 1, 1.0, None)       # unbatched: its shapes
+    for bad in (-1, 5):
+        wrong = target.copy()
+        wrong[4] = bad
+        assert not plain(x, wrong, 1, 1.0, None)
+        with pytest.raises(IndexError):
+            lossref.multi_margin_loss(x, wrong)
+    with pytest.raises(ValueError):
+        lossref.multi_margin_loss(x, target, p=3)

@@ -12,10 +12,19 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
+from ._classes import row_starts
 from ._numerics import QUIET
 from ._reduction import resolve_reduction, strict_reduction, sum_to_shape
-from ._validation import (HALF_DTYPES, as_class_index, as_float, as_like, broadcast_shape,
-                          check_class_weight, check_option, refuse_half)
+from ._validation import (
+    HALF_DTYPES,
+    as_class_index,
+    as_float,
+    as_like,
+    broadcast_shape,
+    check_class_weight,
+    check_option,
+    refuse_half,
+)
 
 __all__ = ["multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss"]
 
@@ -69,6 +78,65 @@ def _multi_margin_z(x2, y1, margin):
     """``margin - x[y] + x[d]`` for every class ``d`` (N, C), in the input's dtype."""
     x_target = x2[np.arange(len(y1)), y1][:, None]
     return np.add(x2, x2.dtype.type(margin) - x_target)
+
+
+def _row_sums(h: np.ndarray) -> np.ndarray:
+    """Σ_d h[n, d] of an (N, C) array: ``einsum``'s vectorised loop, 2-4x faster than
+    ``h.sum(axis=1)`` (which calls its inner loop once per row: 33 against 14 µs at 1000 × 10).
+    PyTorch's kernel adds a row one class after another; neither NumPy form does, both are
+    as accurate."""
+    return np.einsum("nc->n", h)
+
+
+_FLOAT32, _FLOAT64, _INT64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
+
+
+def _plain_multi_margin(x, t, p, margin, weight) -> bool:
+    """The usual ``multi_margin_loss`` call, which :func:`_common_multi_margin` serves: (N, C)
+    C-contiguous float32/float64 scores, (N,) int64 targets every one a class (N > 0), p 1
+    or 2, a real ``margin``, no weight. Identity and ``type`` tests only; a negative target
+    viewed as uint64 is above 2⁶³, so one ``max < C`` settles the range. Anything else goes
+    the general way, which checks and raises as torch does."""
+    if not (type(x) is np.ndarray and type(t) is np.ndarray and x.ndim == 2 and t.ndim == 1
+            and (x.dtype is _FLOAT32 or x.dtype is _FLOAT64) and t.dtype is _INT64
+            and weight is None and type(p) is int and (p == 1 or p == 2)
+            and type(margin) in (float, int) and x.flags.c_contiguous):
+        return False
+    n, c = x.shape
+    return 0 < n == t.shape[0] and t.view(np.uint64).max() < c
+
+
+@np.errstate(**QUIET)
+def _common_multi_margin(x, t, p, margin, reduction: str, grad: bool = False):
+    """``multi_margin_loss`` (or with ``grad`` its gradient, ``grad_output=None``) of a
+    :func:`_plain_multi_margin` call: the general path's operations, without its checks (25 of
+    30 µs at 10 × 100; torch: 4 µs). The target entries are read and written through flat
+    indices; the upstream gradient is one number (1, or 1/N for the mean) for every sample."""
+    n, c = x.shape
+    dtype = x.dtype.type
+    index = row_starts(n, c) + t
+    flat_x = x.ravel()
+    z = np.add(x, (dtype(margin) - flat_x.take(index))[:, None])
+    h = np.fmax(z, 0, out=z)                     # as the general path: see multi_margin_loss
+    flat = h.ravel()
+    if grad:
+        if p == 1:
+            np.sign(h, out=h)
+        else:
+            h *= 2
+        flat[index] = 0
+        flat[index] = -_row_sums(h)
+        g = dtype(1) / dtype(n) if reduction == "mean" else dtype(1)
+        h *= g / dtype(c)
+        return h
+    if p == 2:
+        h *= h
+    flat[index] = 0
+    loss = _row_sums(h) / dtype(c)
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    return total if reduction == "sum" else (total / n).astype(x.dtype)[()]
 
 
 def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: float = 1.0,
@@ -127,6 +195,8 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
     """
     fn = "multi_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
+    if _plain_multi_margin(input, target, p, margin, weight):
+        return _common_multi_margin(input, target, p, margin, reduction)
     x, x2, y1, w, out_shape, margin = _multi_margin_inputs(input, target, p, margin, weight,
                                                              fn)
     n, c = x2.shape
@@ -139,7 +209,7 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
         if w is not None:
             h *= w[y1][:, None]
     h[np.arange(n), y1] = 0
-    loss = (h.sum(axis=1) / x.dtype.type(c)).astype(x.dtype)
+    loss = (_row_sums(h) / x.dtype.type(c)).astype(x.dtype)
     return _reduction.reduce(loss.reshape(out_shape), reduction)
 
 
@@ -170,6 +240,8 @@ def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, marg
     """
     fn = "multi_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
+    if grad_output is None and _plain_multi_margin(input, target, p, margin, weight):
+        return _common_multi_margin(input, target, p, margin, reduction, grad=True)
     x, x2, y1, w, out_shape, margin = _multi_margin_inputs(input, target, p, margin, weight,
                                                              fn)
     n, c = x2.shape
@@ -185,7 +257,7 @@ def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, marg
             slope *= w[y1][:, None]
     rows = np.arange(n)
     slope[rows, y1] = 0
-    slope[rows, y1] = -slope.sum(axis=1)
+    slope[rows, y1] = -_row_sums(slope)
     grad = slope * (g / x.dtype.type(c))
     return grad.astype(x.dtype).reshape(x.shape)
 
