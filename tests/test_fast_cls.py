@@ -147,3 +147,75 @@ def test_multi_margin_fast_path_leaves_other_calls_to_the_general_path():
             lossref.multi_margin_loss(x, wrong)
     with pytest.raises(ValueError):
         lossref.multi_margin_loss(x, target, p=3)
+
+
+def _labels(shape, rng, counts):
+    """Label rows with ``counts[n]`` labels (duplicates allowed), then -1, then junk labels."""
+    y = rng.integers(0, shape[1], shape)
+    for row, k in enumerate(counts):
+        if k < shape[1]:
+            y[row, k] = -1              # the labels after the first -1 do not count
+    return y
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (3, 1), (1, 1000), (10, 100), (300, 10),
+                                   (40, 200)])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("counts", ["even", "skewed", "none"])
+def test_multilabel_margin_fast_path_is_the_general_path(shape, dtype, reduction, counts):
+    rng = np.random.default_rng(sum(shape))
+    x = rng.normal(0, 1, shape).astype(dtype)
+    n, c = shape
+    k = {"even": [min(5, c)] * n, "none": [0] * n,
+         "skewed": [c] + [int(v) for v in rng.integers(0, 2, n - 1)]}[counts]
+    y = _labels(shape, rng, k)
+    if n > 2 and c > 2:
+        x[1, 0], x[2, 1] = np.nan, np.inf
+    plain = multilabel._plain_multilabel_margin
+    assert plain(x, y)
+    general = y.astype(np.int32)
+    assert not plain(x, general)
+    ours = lossref.multilabel_margin_loss(x, y, reduction=reduction)
+    _same(ours, lossref.multilabel_margin_loss(x, general, reduction=reduction))
+    grad = lossref.grad.multilabel_margin_loss(x, y, reduction=reduction)
+    _same(grad, lossref.grad.multilabel_margin_loss(x, general, reduction=reduction))
+    xt = t(x).requires_grad_()
+    out = F.multilabel_margin_loss(xt, t(y), reduction=reduction)
+    np.testing.assert_allclose(ours, out.detach().numpy(), equal_nan=True, **TOL[dtype])
+    out.sum().backward()
+    np.testing.assert_allclose(grad, xt.grad.numpy(), equal_nan=True,
+                               rtol=1e-4 if dtype == np.float32 else 1e-8, atol=1e-7)
+
+
+def test_multilabel_margin_blocks_pad_and_sort():
+    """Rows longer than a block, and label counts so uneven that rows go longest first, in
+    blocks each padded to its own longest row: the same numbers as torch."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(0, 1, (600, 300)).astype(np.float32)
+    y = _labels(x.shape, rng, [300 if i % 97 == 0 else i % 4 for i in range(600)])
+    ours = lossref.multilabel_margin_loss(x, y, reduction="none")
+    np.testing.assert_allclose(ours, F.multilabel_margin_loss(t(x), t(y), reduction="none"),
+                               rtol=1e-5, atol=1e-6)
+    xt = t(x).requires_grad_()
+    F.multilabel_margin_loss(xt, t(y)).backward()
+    np.testing.assert_allclose(lossref.grad.multilabel_margin_loss(x, y), xt.grad.numpy(),
+                               rtol=1e-4, atol=1e-9)
+
+
+def test_multilabel_margin_fast_path_leaves_other_calls_to_the_general_path():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 6)).astype(np.float32)
+    y = _labels(x.shape, rng, [2, 3, 0, 6])
+    plain = multilabel._plain_multilabel_margin
+    assert plain(x, y)
+    assert not plain(x[0], y[0])                        # unbatched: its shapes
+    assert not plain(x[:0], y[:0])
+    assert not plain(x, y[:, :5])
+    assert not plain(x.astype(np.float16), y)
+    for bad in (-2, 6):
+        wrong = y.copy()
+        wrong[3, 5] = bad
+        assert not plain(x, wrong)
+        with pytest.raises(IndexError):
+            lossref.multilabel_margin_loss(x, wrong)
