@@ -103,7 +103,7 @@ def _plain_multi_margin(x, t, p, margin, weight) -> bool:
             and type(margin) in (float, int) and x.flags.c_contiguous):
         return False
     n, c = x.shape
-    return 0 < n == t.shape[0] and t.view(np.uint64).max() < c
+    return 0 < n == t.shape[0] and np.maximum.reduce(t.view(np.uint64)) < c
 
 
 @np.errstate(**QUIET)
@@ -135,7 +135,7 @@ def _common_multi_margin(x, t, p, margin, reduction: str, grad: bool = False):
     loss = _row_sums(h) / dtype(c)
     if reduction == "none":
         return loss
-    total = loss.sum()
+    total = np.add.reduce(loss)           # loss.sum(), without its Python wrapper
     return total if reduction == "sum" else (total / n).astype(x.dtype)[()]
 
 
@@ -394,7 +394,7 @@ def _common_multilabel_margin(x, t, reduction: str, grad: bool = False):
     loss = _multilabel_margin_loss(x, t)
     if reduction == "none":
         return loss
-    total = loss.sum()
+    total = np.add.reduce(loss)           # loss.sum(), without its Python wrapper
     return total if reduction == "sum" else (total / n).astype(x.dtype)[()]
 
 
