@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from oracle import TOL
 
 import lossref
-from lossref import classification, multilabel
+from lossref import classification, multilabel, vocabulary
 
 SHAPES = [(1, 1), (1, 5), (3, 1), (1, 1000), (10, 100), (7, 63), (7, 64), (64, 128),
           (65, 128), (1, 8193), (300, 300), (2000, 3)]
@@ -219,3 +219,56 @@ def test_multilabel_margin_fast_path_leaves_other_calls_to_the_general_path():
         assert not plain(x, wrong)
         with pytest.raises(IndexError):
             lossref.multilabel_margin_loss(x, wrong)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 3, 1), (1, 8, 5), (7, 5, 3), (16, 64, 1000),
+                                   (65, 16, 1008), (2, 4, 70000)])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_linear_cross_entropy_fast_path_is_the_general_path(shape, dtype, reduction):
+    n, h, v = shape
+    rng = np.random.default_rng(n * v)
+    x = rng.normal(0, 2, (n, h)).astype(dtype)
+    w = (rng.normal(0, 1, (v, h)) / h**0.5).astype(dtype)
+    target = rng.integers(0, v, n)
+    one_block = n * v * np.dtype(dtype).itemsize <= vocabulary.MIN_BLOCK_BYTES
+    assert vocabulary._plain_call(x, w, target, None, None, None, 0.0, None) == one_block
+    general = target.astype(np.int32)
+    ours = lossref.linear_cross_entropy(x, w, target, reduction=reduction)
+    _same(ours, lossref.linear_cross_entropy(x, w, general, reduction=reduction))
+    loss, grads = lossref.grad.linear_cross_entropy(x, w, target, reduction=reduction,
+                                                    return_loss=True)
+    loss_g, grads_g = lossref.grad.linear_cross_entropy(x, w, general, reduction=reduction,
+                                                        return_loss=True)
+    _same(loss, loss_g)
+    for a, b in zip(grads, grads_g, strict=True):
+        _same(a, b)
+    for a, b in zip(lossref.grad.linear_cross_entropy(x, w, target, reduction=reduction),
+                    grads_g, strict=True):
+        _same(a, b)
+    xt, wt = t(x).requires_grad_(), t(w).requires_grad_()
+    out = F.cross_entropy(xt @ wt.T, t(target), reduction=reduction)
+    np.testing.assert_allclose(ours, out.detach().numpy(), **TOL[dtype])
+    out.sum().backward()
+    tol = {"rtol": 1e-4, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-8, "atol": 1e-12}
+    np.testing.assert_allclose(grads[0], xt.grad.numpy(), **tol)
+    np.testing.assert_allclose(grads[1], wt.grad.numpy(), **tol)
+
+
+def test_linear_cross_entropy_fast_path_leaves_other_calls_to_the_general_path():
+    rng = np.random.default_rng(1)
+    x, w = rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)
+    target = np.array([0, 4, 2, 1])
+    plain = vocabulary._plain_call
+    assert plain(x, w, target, None, None, None, 0.0, None)
+    assert not plain(x, w, target, np.zeros(5, np.float32), None, None, 0.0, None)
+    assert not plain(x, w, target, None, np.ones(5, np.float32), None, 0.0, None)
+    assert not plain(x, w, target, None, None, -100, 0.0, None)
+    assert not plain(x, w, target, None, None, None, 0.1, None)
+    assert not plain(x, w.astype(np.float64), target, None, None, None, 0.0, None)
+    assert not plain(x[0], w, target[:1], None, None, None, 0.0, None)
+    wrong = target.copy()
+    wrong[1] = 5
+    assert not plain(x, w, wrong, None, None, None, 0.0, None)
+    with pytest.raises(IndexError):
+        lossref.linear_cross_entropy(x, w, wrong)
