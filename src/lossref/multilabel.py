@@ -357,10 +357,20 @@ def _multilabel_margin_loss(x2: np.ndarray, y2: np.ndarray) -> np.ndarray:
     n, c = x2.shape
     loss = np.zeros(n, x2.dtype)
     for rows, z, _, _ in _label_blocks(x2, y2):
-        # torch's kernel sums in acc_type, double; fmax'ed: the terms with z > 0. einsum on a
-        # float64 copy: 2.5x faster than sum(axis=2, dtype=float64) on rows of 10 classes
-        sums = np.einsum("nkc->nk", z.astype(np.float64, copy=False))
-        loss[rows] = sums.sum(axis=1) / c
+        loss[rows] = _term_sums(z) / c
+    return loss
+
+
+def _term_sums(z: np.ndarray) -> np.ndarray:
+    """Σ over the label slots k and classes d of the hinge terms ``z`` (m, K, C), fmax'ed
+    (the terms with z > 0), in float64, as torch's kernel adds a row's terms in acc_type,
+    one label after another: the slots' sums are added in slot order, so that with fewer
+    than 8 classes (where NumPy's pairwise sum of a slot is sequential) the loss is torch's
+    to the bit. From 8 classes on ``einsum`` sums each slot, 2.5x faster than a pairwise
+    ``sum(dtype=float64)`` at C = 10, and as accurate."""
+    z64 = z.astype(np.float64, copy=False)
+    slots = np.add.reduce(z64, axis=2) if z.shape[2] < 8 else np.einsum("nkc->nk", z64)
+    return np.add.reduce(np.ascontiguousarray(slots.T), axis=0)     # slot by slot
     return loss
 
 
@@ -374,8 +384,7 @@ def _multilabel_margin_grad(x2: np.ndarray, y2: np.ndarray, g: np.ndarray) -> np
         # +1 per active term at d, -1 at its label j (counts are exact in the dtype)
         active = z > 0
         counts = active.sum(axis=1, dtype=x2.dtype)
-        np.subtract.at(counts.ravel(), labels[kept],
-                       np.count_nonzero(active, axis=2)[kept].astype(x2.dtype))
+        np.subtract.at(counts.ravel(), labels[kept], active.sum(axis=2, dtype=x2.dtype)[kept])
         counts *= scale[rows] if per_row else scale
         grad[rows] = counts
     return grad
