@@ -371,7 +371,6 @@ def _term_sums(z: np.ndarray) -> np.ndarray:
     z64 = z.astype(np.float64, copy=False)
     slots = np.add.reduce(z64, axis=2) if z.shape[2] < 8 else np.einsum("nkc->nk", z64)
     return np.add.reduce(np.ascontiguousarray(slots.T), axis=0)     # slot by slot
-    return loss
 
 
 def _multilabel_margin_grad(x2: np.ndarray, y2: np.ndarray, g: np.ndarray) -> np.ndarray:
