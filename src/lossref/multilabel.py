@@ -291,7 +291,7 @@ def _plain_multilabel_margin(x, t) -> bool:
             and (x.dtype is _FLOAT32 or x.dtype is _FLOAT64) and t.dtype is _INT64
             and x.shape == t.shape and x.shape[0] > 0 and x.shape[1] > 0):
         return False
-    return t.min() >= -1 and t.max() < x.shape[1]
+    return np.minimum.reduce(t, axis=None) >= -1 and np.maximum.reduce(t, axis=None) < x.shape[1]
 
 
 def _label_blocks(x2, y2):
@@ -303,18 +303,21 @@ def _label_blocks(x2, y2):
     in the input's dtype and keeping it where ``z > 0``. Here a block of m rows forms every
     term at once, ``z`` of shape (m, K, C) for the K label slots of its longest row:
     ``labels`` (m, K) are the rows' first K target entries as flat indices into the block
-    (``kept`` marks the real labels, a prefix of each row). A target class never enters as
+    (``kept`` marks the real labels, a prefix of each row; ``None`` when every row of the
+    input has K labels, the usual call). A target class never enters as
     ``d``: it is set to -inf, which makes its ``z`` -inf (or nan), and a padding slot's label
     score is +inf, which makes its whole row of ``z`` -inf (or nan); ``fmax(z, 0)`` keeps
     exactly the terms with ``z > 0`` (a nan term adds nothing, as in the kernel).
 
     Rows go in order, in blocks of about ``BLOCK_BYTES``; only when the rows' label counts
     differ so much that padding every row to the longest one would double the work are they
-    taken longest first, each block padded to its own longest row.
+    taken longest first, each block padded to its own longest row. Run it with NumPy's
+    invalid and overflow warnings off, as torch is silent there.
     """
     n, c = x2.shape
     n_labels = _label_counts(y2)
     k_max = int(n_labels.max(initial=0))
+    uniform = n_labels.min(initial=0) == k_max            # nothing to pad
     order = None
     if k_max * n > 2 * int(n_labels.sum()):
         order = np.argsort(-n_labels, kind="stable")
@@ -329,18 +332,21 @@ def _label_blocks(x2, y2):
         lo += step
         scores = np.array(x2[rows], order="C")          # a copy: the non-target scores
         m = len(scores)
-        kept = np.arange(k) < n_labels[rows, None]     # a row's labels: the first n_labels
-        labels = np.where(kept, y2[rows, :k], 0)
-        labels += row_starts(m, c)[:, None]
         flat = scores.ravel()
-        label_x = flat.take(labels)
-        every = kept.all()
-        if not every:
+        if uniform:
+            kept = None
+            labels = y2[rows, :k] + row_starts(m, c)[:, None]
+            label_x = flat.take(labels)
+            flat[labels] = -inf
+        else:
+            kept = np.arange(k) < n_labels[rows, None]     # a row's labels: the first k_n
+            labels = np.where(kept, y2[rows, :k], 0)
+            labels += row_starts(m, c)[:, None]
+            label_x = flat.take(labels)
             label_x[~kept] = inf
-        flat[labels if every else labels[kept]] = -inf
-        with np.errstate(invalid="ignore", over="ignore"):
-            z = np.add(scores[:, None, :], (one - label_x)[:, :, None])
-            np.fmax(z, 0, out=z)
+            flat[labels[kept]] = -inf
+        z = np.add(scores[:, None, :], (one - label_x)[:, :, None])
+        np.fmax(z, 0, out=z)
         yield rows, z, labels, kept
 
 
@@ -352,13 +358,18 @@ def _label_counts(y2: np.ndarray) -> np.ndarray:
     return first + c * ~end.ravel().take(row_starts(n, c) + first)
 
 
-def _multilabel_margin_loss(x2: np.ndarray, y2: np.ndarray) -> np.ndarray:
-    """Per-sample loss (N,) of (N, C) scores and labels (checked)."""
+@np.errstate(**QUIET)
+def _multilabel_margin_loss(x2: np.ndarray, y2: np.ndarray, reduction: str = "none"):
+    """Per-sample loss (N,) of (N, C) scores and labels (checked); reduced with ``'sum'`` or
+    ``'mean'`` as ``_reduction.reduce`` does (for a fast path's N > 0)."""
     n, c = x2.shape
     loss = np.zeros(n, x2.dtype)
     for rows, z, _, _ in _label_blocks(x2, y2):
         loss[rows] = _term_sums(z) / c
-    return loss
+    if reduction == "none":
+        return loss
+    total = np.add.reduce(loss)           # loss.sum(), without its Python wrapper
+    return total if reduction == "sum" else total / x2.dtype.type(n)
 
 
 def _term_sums(z: np.ndarray) -> np.ndarray:
@@ -373,6 +384,7 @@ def _term_sums(z: np.ndarray) -> np.ndarray:
     return np.add.reduce(np.ascontiguousarray(slots.T), axis=0)     # slot by slot
 
 
+@np.errstate(**QUIET)
 def _multilabel_margin_grad(x2: np.ndarray, y2: np.ndarray, g: np.ndarray) -> np.ndarray:
     """d(Σ g_n l_n)/dx of (N, C) scores and labels (checked), ``g`` (N, 1) or one number."""
     n, c = x2.shape
@@ -383,27 +395,25 @@ def _multilabel_margin_grad(x2: np.ndarray, y2: np.ndarray, g: np.ndarray) -> np
         # +1 per active term at d, -1 at its label j (counts are exact in the dtype)
         active = z > 0
         counts = active.sum(axis=1, dtype=x2.dtype)
-        np.subtract.at(counts.ravel(), labels[kept], active.sum(axis=2, dtype=x2.dtype)[kept])
+        per_label = active.sum(axis=2, dtype=x2.dtype)
+        if kept is not None:
+            labels, per_label = labels[kept], per_label[kept]
+        np.subtract.at(counts.ravel(), labels, per_label)
         counts *= scale[rows] if per_row else scale
         grad[rows] = counts
     return grad
 
 
-@np.errstate(**QUIET)
 def _common_multilabel_margin(x, t, reduction: str, grad: bool = False):
     """``multilabel_margin_loss`` (or with ``grad`` its gradient, ``grad_output=None``) of a
     :func:`_plain_multilabel_margin` call: the general path's computation without its checks
     and reduction set-up."""
-    n = x.shape[0]
+    if not grad:
+        return _multilabel_margin_loss(x, t, reduction)
     dtype = x.dtype.type
-    if grad:
-        return _multilabel_margin_grad(x, t, dtype(1) / dtype(n) if reduction == "mean"
-                                       else dtype(1))
-    loss = _multilabel_margin_loss(x, t)
-    if reduction == "none":
-        return loss
-    total = np.add.reduce(loss)           # loss.sum(), without its Python wrapper
-    return total if reduction == "sum" else (total / n).astype(x.dtype)[()]
+    n = x.shape[0]
+    return _multilabel_margin_grad(x, t, dtype(1) / dtype(n) if reduction == "mean"
+                                   else dtype(1))
 
 
 def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
