@@ -14,7 +14,7 @@ from oracle import TOL
 import lossref
 from lossref import classification, multilabel, vocabulary
 
-SHAPES = [(1, 1), (1, 5), (3, 1), (1, 1000), (10, 100), (7, 63), (7, 64), (64, 128),
+SHAPES = [(1, 1), (1, 5), (3, 1), (1, 1000), (10, 100), (7, 63), (7, 64), (64, 128), (10, 1000),
           (65, 128), (1, 8193), (300, 300), (2000, 3)]
 REDUCTIONS = ["mean", "sum", "none"]
 

@@ -19,10 +19,12 @@ from ._classes import (
     negative_log_likelihood,
     per_target,
     pick,
+    row_buffer,
     row_loops,
     row_starts,
 )
 from ._numerics import (
+    BLOCK_BYTES,
     FEW_CLASSES,
     QUIET,
     _blocks,
@@ -475,12 +477,19 @@ def _plain_call(x, t, ignore_index, label_smoothing=0.0) -> bool:
 _ONE_BUFFER = 8192
 
 
+def _one_block(x3: np.ndarray) -> bool:
+    """True when ``log_softmax_sums`` / ``softmax_into`` under ``row_loops`` would run
+    ``one_block_softmax`` with the buffer it has: one block, and row_loops changing nothing
+    or nothing that matters (one buffer either way)."""
+    return x3.nbytes <= BLOCK_BYTES and (x3.size <= _ONE_BUFFER or row_buffer(x3) is None)
+
+
 def _log_norm(x3: np.ndarray):
     """The forward's ``m`` and ``log_norm`` of ``cross_entropy`` without smoothing or ``weight``
     (as the general path computes them: see cross_entropy)."""
     if x3.shape[2] == 1 and 1 < x3.shape[1] < FEW_CLASSES:
         return few_classes_log_norm(x3)
-    if x3.size <= _ONE_BUFFER:
+    if _one_block(x3):
         return one_block_softmax(x3)
     with row_loops(x3):
         return log_softmax_sums(x3)[:2]
@@ -523,7 +532,7 @@ def _common_cross_entropy_grad(x: np.ndarray, t: np.ndarray, reduction: str,
     dtype = x.dtype.type
     g = dtype(1) / dtype(n) if reduction == "mean" else dtype(1)
     grad = np.empty(x3.shape, x.dtype)
-    if x3.size <= _ONE_BUFFER:
+    if _one_block(x3):
         m, log_norm = one_block_softmax(x3, g, grad)    # g p_c
     else:
         with row_loops(x3):
