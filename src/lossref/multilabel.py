@@ -311,8 +311,11 @@ def _label_blocks(x2, y2):
 
     Rows go in order, in blocks of about ``BLOCK_BYTES``; only when the rows' label counts
     differ so much that padding every row to the longest one would double the work are they
-    taken longest first, each block padded to its own longest row. Run it with NumPy's
-    invalid and overflow warnings off, as torch is silent there.
+    taken longest first, each block padded to its own longest row. A block of one row whose
+    terms alone pass ``BLOCK_BYTES`` (thousands of labels and classes) comes in several
+    pieces of its label slots, so the memory stays O(C) per row as in torch's kernel: a row
+    may then be yielded more than once, and the callers add up what they get. Run it with
+    NumPy's invalid and overflow warnings off, as torch is silent there.
     """
     n, c = x2.shape
     n_labels = _label_counts(y2)
@@ -345,9 +348,12 @@ def _label_blocks(x2, y2):
             label_x = flat.take(labels)
             label_x[~kept] = inf
             flat[labels[kept]] = -inf
-        z = np.add(scores[:, None, :], (one - label_x)[:, :, None])
-        np.fmax(z, 0, out=z)
-        yield rows, z, labels, kept
+        piece = max(1, BLOCK_BYTES // (8 * m * c))       # label slots at a time: all but
+        for k0 in range(0, k, piece):                    # for a row of thousands of labels
+            slots = slice(k0, k0 + piece)
+            z = np.add(scores[:, None, :], (one - label_x[:, slots])[:, :, None])
+            np.fmax(z, 0, out=z)
+            yield rows, z, labels[:, slots], None if kept is None else kept[:, slots]
 
 
 def _label_counts(y2: np.ndarray) -> np.ndarray:
@@ -363,9 +369,10 @@ def _multilabel_margin_loss(x2: np.ndarray, y2: np.ndarray, reduction: str = "no
     """Per-sample loss (N,) of (N, C) scores and labels (checked); reduced with ``'sum'`` or
     ``'mean'`` as ``_reduction.reduce`` does (for a fast path's N > 0)."""
     n, c = x2.shape
-    loss = np.zeros(n, x2.dtype)
+    total = np.zeros(n, np.float64)
     for rows, z, _, _ in _label_blocks(x2, y2):
-        loss[rows] = _term_sums(z) / c
+        total[rows] += _term_sums(z)
+    loss = (total / c).astype(x2.dtype)
     if reduction == "none":
         return loss
     total = np.add.reduce(loss)           # loss.sum(), without its Python wrapper
@@ -389,8 +396,6 @@ def _multilabel_margin_grad(x2: np.ndarray, y2: np.ndarray, g: np.ndarray) -> np
     """d(Σ g_n l_n)/dx of (N, C) scores and labels (checked), ``g`` (N, 1) or one number."""
     n, c = x2.shape
     grad = np.zeros((n, c), x2.dtype)
-    scale = g / x2.dtype.type(c)
-    per_row = isinstance(scale, np.ndarray)
     for rows, z, labels, kept in _label_blocks(x2, y2):
         # +1 per active term at d, -1 at its label j (counts are exact in the dtype)
         active = z > 0
@@ -399,8 +404,8 @@ def _multilabel_margin_grad(x2: np.ndarray, y2: np.ndarray, g: np.ndarray) -> np
         if kept is not None:
             labels, per_label = labels[kept], per_label[kept]
         np.subtract.at(counts.ravel(), labels, per_label)
-        counts *= scale[rows] if per_row else scale
-        grad[rows] = counts
+        grad[rows] += counts
+    grad *= g / x2.dtype.type(c)
     return grad
 
 
