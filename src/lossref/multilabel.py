@@ -318,11 +318,13 @@ def _label_blocks(x2, y2):
     NumPy's invalid and overflow warnings off, as torch is silent there.
     """
     n, c = x2.shape
+    if n == 0:
+        return
     n_labels = _label_counts(y2)
-    k_max = int(n_labels.max(initial=0))
-    uniform = n_labels.min(initial=0) == k_max            # nothing to pad
+    k_max = int(np.maximum.reduce(n_labels))
+    uniform = np.minimum.reduce(n_labels) == k_max        # nothing to pad
     order = None
-    if k_max * n > 2 * int(n_labels.sum()):
+    if not uniform and k_max * n > 2 * int(np.add.reduce(n_labels)):
         order = np.argsort(-n_labels, kind="stable")
     one, inf = x2.dtype.type(1), x2.dtype.type(np.inf)
     lo = 0
@@ -358,10 +360,8 @@ def _label_blocks(x2, y2):
 
 def _label_counts(y2: np.ndarray) -> np.ndarray:
     """The number of labels of each row: the entries before its first -1 (C if none)."""
-    n, c = y2.shape
     end = y2 < 0
-    first = end.argmax(axis=1)                         # 0 also when a row has no -1
-    return first + c * ~end.ravel().take(row_starts(n, c) + first)
+    return np.where(end.any(axis=1), end.argmax(axis=1), y2.shape[1])
 
 
 @np.errstate(**QUIET)
