@@ -23,7 +23,8 @@ weight + label smoothing + ignore_index, cross-entropy with probability targets,
 * every loss of torch.nn (all 22) at one realistic size — 4·10⁶ elements, or (8192, 512)
   logits, (8192, 256) triplets, CTC at T=100, N=32, C=40, S=30, linear cross-entropy 512 × 256
   → 32000 — forward only and as loss + gradient (torch's forward + autograd backward against
-  lossref's forward + ``lossref.grad``), printed as one ratio table;
+  lossref's forward + ``lossref.grad``), printed as one ratio table; and the same 22 again at
+  about 10⁴ and 10⁵ elements (``SMALL_SIZES``), where a call's fixed cost counts;
 * what glibc's malloc does with PyTorch's (8192, 1024) log-softmax in each allocator state, and
   whether PyTorch and NumPy ask for huge pages (``PROBE``, in fresh processes; ``--probe`` runs
   only this and stores it in results.json);
@@ -109,6 +110,22 @@ ALL_SHAPES = {
     "ctc_loss": (100, 32, 40, 30), "linear_cross_entropy": (512, 256, 32000),
 }
 LOSSES.update({name: name for name in ALL_SHAPES})
+#: the same 22 at two smaller sizes, about 10⁴ and 10⁵ input elements (forward and loss +
+#: gradient), where a call's fixed cost — argument checks, Python, NumPy's dispatch — weighs
+SMALL_SIZES = (10**4, 10**5)
+
+
+def small_shape(loss: str, n: int) -> tuple:
+    """The shape of one of the 22 losses at about ``n`` input elements (``SMALL_SIZES``)."""
+    if len(ALL_SHAPES[loss]) == 1:                  # elementwise: a flat input
+        return (n,)
+    if loss.startswith("triplet"):
+        return (n // 128, 128)
+    if loss == "ctc_loss":                          # (T, N, C, S): T·N·C log-probabilities
+        return {10**4: (50, 8, 25, 10), 10**5: (100, 25, 40, 30)}[n]
+    if loss == "linear_cross_entropy":              # (tokens, hidden, vocabulary): the logits
+        return (n // 1000, 64 if n < 10**5 else 128, 1000)
+    return (n // 100, 100)                          # (N, C) logits, 100 classes
 #: CTC cases (T frames, N sequences, C classes, S target length) and linear_cross_entropy cases
 #: (tokens, hidden, vocabulary); their *peak* is per byte of log_probs / of the logits never built
 CTC_SHAPES = [(50, 16, 20, 30), (200, 32, 30, 50), (400, 8, 1000, 100)]
@@ -291,6 +308,10 @@ def cases():
     for group in ("all", "all+grad"):
         for loss, shape in ALL_SHAPES.items():
             out.append((group, loss, shape, "float32"))
+    for group in ("small", "small+grad"):
+        for n in SMALL_SIZES:
+            for loss in ALL_SHAPES:
+                out.append((group, loss, small_shape(loss, n), "float32"))
     return out
 
 
@@ -542,6 +563,40 @@ def ratio_table(rows) -> list[str]:
     return lines
 
 
+def small_table(rows, markdown: bool = False) -> list[str]:
+    """The 22 losses at ``SMALL_SIZES``: lossref over torch's faster state, forward and loss +
+    gradient, per core (plain text for the run's printout, or README's Markdown)."""
+    by = {(r["group"], r["loss"], r["nominal_elements"]): r for r in rows
+          if r["group"].startswith("small")}
+    if not by:
+        return []
+    sizes = [f"10^{round(math.log10(n))}" for n in SMALL_SIZES]
+    cols = [f"{s} {kind}" for s in sizes for kind in ("forward", "+grad")]
+    if markdown:
+        lines = ["| loss | " + " | ".join(c.replace("10^4", "10⁴").replace("10^5", "10⁵")
+                                          for c in cols) + " |",
+                 "|---|" + "---:|" * len(cols)]
+    else:
+        lines = [f"{'loss':<34}" + "".join(f"{c:>14}" for c in cols)]
+    for loss in ALL_SHAPES:
+        cells = []
+        for n in SMALL_SIZES:
+            for group in ("small", "small+grad"):
+                r = by.get((group, loss, n))
+                cells.append(f"{r['ratio_best']:.2f}" if r else "-")
+        if markdown:
+            cells = [f"**{c}**" if c != "-" and float(c) > 1 else c for c in cells]
+            lines.append(f"| {loss} | " + " | ".join(cells) + " |")
+        else:
+            lines.append(f"{loss:<34}" + "".join(f"{c:>14}" for c in cells))
+    return lines
+
+
+def small_size(row: dict) -> int:
+    """Which of ``SMALL_SIZES`` a "small" row stands for."""
+    return next(n for n in SMALL_SIZES if list(small_shape(row["loss"], n)) == list(row["shape"]))
+
+
 def readme_table(data: dict) -> str:
     """README.md's Markdown tables: each loss and dtype at 1e6 and 1e7 elements; the LM shapes."""
     m = data["machine"]
@@ -624,6 +679,17 @@ def readme_table(data: dict) -> str:
             if f and g:
                 lines.append(f"| {loss} | {ratio(f['ratio_best'])} | {ratio(g['ratio_best'])} | "
                              f"{f['peak_per_input_byte']:.2f} |")
+    small = small_table(data["results"], markdown=True)
+    if small:
+        lines += [
+            "",
+            "The same 22 losses at about 10⁴ and 10⁵ input elements (elementwise losses flat; "
+            "(N, 100) logits; triplets (N, 128); CTC (T, N, C, S) = (50, 8, 25, 10) and "
+            "(100, 25, 40, 30); linear cross-entropy (10, 64) and (100, 128) → 1000), float32, "
+            "same ratios; here a call's fixed cost counts:",
+            "",
+            *small,
+        ]
     return "\n".join(lines)
 
 
@@ -645,8 +711,8 @@ def worker(state: str) -> None:
             sys.stdout.flush()
             continue
         group, loss, shape, dtype = todo[request["case"]]
-        if group.startswith("all"):
-            x, ours, theirs = make_all_case(loss, shape, dtype, with_grad=group == "all+grad")
+        if group.startswith(("all", "small")):
+            x, ours, theirs = make_all_case(loss, shape, dtype, with_grad=group.endswith("+grad"))
         else:
             x, ours, theirs = make_case(loss, shape, dtype)
         big = math.prod(shape) > 2 * 10**7
@@ -732,6 +798,8 @@ def run(only: str | None = None, rounds: int = ROUNDS, out: Path = RESULTS) -> d
                 "peak_per_input_byte": d["peak_bytes"] / d["input_bytes"],
                 "rel_diff_vs_torch": diff, "within_test_tolerance": diff <= TOL[dtype],
             }
+            if group.startswith("small"):   # which of SMALL_SIZES (shapes differ by loss)
+                row["nominal_elements"] = small_size(row)
             rows.append(row)
             flag = "" if row["within_test_tolerance"] else f"  !! differs from torch by {diff:.2e}"
             print(f"[{k:3d}/{len(todo)} {time.perf_counter() - t0:6.1f}s] {group:<6} {loss:<11} "
@@ -760,6 +828,9 @@ def run(only: str | None = None, rounds: int = ROUNDS, out: Path = RESULTS) -> d
         print("\nEvery loss, per core: lossref / torch's faster allocator state "
               "(forward; loss + gradient):")
         print("\n".join(ratio_table(rows)))
+    if any(r["group"].startswith("small") for r in rows):
+        print("\nThe same at about 10^4 and 10^5 elements (lossref / torch's faster state):")
+        print("\n".join(small_table(rows)))
     print("\nNumPy micro-measurements (seconds per call, default / kept allocator):")
     for name in micro_results["default"]:
         print(f"  {name:<24} {fmt_time(micro_results['default'][name]):>10} "

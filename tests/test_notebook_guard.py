@@ -1,7 +1,7 @@
 """Guard for the book's notebooks: nbval passes trivially on a notebook that was never run, so
 check here that every notebook is stored executed 1..n without errors, is in _toc.yml, and has
-a twin in the other language with the same code (only comments and strings may differ) and the
-same numbers in its outputs."""
+a twin in the other language with the same code (only comments and strings may differ), laid out
+line for line the same, and the same numbers in its outputs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import io
 import json
 import re
 import tokenize
+from itertools import zip_longest
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,46 @@ def code_tokens(src: str) -> list[str]:
         else:
             out.append(tok.string)
     return out
+
+
+FSTRING_START, FSTRING_END = (getattr(tokenize, n, -1) for n in ("FSTRING_START", "FSTRING_END"))
+
+
+def code_layout(src: str) -> str:
+    """The cell's source with each string literal masked as <str> and each comment masked as
+    # <comment>; a run of comment-only lines at one indentation is one comment (a translation may
+    wrap it into more or fewer lines). Everything else stays: line breaks, indentation, spaces."""
+    lines = src.splitlines(keepends=True)
+    code = "".join("\n" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    spans, depth, fbegin = [], 0, 0  # [begin, end, mask, (row, col) of a comment line or None]
+    for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+        begin = starts[tok.start[0] - 1] + tok.start[1]
+        end = starts[tok.end[0] - 1] + tok.end[1]
+        if tok.type == FSTRING_START:  # Python 3.12+: an f-string is several tokens
+            fbegin = begin if depth == 0 else fbegin
+            depth += 1
+        elif tok.type == FSTRING_END:
+            depth -= 1
+            if depth == 0:
+                spans.append([fbegin, end, "<str>", None])
+        elif depth:
+            continue
+        elif tok.type == tokenize.STRING:
+            spans.append([begin, end, "<str>", None])
+        elif tok.type == tokenize.COMMENT:
+            whole_line = lines[tok.start[0] - 1].lstrip().startswith("#")
+            if whole_line and spans and spans[-1][3] == (tok.start[0] - 1, tok.start[1]):
+                spans[-1][1], spans[-1][3] = end, tok.start  # the comment block goes on
+            else:
+                spans.append([begin, end, "# <comment>", tok.start if whole_line else None])
+    out, prev = [], 0
+    for begin, end, mask, _ in spans:
+        out += [src[prev:begin], mask]
+        prev = end
+    return "".join(out) + src[prev:]
 
 
 DECIMAL = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
@@ -104,6 +145,23 @@ def test_twin_has_same_code_and_numbers(path):
         assert a.get("metadata", {}).get("tags", []) == b.get("metadata", {}).get("tags", []), \
             f"{path.name}: code cell {i} has different tags in its twin"
     assert output_numbers(path) == output_numbers(twin), f"{path.name}: outputs' numbers differ"
+
+
+@pytest.mark.parametrize("path", [p for p in ALL if p.parent.name == "en"],
+                         ids=[i for i, p in zip(IDS, ALL) if p.parent.name == "en"])
+def test_twin_has_same_code_layout(path):
+    """Token-equal is not enough: a reader diffing the twins should see only strings and comments
+    change, not lines that ruff format wrapped differently around a longer translation."""
+    twin = BOOK / "zh" / path.relative_to(BOOK / "en")
+    assert twin.exists(), f"{path.name} has no Chinese twin at {twin.relative_to(ROOT)}"
+    for i, (a, b) in enumerate(zip(code_cells(path), code_cells(twin)), 1):
+        ours, theirs = code_layout(source(a)).splitlines(), code_layout(source(b)).splitlines()
+        diff = next(((n, x, y) for n, (x, y) in enumerate(zip_longest(ours, theirs), 1)
+                     if x != y), None)
+        assert diff is None, (
+            f"{path.name}: code cell {i} is laid out differently in its twin, line {diff[0]} "
+            f"(strings/comments masked): {diff[1]!r} vs {diff[2]!r}; lay out the zh cell like the "
+            "en one (wrap or move a comment in both if a line gets too long)")
 
 
 @pytest.mark.parametrize("path", [p for p in ALL if p.parent.name == "zh"],

@@ -19,8 +19,8 @@ from ._validation import check_class_range
 
 __all__ = ["check_index_target", "class_axis", "class_targets", "flat_index",
            "half_cross_entropy", "half_log_softmax", "half_log_softmax_backward", "half_nll_loss",
-           "kept_weights", "negative_log_likelihood", "per_target", "pick", "row_loops",
-           "row_starts", "safe_targets"]
+           "kept_weights", "negative_log_likelihood", "per_target", "pick", "row_buffer",
+           "row_loops", "row_starts", "safe_targets"]
 
 
 def class_axis(x: np.ndarray, fn: str) -> int:
@@ -146,6 +146,17 @@ def kept_weights(t: np.ndarray, ignored: np.ndarray | None, w: np.ndarray | None
     return target_w, target_w.sum(dtype=dtype)
 
 
+def row_buffer(x3: np.ndarray) -> int | None:
+    """The buffer size :func:`row_loops` sets for ``x3``, or ``None`` where it leaves NumPy's."""
+    _, c, d = x3.shape
+    run = c if d == 1 else d                 # the contiguous run of a row-wise operation
+    # rows of 8192 and more are not buffered anyway; below ~256 elements a call per row costs
+    # more than the copies (C = 100: 2.7x slower forward, measured), so those stay buffered
+    if run >= 8192 or run < 256:
+        return None
+    return run // 16 * 16                    # setbufsize takes multiples of 16
+
+
 @contextmanager
 def row_loops(x3: np.ndarray):
     """Let NumPy's ufuncs run an ``(N, C, D)`` block a row at a time instead of through buffers.
@@ -160,12 +171,8 @@ def row_loops(x3: np.ndarray):
     classes are ``einsum``'s, which does not read this setting). Only elementwise work and max
     reductions may run inside; a ``sum`` reads the setting, so reductions stay outside.
     """
-    _, c, d = x3.shape
-    run = c if d == 1 else d                 # the contiguous run of a row-wise operation
-    size = min(run, 8192) // 16 * 16         # setbufsize takes multiples of 16
-    # rows of 8192 and more are not buffered anyway; below ~256 elements a call per row costs
-    # more than the copies (C = 100: 2.7x slower forward, measured), so those stay buffered
-    if run >= 8192 or run < 256:
+    size = row_buffer(x3)
+    if size is None:
         yield
         return
     old = np.setbufsize(size)

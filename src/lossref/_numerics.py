@@ -17,7 +17,8 @@ from ._validation import HALF_DTYPES
 
 __all__ = ["FEW_CLASSES", "QUIET", "as_samples", "clamp_below", "clamp_log", "class_max",
            "few_classes_log_norm", "log1m_clamped", "log_sigmoid", "log_softmax",
-           "log_softmax_sums", "sigmoid", "softmax", "softmax_dim", "softmax_into"]
+           "log_softmax_sums", "one_block_softmax", "sigmoid", "softmax", "softmax_dim",
+           "softmax_into"]
 
 #: Where torch silently returns nan/inf (inf - inf, 0 * inf, a sum of +inf and -inf, an
 #: overflow), NumPy warns: ``with np.errstate(**QUIET):`` around such a computation.
@@ -156,8 +157,15 @@ def class_max(block: np.ndarray, out: np.ndarray) -> np.ndarray:
     transposed to (C, n) instead, and its maximum over the first axis runs each class's
     comparison across all n samples in one vectorised loop (about 1 ns an element, copy
     included). The maxima are the same numbers (a maximum is exact; a NaN propagates).
+
+    With more classes (C ≥ ``FEW_CLASSES``, no positions) ``np.maximum.reduceat`` over the
+    flat rows does the same row maxima with less work per row than the row reduction's
+    iterator: 59 against 98 µs at 1000 × 100, 16 against 22 at 100 × 1000.
     """
     n, c, d = block.shape
+    if d == 1 and c >= FEW_CLASSES and n > 1:
+        np.maximum.reduceat(block.reshape(n * c), np.arange(0, n * c, c), out=out[:, 0, 0])
+        return out
     if d != 1 or not 1 < c < FEW_CLASSES:
         return np.maximum.reduce(block, axis=1, keepdims=True, initial=-np.inf, out=out)
     transposed = np.empty((c, n), block.dtype)
@@ -183,6 +191,9 @@ def log_softmax_sums(x3: np.ndarray, y: np.ndarray | None = None, w: np.ndarray 
     with a plain vectorised loop, as PyTorch's kernel does, and is about three times faster
     than ``np.sum(axis=1)`` on rows of a few hundred classes.
     """
+    if not class_sums and x3.nbytes <= BLOCK_BYTES:    # one block: nothing to set up
+        with np.errstate(**QUIET):
+            return (*one_block_softmax(x3), None)
     n, c, d = x3.shape
     m = np.empty((n, 1, d), x3.dtype)
     log_norm = np.empty((n, 1, d), x3.dtype)
@@ -207,6 +218,24 @@ def log_softmax_sums(x3: np.ndarray, y: np.ndarray | None = None, w: np.ndarray 
             else:
                 np.einsum("ncd,c->nd", log_p, w, out=sums[rows])
     return m, log_norm, sums
+
+
+def one_block_softmax(x3: np.ndarray, scale=None, out: np.ndarray | None = None):
+    """``m`` and ``log_norm`` of :func:`log_softmax_sums` (no class sums), or with ``out``
+    the ``scale · softmax`` of :func:`softmax_into` (``scale`` (N, 1, D) or one number),
+    for an input of at most ``BLOCK_BYTES``: the same operations on the same (only) block,
+    without the buffers and the block list set up for many blocks (half the time of a call
+    at (1, 1000); those two call it for one block). Call it with NumPy's warnings off
+    (``QUIET``), as they do.
+    """
+    n, _, d = x3.shape
+    m = class_max(x3, np.empty((n, 1, d), x3.dtype))
+    exps = np.subtract(x3, m, out=out)
+    np.exp(exps, out=exps)
+    sums = np.einsum("ncd->nd", exps)[:, None, :]
+    if out is not None:
+        out *= scale / sums
+    return m, np.log(sums, out=sums)
 
 
 def few_classes_log_norm(x3: np.ndarray):
@@ -241,14 +270,19 @@ def softmax_into(x3: np.ndarray, scale: np.ndarray, out: np.ndarray):
     """``out = scale · softmax(x3)`` over the classes of an ``(N, C, D)`` array, and the
     ``m``, ``log_norm`` of :func:`log_softmax_sums` (so the loss comes free with it).
 
-    ``scale`` is ``(N, 1, D)`` (the upstream gradient of each sample, say). Block by block:
+    ``scale`` is ``(N, 1, D)`` (the upstream gradient of each sample, say), or one NumPy
+    scalar for every sample (the same numbers as an array of it). Block by block:
     the exponentials go straight into ``out`` and one multiplication by ``scale / Σ e^…``
     normalises them, so the gradient of a softmax loss takes one pass for the max, one for
     ``exp``, one for the sums and one for the scaling, and no temporary of the input's size.
     """
+    if x3.nbytes <= BLOCK_BYTES:                         # one block: nothing to set up
+        with np.errstate(**QUIET):
+            return one_block_softmax(x3, scale, out)
     n, c, d = x3.shape
     m = np.empty((n, 1, d), x3.dtype)
     log_norm = np.empty((n, 1, d), x3.dtype)
+    per_sample = isinstance(scale, np.ndarray)
     with np.errstate(**QUIET):
         for rows in _blocks(x3)[0]:
             block, o, mr = x3[rows], out[rows], m[rows]
@@ -257,7 +291,7 @@ def softmax_into(x3: np.ndarray, scale: np.ndarray, out: np.ndarray):
             np.exp(o, out=o)
             sums = np.einsum("ncd->nd", o)[:, None, :]
             np.log(sums, out=log_norm[rows])
-            o *= scale[rows] / sums
+            o *= (scale[rows] if per_sample else scale) / sums
     return m, log_norm
 
 

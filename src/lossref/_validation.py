@@ -24,6 +24,8 @@ def asarray(x) -> np.ndarray:
     requires grad converts as well: ``x.detach().cpu().numpy()``. Every loss reads its
     array arguments through this function (directly or via the checks below).
     """
+    if type(x) is np.ndarray:   # the common call, without the two attribute probes
+        return x
     if hasattr(x, "detach") and hasattr(x, "numpy"):
         x = x.detach().cpu().numpy()
     return np.asarray(x)
@@ -54,9 +56,13 @@ HALF_DTYPES = _HalfDtypes()
 
 
 def is_float_dtype(dtype) -> bool:
-    """float16/32/64 and ml_dtypes.bfloat16."""
+    """float16/32/64 and ml_dtypes.bfloat16.
+
+    Kind ``'f'`` is exactly NumPy's ``np.floating`` (float16 … longdouble), read without
+    ``np.issubdtype`` (1.7 µs a call, on every loss call).
+    """
     dtype = np.dtype(dtype)
-    return np.issubdtype(dtype, np.floating) or is_bfloat16(dtype)
+    return dtype.kind == "f" or is_bfloat16(dtype)
 
 
 def refuse_half(x: np.ndarray, kernel: str, fn: str) -> None:
@@ -88,6 +94,8 @@ def as_like(x, like: np.ndarray, name: str, fn: str) -> np.ndarray:
     or int64, so lossref casts real-valued arrays to the input's dtype instead.
     """
     arr = asarray(x)
+    if arr.dtype == like.dtype:   # already the input's (floating) dtype: nothing to check
+        return arr
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
             or is_float_dtype(arr.dtype)) or np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{fn}: {name} must be a real-valued array, got dtype {arr.dtype}")
@@ -97,6 +105,8 @@ def as_like(x, like: np.ndarray, name: str, fn: str) -> np.ndarray:
 def as_class_index(target, fn: str) -> np.ndarray:
     """An integer class-index target as a NumPy integer array."""
     arr = asarray(target)
+    if arr.dtype.kind in "iu":    # signed/unsigned integers (bool is kind 'b')
+        return arr
     if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{fn}: target must hold integer class indices, got dtype {arr.dtype} "
                         f"(use target.astype(np.int64); a float target of the input's shape "
@@ -183,8 +193,11 @@ def broadcast_shape(fn: str, **arrays: np.ndarray) -> tuple:
     For losses that broadcast input and target (and var) freely, as torch's elementwise
     arithmetic does: ``broadcast_shape("mse_loss", input=x, target=y)``.
     """
+    shapes = [a.shape for a in arrays.values()]
+    if shapes.count(shapes[0]) == len(shapes):   # equal shapes (the usual call): no broadcast
+        return shapes[0]
     try:
-        return np.broadcast_shapes(*(a.shape for a in arrays.values()))
+        return np.broadcast_shapes(*shapes)
     except ValueError:
         shapes = ", ".join(f"{name} shape {a.shape}" for name, a in arrays.items())
         raise ValueError(f"{fn}: {shapes} cannot be broadcast together (each dimension must "

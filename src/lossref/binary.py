@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._elementwise import (block_total, plain_pair, reduce_elementwise, total_by_blocks,
+                           work_buffers)
 from ._numerics import QUIET, clamp_below, clamp_log, log1m_clamped, log_sigmoid, sigmoid
 from . import _reduction
 from ._reduction import Reduction, resolve_reduction
@@ -205,12 +207,19 @@ def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
     12.7158
     """
     fn = "binary_cross_entropy_with_logits"
+    if (weight is None and pos_weight is None and size_average is None and reduce is None
+            and plain_pair(input, target, reduction)):
+        # the common call: the general path below ends in the same total_by_blocks for it,
+        # after ~10 µs of checks that such arrays pass unchanged (issue 29)
+        with np.errstate(**QUIET):
+            return total_by_blocks(_logits_loss_sum, reduction, input, target)
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, y, w = _inputs(input, target, weight, fn)
     p = _elementwise_weight(pos_weight, x, "pos_weight", fn)
 
-    if p is None and w is None and x.dtype not in HALF_DTYPES and x.size > BLOCK:
-        return _reduction.reduce(_logits_loss_blocked(x, y), reduction)
+    if p is None and w is None and x.dtype not in HALF_DTYPES:
+        with np.errstate(**QUIET):
+            return reduce_elementwise(_logits_loss, reduction, x, y, block_sum=_logits_loss_sum)
     log_sig = log_sigmoid(x)
     # ±inf logits give 0 · inf or inf - inf somewhere: nan, silently, as in PyTorch
     with np.errstate(**QUIET):
@@ -227,6 +236,35 @@ def binary_cross_entropy_with_logits(input: ArrayLike, target: ArrayLike,
 BLOCK = 1 << 15
 """Elements per block of :func:`_logits_loss_blocked`: 128 KiB of float32, so the block's
 buffers stay in the core's L2 cache across the formula's eight passes."""
+
+
+def _logits_loss(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``(1 - y) x - log σ(x)`` elementwise, float32/float64, without weights (the operations
+    of the general form above), a block at a time when the input is large."""
+    if x.size > BLOCK:
+        return _logits_loss_blocked(x, y)
+    loss = np.subtract(1, y)
+    loss *= x
+    loss -= log_sigmoid(x)
+    return loss
+
+
+def _logits_loss_sum(x: np.ndarray, y: np.ndarray) -> float:
+    """Σ :func:`_logits_loss` of one block (``total_by_blocks``): the same operations (those of
+    ``_numerics.log_sigmoid`` inlined) in two reused buffers, then a dot."""
+    n = x.size
+    a, log_sig = work_buffers(x.dtype)
+    a, log_sig = a[:n], log_sig[:n]
+    np.abs(x, out=a)                                    # log σ(x) = min(x, 0) - log1p(e^-|x|)
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    np.log1p(a, out=a)
+    np.minimum(x, x.dtype.type(0), out=log_sig)
+    log_sig -= a
+    np.subtract(1, y, out=a)                            # (1 - y) x - log σ(x)
+    a *= x
+    a -= log_sig
+    return block_total(a)
 
 
 def _logits_loss_blocked(x: np.ndarray, y: np.ndarray) -> np.ndarray:

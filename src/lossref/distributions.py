@@ -20,7 +20,8 @@ from numpy.typing import ArrayLike
 from . import _reduction
 from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
-from ._elementwise import float_pair, like_input, with_scalar
+from ._elementwise import (block_total, float_pair, like_input, plain_pair, reduce_elementwise,
+                           total_by_blocks, with_scalar, work_buffers)
 from ._validation import asarray, broadcast_shape, check_option
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
@@ -120,8 +121,29 @@ def kl_div(input: ArrayLike, target: ArrayLike, size_average: bool | None = None
     0.5119
     """
     fn = "kl_div"
+    if (type(log_target) is bool and size_average is None and reduce is None
+            and type(reduction) is str and reduction in _KL_TOTALS
+            and plain_pair(input, target, "sum")):
+        # the common call: what _kl_inputs makes of it, without its ~10 µs of checks that
+        # such arrays pass unchanged (issue 29); the same warning, for the same caller
+        if reduction == "mean":
+            warnings.warn(KL_MEAN_WARNING, UserWarning, stacklevel=2)
+        batch = input.shape[0] if reduction == "batchmean" and input.ndim != 0 else None
+        applied = "sum" if reduction == "batchmean" else reduction
+        return _kl_value(input, target, applied, batch, log_target)
     x, y, shape, applied, batch = _kl_inputs(input, target, size_average, reduce, reduction,
                                              log_target, fn)
+    return _kl_value(x, y, applied, batch, log_target)
+
+
+#: the reductions of kl_div's fast path
+_KL_TOTALS = frozenset(("mean", "sum", "batchmean"))
+
+
+def _kl_value(x: np.ndarray, y: np.ndarray, applied: str, batch: int | None,
+              log_target: bool):
+    """kl_div's value once its inputs are read: the elementwise terms, reduced as ``applied``
+    says, then divided by ``batch`` when given ('batchmean')."""
     with np.errstate(**QUIET):
         if log_target:
             loss = np.exp(y) * (y - x)
@@ -240,11 +262,19 @@ def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True
     array([1.    , 1.2655, 2.2778])
     """
     fn = "poisson_nll_loss"
+    if (log_input is True and full is False and type(eps) is float and size_average is None
+            and reduce is None and plain_pair(input, target, reduction)):
+        # the common call: the general path below ends in the same total_by_blocks for it,
+        # after ~10 µs of checks that such arrays pass unchanged (issue 29)
+        with np.errstate(**QUIET):
+            return total_by_blocks(_log_rate_sum, reduction, input, target)
     x, y, shape, reduction, eps = _poisson_inputs(input, target, log_input, full, eps,
                                                   size_average, reduce, reduction, fn)
     with np.errstate(**QUIET):
+        if log_input and not full:
+            return reduce_elementwise(_log_rate_loss, reduction, x, y, block_sum=_log_rate_sum)
         if log_input:
-            loss = np.exp(x) - y * x
+            loss = _log_rate_loss(x, y)
         else:
             loss = x - y * np.log(x + eps)  # half: eps rounds to the dtype first, as torch's add
         if full:
@@ -254,6 +284,21 @@ def poisson_nll_loss(input: ArrayLike, target: ArrayLike, log_input: bool = True
                                                                     2 * math.pi))
             loss = loss + np.where(y <= 1, 0, stirling).astype(x.dtype)
         return _reduction.reduce(loss, reduction)
+
+
+def _log_rate_loss(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``exp(x) - y·x``, torch's composite, elementwise (each op rounds in half precision)."""
+    return np.exp(x) - y * x
+
+
+def _log_rate_sum(x: np.ndarray, y: np.ndarray) -> float:
+    """Σ :func:`_log_rate_loss` of one block (``total_by_blocks``): the same three steps in two
+    reused buffers, then a dot. (Not Σexp(x) - Σy·x, two dots: the terms nearly cancel where
+    the rate fits the counts, and the difference of the two sums would lose them.)"""
+    e, product = work_buffers(x.dtype)
+    e = np.exp(x, out=e[:x.size])
+    e -= np.multiply(y, x, out=product[:x.size])
+    return block_total(e)
 
 
 def poisson_nll_loss_grad(input: ArrayLike, target: ArrayLike, log_input: bool = True,

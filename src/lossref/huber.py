@@ -11,19 +11,20 @@ float32 (``_reduction.reduce``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._elementwise import block_total, in_opmath, reduce_elementwise
-from ._numerics import BLOCK_BYTES, QUIET   # every computation after validation runs under it
+from ._elementwise import (block_total, constant_block, in_opmath, mean_factor, plain_pair,
+                           reduce_elementwise, total_by_blocks, work_buffers)
+from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import resolve_reduction, sum_to_shape
 from ._validation import check_option, is_bfloat16
-from .regression import (_absolute_error, _difference, _input_shaped_weight, _pair,
-                         _reduce_weighted, _sign, _upstream, _weighted_reduction)
+from .regression import (_absolute_error, _absolute_error_sum, _difference,
+                         _input_shaped_weight, _pair, _reduce_weighted, _sign, _upstream,
+                         _weighted_reduction)
 
 __all__ = ["huber_loss", "smooth_l1_loss"]
 
@@ -88,18 +89,25 @@ def smooth_l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | Non
     array([0.125, 0.   , 2.5  ], dtype=float32)
     """
     fn = "smooth_l1_loss"
+    if (type(beta) is float and beta > 0 and size_average is None and reduce is None
+            and plain_pair(input, target, reduction)):
+        # the common call: the general path below ends in the same total_by_blocks for it,
+        # after ~10 µs of checks that such arrays pass unchanged (issue 29)
+        with np.errstate(**QUIET):
+            return total_by_blocks(_kinked_sum, reduction, input, target, beta, beta)
     x, y, reduction, beta = _smooth_l1_inputs(input, target, size_average, reduce, reduction,
                                               beta, fn)
     with np.errstate(**QUIET):
         if beta == 0.0:  # torch calls l1_loss, |x - y| itself
-            return reduce_elementwise(_absolute_error, reduction, x, y)
+            return reduce_elementwise(_absolute_error, reduction, x, y,
+                                      block_sum=_absolute_error_sum)
         if is_bfloat16(x.dtype):
             # torch's bfloat16 kernel converts to float32, computes, rounds once (opmath);
             # its float16 kernel rounds after every operation, as NumPy's float16 does
             loss = in_opmath(partial(_smooth_l1, beta=beta), x, y)
             return _reduction.reduce(loss, reduction)
         return reduce_elementwise(partial(_smooth_l1, beta=beta), reduction, x, y,
-                                  block_sum=_kinked_sum(0.5 / beta, 1.0, beta, x))
+                                  block_sum=_kinked_sum, params=(beta, beta))
 
 
 def _smooth_l1(x: np.ndarray, y: np.ndarray, beta: float) -> np.ndarray:
@@ -145,6 +153,18 @@ def smooth_l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool 
     array([-0.5,  0. ,  1. ])
     """
     fn = "smooth_l1_loss"
+    if (grad_output is None and type(beta) is float and beta > 0 and size_average is None
+            and reduce is None and plain_pair(input, target, reduction)):
+        # the common call: the steps below with 1/N (or nothing, for 'sum') as a number,
+        # without ~10 µs of checks and of broadcasting an upstream of ones (issue 29)
+        with np.errstate(**QUIET):
+            slope = _difference(input, target)
+            np.divide(slope, beta, out=slope)
+            np.clip(slope, -1, 1, out=slope)
+            factor = mean_factor(reduction, input)
+            if factor is not None:
+                slope *= factor
+            return slope
     x, y, reduction, beta = _smooth_l1_inputs(input, target, size_average, reduce, reduction,
                                               beta, fn)
     with np.errstate(**QUIET):
@@ -233,46 +253,54 @@ def huber_loss(input: ArrayLike, target: ArrayLike, reduction: str = "mean", del
     0.9167
     """
     fn = "huber_loss"
+    if weight is None and type(delta) is float and delta > 0 and plain_pair(input, target,
+                                                                              reduction):
+        # the common call, as in smooth_l1_loss: the general path's own total_by_blocks
+        with np.errstate(**QUIET):
+            return total_by_blocks(_kinked_sum, reduction, input, target, delta, 1.0)
     x, y, w, reduction, delta = _huber_inputs(input, target, reduction, delta, weight, fn)
     with np.errstate(**QUIET):
         if w is None:
             return reduce_elementwise(partial(_huber, delta=delta), reduction, x, y,
-                                      block_sum=_kinked_sum(0.5, delta, delta, x))
+                                      block_sum=_kinked_sum, params=(delta, 1.0))
         return _reduce_weighted(partial(_huber, delta=delta), x, y, w, reduction,
                                 mean_over_weights=False)
 
 
-def _kinked_sum(scale: float, slope: float, kink: float, x: np.ndarray
-                ) -> Callable[..., float]:
-    """``block_sum(x, y)``: Σ of smooth L1 (scale 0.5/β, slope 1) or Huber (scale 0.5, slope δ)
-    over one block, for ``reduce_elementwise``.
+#: the smallest kink :func:`_kinked_sum` takes its two-dot form for: products ``c·z`` with
+#: ``z >= c = kink`` stay normal numbers (no gradual underflow eating their digits)
+_SMALLEST_KINK = {np.dtype(np.float32): 2.0 ** -60, np.dtype(np.float64): 2.0 ** -500}
 
-    With ``c = min(z, kink)`` each element is ``scale·c² + slope·(z - c)``: the square below
-    the kink (where ``z - c = 0``), ``scale·kink² + slope·(z - kink)`` — the line — above it.
-    Summed as ``scale·Σc² + slope·Σ(z - c)``, a block takes five passes (Σc² is one BLAS dot)
-    instead of the nine of the per-element form, both sums as dots: this is what brings the
-    reduced losses to torch's speed. Each term is ≥ 0, so nothing cancels; the sum differs from
-    the sum of torch's elements in the last bits only. (Not Σz - Σc: where most z lie far
-    below the kink, that difference of two large sums would lose the few that lie above it.)
 
-    Two buffers of a block are made once per call and reused by every block, and the kink is
-    a block of equal numbers: NumPy 2.x's ``minimum`` against one number runs a loop about
-    1.5x slower than against an array (measured, 4·10⁶ float32).
+def _kinked_sum(x: np.ndarray, y: np.ndarray, kink: float, divisor: float) -> float:
+    """Σ of smooth L1 (kink β, divisor β) or Huber (kink δ, divisor 1) over one block, for
+    ``total_by_blocks``.
+
+    With ``z = |x - y|`` and ``c = min(z, kink)``, Huber's element is ``c·(z - c/2)``: ``z²/2``
+    below the kink (``c = z``), ``δ·(z - δ/2)`` — the line — from it on; smooth L1's is that
+    divided by β. So the block's sum is ``dot(c, z) - dot(c, c)/2``: two BLAS dots after three
+    passes (difference, abs, minimum), against ten passes for the per-element form and its
+    sum. ``c ≤ z`` makes the subtracted dot at most half the first: the difference loses at
+    most one bit, and the sum differs from the sum of torch's elements in the last bits only.
+    (A form with ``Σz - Σc`` would cancel catastrophically where most z lie below the kink.)
+
+    A kink so small that ``kink·z`` could underflow takes the sum as ``Σc²/2 + kink·Σ(z - c)``
+    instead (one pass more, every term ≥ 0). The buffers are this thread's reused
+    ``work_buffers``; the kink is a block of equal numbers (``constant_block``: NumPy's
+    ``minimum`` against a number is slower).
     """
-    step = min(BLOCK_BYTES // x.itemsize, x.size)    # the longest block of ``x``
-    z_buffer, c_buffer = np.empty(step, x.dtype), np.empty(step, x.dtype)
-    kinks = np.full(step, kink, x.dtype)
-
-    def block_sum(x: np.ndarray, y: np.ndarray) -> float:
-        n = x.size
-        z = np.subtract(x, y, out=z_buffer[:n])
-        np.abs(z, out=z)
-        c = np.minimum(z, kinks[:n], out=c_buffer[:n])
+    n = x.size
+    z_buffer, c_buffer = work_buffers(x.dtype)
+    z = np.subtract(x, y, out=z_buffer[:n])
+    np.abs(z, out=z)
+    c = np.minimum(z, constant_block(kink, x.dtype)[:n], out=c_buffer[:n])
+    if kink >= _SMALLEST_KINK[x.dtype]:
+        total = float(np.dot(c, z)) - 0.5 * float(np.dot(c, c))
+    else:
         squares = float(np.dot(c, c))
         z -= c
-        return scale * squares + slope * block_total(z)
-
-    return block_sum
+        total = 0.5 * squares + kink * block_total(z)
+    return total / divisor
 
 
 def _huber(x: np.ndarray, y: np.ndarray, delta: float) -> np.ndarray:
@@ -311,6 +339,16 @@ def huber_loss_grad(input: ArrayLike, target: ArrayLike, reduction: str = "mean"
     array([-0.5,  0. ,  2. ])
     """
     fn = "huber_loss"
+    if (grad_output is None and weight is None and type(delta) is float and delta > 0
+            and plain_pair(input, target, reduction)):
+        # the common call, as in smooth_l1_loss_grad
+        with np.errstate(**QUIET):
+            slope = _difference(input, target)
+            np.clip(slope, -delta, delta, out=slope)
+            factor = mean_factor(reduction, input)
+            if factor is not None:
+                slope *= factor
+            return slope
     x, y, w, reduction, delta = _huber_inputs(input, target, reduction, delta, weight, fn)
     with np.errstate(**QUIET):
         d = _difference(x, y)

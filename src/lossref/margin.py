@@ -12,6 +12,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
+from ._elementwise import (block_total, plain_pair, reduce_elementwise, total_by_blocks,
+                           work_buffers)
 from ._numerics import QUIET
 from ._reduction import resolve_reduction, sum_to_shape
 from ._validation import (HALF_DTYPES, as_float, as_like, asarray, broadcast_shape,
@@ -76,11 +78,29 @@ def soft_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bool | N
     np.float32(inf)
     """
     fn = "soft_margin_loss"
+    if size_average is None and reduce is None and plain_pair(input, target, reduction):
+        # the common call: the general path below ends in the same total_by_blocks for it,
+        # after ~10 µs of checks that such arrays pass unchanged (issue 29)
+        with np.errstate(**QUIET):
+            return total_by_blocks(_soft_margin_sum, reduction, input, target)
     reduction = resolve_reduction(size_average, reduce, reduction)
     x, y = _soft_margin_inputs(input, target, fn)
-    with np.errstate(over="ignore", invalid="ignore"):
-        loss = np.log1p(np.exp(np.negative(x) * y))
-    return _reduction.reduce(loss, reduction)
+    with np.errstate(**QUIET):    # exp overflows to inf, silently (torch's value)
+        return reduce_elementwise(_soft_margin, reduction, x, y, block_sum=_soft_margin_sum)
+
+
+def _soft_margin(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``log1p(exp(-x · y))``, torch's formula and order, elementwise."""
+    return np.log1p(np.exp(np.negative(x) * y))
+
+
+def _soft_margin_sum(x: np.ndarray, y: np.ndarray) -> float:
+    """Σ :func:`_soft_margin` of one block (``total_by_blocks``), the same four steps in one
+    reused buffer, then a dot: no array of the input's size is made."""
+    z = np.negative(x, out=work_buffers(x.dtype)[0][:x.size])
+    z *= y
+    np.exp(z, out=z)
+    return block_total(np.log1p(z, out=z))
 
 
 def soft_margin_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
@@ -158,9 +178,22 @@ def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, margin: float = 1.
     [0.3 0.7 0.  1. ]
     """
     fn = "hinge_embedding_loss"
+    if (type(margin) is float and size_average is None and reduce is None
+            and plain_pair(input, target, reduction)):
+        # the common call: the general path below ends in the same total_by_blocks for it,
+        # after ~10 µs of checks that such arrays pass unchanged (issue 29)
+        with np.errstate(**QUIET):
+            return total_by_blocks(_hinge_sum, reduction, input, target, margin)
     reduction = resolve_reduction(size_average, reduce, reduction)
     check_option(margin, "margin", fn, "float")
     x, y, shape = float_pair(input, target, fn)
+    if x.dtype in _MASK_INT:   # float32/float64: the branch-free selection below
+        def elements(x, y):
+            return _hinge_into(x, y, margin, np.empty(shape, x.dtype),
+                               np.empty(shape, _MASK_INT[x.dtype]))
+        with np.errstate(**QUIET):
+            return reduce_elementwise(elements, reduction, x, y, block_sum=_hinge_sum,
+                                      params=(margin,))
     dtype = x.dtype.type
     # torch: where(y != 1, clamp_min(Δ - x, 0), 0) + where(y != -1, x, 0). Each where is a
     # masked ufunc writing into one buffer of the output's shape, in torch's order and
@@ -171,6 +204,43 @@ def hinge_embedding_loss(input: ArrayLike, target: ArrayLike, margin: float = 1.
         np.maximum(loss, dtype(0), out=loss)                      # clamp_min(·, 0)
         np.add(loss, x, out=loss, where=y != -1)                  # + x where y ≠ -1
     return _reduction.reduce(loss, reduction)
+
+
+#: the integer type of each float's width, to select floats by their bits
+_MASK_INT = {np.dtype(np.float32): np.dtype(np.int32), np.dtype(np.float64): np.dtype(np.int64)}
+
+
+def _hinge_into(x: np.ndarray, y: np.ndarray, margin: float, out: np.ndarray,
+                mask: np.ndarray) -> np.ndarray:
+    """torch's ``where(y != 1, clamp_min(Δ - x, 0), 0) + where(y != -1, x, 0)`` for float32/64,
+    into ``out`` (the broadcast shape), with ``mask`` an integer buffer of the same shape.
+
+    Each ``where`` keeps a float or puts +0.0 in its place: here its bits are ANDed with a
+    mask of all ones or all zeros (``-(y != 1)``), exactly torch's selection, NaN and ±inf
+    included. A masked ufunc (``where=``) or ``np.where`` branches on every element, and with
+    random ±1 targets half the branches mispredict: the loss of 10⁶ float32 took 26 ms that
+    way (torch: 22 ms), 3.3 ms with these nine branch-free passes. (Multiplying by 0/1 instead
+    would turn an infinite distance into NaN.)
+    """
+    out_bits = out.view(mask.dtype)
+    # (np.broadcast_to costs 7 µs: only for an input smaller than the output)
+    x_bits = (x if x.shape == out.shape else np.broadcast_to(x, out.shape)).view(mask.dtype)
+    np.subtract(x.dtype.type(margin), x, out=out)               # Δ - x
+    np.maximum(out, x.dtype.type(0), out=out)                   # clamp_min(·, 0)
+    np.not_equal(y, 1, out=mask)                                # 1 where y ≠ 1
+    np.negative(mask, out=mask)                                 # all ones where y ≠ 1
+    np.bitwise_and(out_bits, mask, out=out_bits)                # where(y ≠ 1, ·, 0)
+    np.not_equal(y, -1, out=mask)
+    np.negative(mask, out=mask)
+    np.bitwise_and(x_bits, mask, out=mask)                      # where(y ≠ -1, x, 0)
+    return np.add(out, mask.view(x.dtype), out=out)
+
+
+def _hinge_sum(x: np.ndarray, y: np.ndarray, margin: float) -> float:
+    """Σ :func:`_hinge_into` over one block, in this thread's work buffers."""
+    out, mask = work_buffers(x.dtype)
+    n = x.size
+    return block_total(_hinge_into(x, y, margin, out[:n], mask[:n].view(_MASK_INT[x.dtype])))
 
 
 def hinge_embedding_loss_grad(input: ArrayLike, target: ArrayLike, margin: float = 1.0,

@@ -12,10 +12,19 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._numerics import QUIET
+from ._classes import row_starts
+from ._numerics import BLOCK_BYTES, QUIET
 from ._reduction import resolve_reduction, strict_reduction, sum_to_shape
-from ._validation import (HALF_DTYPES, as_class_index, as_float, as_like, broadcast_shape,
-                          check_class_weight, check_option, refuse_half)
+from ._validation import (
+    HALF_DTYPES,
+    as_class_index,
+    as_float,
+    as_like,
+    broadcast_shape,
+    check_class_weight,
+    check_option,
+    refuse_half,
+)
 
 __all__ = ["multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss"]
 
@@ -69,6 +78,65 @@ def _multi_margin_z(x2, y1, margin):
     """``margin - x[y] + x[d]`` for every class ``d`` (N, C), in the input's dtype."""
     x_target = x2[np.arange(len(y1)), y1][:, None]
     return np.add(x2, x2.dtype.type(margin) - x_target)
+
+
+def _row_sums(h: np.ndarray) -> np.ndarray:
+    """Σ_d h[n, d] of an (N, C) array: ``einsum``'s vectorised loop, 2-4x faster than
+    ``h.sum(axis=1)`` (which calls its inner loop once per row: 33 against 14 µs at 1000 × 10).
+    PyTorch's kernel adds a row one class after another; neither NumPy form does, both are
+    as accurate."""
+    return np.einsum("nc->n", h)
+
+
+_FLOAT32, _FLOAT64, _INT64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
+
+
+def _plain_multi_margin(x, t, p, margin, weight) -> bool:
+    """The usual ``multi_margin_loss`` call, which :func:`_common_multi_margin` serves: (N, C)
+    C-contiguous float32/float64 scores, (N,) int64 targets every one a class (N > 0), p 1
+    or 2, a real ``margin``, no weight. Identity and ``type`` tests only; a negative target
+    viewed as uint64 is above 2⁶³, so one ``max < C`` settles the range. Anything else goes
+    the general way, which checks and raises as torch does."""
+    if not (type(x) is np.ndarray and type(t) is np.ndarray and x.ndim == 2 and t.ndim == 1
+            and (x.dtype is _FLOAT32 or x.dtype is _FLOAT64) and t.dtype is _INT64
+            and weight is None and type(p) is int and (p == 1 or p == 2)
+            and type(margin) in (float, int) and x.flags.c_contiguous):
+        return False
+    n, c = x.shape
+    return 0 < n == t.shape[0] and np.maximum.reduce(t.view(np.uint64)) < c
+
+
+@np.errstate(**QUIET)
+def _common_multi_margin(x, t, p, margin, reduction: str, grad: bool = False):
+    """``multi_margin_loss`` (or with ``grad`` its gradient, ``grad_output=None``) of a
+    :func:`_plain_multi_margin` call: the general path's operations, without its checks (25 of
+    30 µs at 10 × 100; torch: 4 µs). The target entries are read and written through flat
+    indices; the upstream gradient is one number (1, or 1/N for the mean) for every sample."""
+    n, c = x.shape
+    dtype = x.dtype.type
+    index = row_starts(n, c) + t
+    flat_x = x.ravel()
+    z = np.add(x, (dtype(margin) - flat_x.take(index))[:, None])
+    h = np.fmax(z, 0, out=z)                     # as the general path: see multi_margin_loss
+    flat = h.ravel()
+    if grad:
+        if p == 1:
+            np.sign(h, out=h)
+        else:
+            h *= 2
+        flat[index] = 0
+        flat[index] = -_row_sums(h)
+        g = dtype(1) / dtype(n) if reduction == "mean" else dtype(1)
+        h *= g / dtype(c)
+        return h
+    if p == 2:
+        h *= h
+    flat[index] = 0
+    loss = _row_sums(h) / dtype(c)
+    if reduction == "none":
+        return loss
+    total = np.add.reduce(loss)           # loss.sum(), without its Python wrapper
+    return total if reduction == "sum" else (total / n).astype(x.dtype)[()]
 
 
 def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: float = 1.0,
@@ -127,6 +195,8 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
     """
     fn = "multi_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
+    if _plain_multi_margin(input, target, p, margin, weight):
+        return _common_multi_margin(input, target, p, margin, reduction)
     x, x2, y1, w, out_shape, margin = _multi_margin_inputs(input, target, p, margin, weight,
                                                              fn)
     n, c = x2.shape
@@ -139,7 +209,7 @@ def multi_margin_loss(input: ArrayLike, target: ArrayLike, p: int = 1, margin: f
         if w is not None:
             h *= w[y1][:, None]
     h[np.arange(n), y1] = 0
-    loss = (h.sum(axis=1) / x.dtype.type(c)).astype(x.dtype)
+    loss = (_row_sums(h) / x.dtype.type(c)).astype(x.dtype)
     return _reduction.reduce(loss.reshape(out_shape), reduction)
 
 
@@ -170,6 +240,8 @@ def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, marg
     """
     fn = "multi_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
+    if grad_output is None and _plain_multi_margin(input, target, p, margin, weight):
+        return _common_multi_margin(input, target, p, margin, reduction, grad=True)
     x, x2, y1, w, out_shape, margin = _multi_margin_inputs(input, target, p, margin, weight,
                                                              fn)
     n, c = x2.shape
@@ -185,7 +257,7 @@ def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, marg
             slope *= w[y1][:, None]
     rows = np.arange(n)
     slope[rows, y1] = 0
-    slope[rows, y1] = -slope.sum(axis=1)
+    slope[rows, y1] = -_row_sums(slope)
     grad = slope * (g / x.dtype.type(c))
     return grad.astype(x.dtype).reshape(x.shape)
 
@@ -207,48 +279,146 @@ def _multilabel_margin_inputs(input, target, fn):
         bad = int(y2[(y2 < -1) | (y2 >= c)][0])
         raise IndexError(f"{fn}: target {bad} is out of range: labels must be in [0, {c - 1}], "
                          f"or -1 to end a sample's list")
-    # only the labels before the first -1 count (duplicates count again, as in the kernel)
-    valid = np.logical_and.accumulate(y2 >= 0, axis=1)     # bool, not an int64 cumprod
-    is_target = np.zeros((n, c), bool)
-    rows = np.broadcast_to(np.arange(n)[:, None], (n, c))
-    is_target[rows[valid], y2[valid]] = True
     out_shape = (n,) if y.ndim > 1 else ()
-    return x, x2, y2, valid, is_target, out_shape
+    return x, x2, y2, out_shape
 
 
-def _label_slots(x2, y2, valid, is_target):
-    """The hinge terms ``max(0, 1 - x[n, j] + x[n, d])`` of torch's kernel, one label slot at a time.
+def _plain_multilabel_margin(x, t) -> bool:
+    """The usual ``multilabel_margin_loss`` call: (N, C) float32/float64 scores, N > 0, and
+    int64 labels of the same shape, every entry in [-1, C). Identity and ``type`` tests and
+    one min and max: anything else goes the general way, which checks and raises as torch."""
+    if not (type(x) is np.ndarray and type(t) is np.ndarray and x.ndim == 2
+            and (x.dtype is _FLOAT32 or x.dtype is _FLOAT64) and t.dtype is _INT64
+            and x.shape == t.shape and x.shape[0] > 0 and x.shape[1] > 0):
+        return False
+    return np.minimum.reduce(t, axis=None) >= -1 and np.maximum.reduce(t, axis=None) < x.shape[1]
+
+
+def _label_blocks(x2, y2):
+    """The hinge terms ``max(0, 1 - x[n, j] + x[n, d])`` of torch's kernel, a block of rows
+    at a time: yields ``(rows, z, labels, kept)``.
 
     torch loops, per row, over its labels ``j`` (the entries before the first -1, duplicates
     again) and, for each, over every non-target class ``d``, forming ``z = 1 - x[j] + x[d]``
-    in the input's dtype and keeping it where ``z > 0``. Here that loop runs over the label
-    *slot* k (at most the longest row's label count, usually a handful), vectorised over rows
-    and classes: rows are sorted by their label count, so the rows that have a k-th label are
-    a prefix. A target class never enters as ``d``: it is set to -inf, which makes its ``z``
-    -inf (or nan), and ``fmax(z, 0)`` keeps exactly the terms with ``z > 0`` (a nan term adds
-    nothing, as in the kernel). Returns the rows' order and a generator of ``(m, z, labels)``
-    per slot: the first ``m`` sorted rows have a k-th label (``labels``), ``z`` (m, C) holds
-    their terms, in a reused buffer.
+    in the input's dtype and keeping it where ``z > 0``. Here a block of m rows forms every
+    term at once, ``z`` of shape (m, K, C) for the K label slots of its longest row:
+    ``labels`` (m, K) are the rows' first K target entries as flat indices into the block
+    (``kept`` marks the real labels, a prefix of each row; ``None`` when every row of the
+    input has K labels, the usual call). A target class never enters as
+    ``d``: it is set to -inf, which makes its ``z`` -inf (or nan), and a padding slot's label
+    score is +inf, which makes its whole row of ``z`` -inf (or nan); ``fmax(z, 0)`` keeps
+    exactly the terms with ``z > 0`` (a nan term adds nothing, as in the kernel).
+
+    Rows go in order, in blocks of about ``BLOCK_BYTES``; only when the rows' label counts
+    differ so much that padding every row to the longest one would double the work are they
+    taken longest first, each block padded to its own longest row. A block of one row whose
+    terms alone pass ``BLOCK_BYTES`` (thousands of labels and classes) comes in several
+    pieces of its label slots, so the memory stays O(C) per row as in torch's kernel: a row
+    may then be yielded more than once, and the callers add up what they get. Run it with
+    NumPy's invalid and overflow warnings off, as torch is silent there.
     """
     n, c = x2.shape
-    n_labels = valid.sum(axis=1)
-    order = np.argsort(-n_labels, kind="stable")
-    non_target = x2[order]
-    non_target[is_target[order]] = -np.inf
-    buffer = np.empty_like(non_target)
-    one = x2.dtype.type(1)
+    if n == 0:
+        return
+    n_labels = _label_counts(y2)
+    k_max = int(np.maximum.reduce(n_labels))
+    uniform = np.minimum.reduce(n_labels) == k_max        # nothing to pad
+    order = None
+    if not uniform and k_max * n > 2 * int(np.add.reduce(n_labels)):
+        order = np.argsort(-n_labels, kind="stable")
+    one, inf = x2.dtype.type(1), x2.dtype.type(np.inf)
+    lo = 0
+    while lo < n:
+        k = k_max if order is None else int(n_labels[order[lo]])
+        if k == 0:                             # no labels (left): those rows' loss is 0
+            return
+        step = max(1, BLOCK_BYTES // (8 * k * c))
+        rows = slice(lo, lo + step) if order is None else order[lo:lo + step]
+        lo += step
+        scores = np.array(x2[rows], order="C")          # a copy: the non-target scores
+        m = len(scores)
+        flat = scores.ravel()
+        if uniform:
+            kept = None
+            labels = y2[rows, :k] + row_starts(m, c)[:, None]
+            label_x = flat.take(labels)
+            flat[labels] = -inf
+        else:
+            kept = np.arange(k) < n_labels[rows, None]     # a row's labels: the first k_n
+            labels = np.where(kept, y2[rows, :k], 0)
+            labels += row_starts(m, c)[:, None]
+            label_x = flat.take(labels)
+            label_x[~kept] = inf
+            flat[labels[kept]] = -inf
+        piece = max(1, BLOCK_BYTES // (8 * m * c))       # label slots at a time: all but
+        for k0 in range(0, k, piece):                    # for a row of thousands of labels
+            slots = slice(k0, k0 + piece)
+            z = np.add(scores[:, None, :], (one - label_x[:, slots])[:, :, None])
+            np.fmax(z, 0, out=z)
+            yield rows, z, labels[:, slots], None if kept is None else kept[:, slots]
 
-    def slots():
-        for k in range(int(n_labels.max(initial=0))):
-            m = int(np.count_nonzero(n_labels > k))
-            labels = y2[order[:m], k]
-            with np.errstate(invalid="ignore", over="ignore"):
-                z = np.add(non_target[:m], (one - x2[order[:m], labels])[:, None],
-                           out=buffer[:m])
-                np.fmax(z, 0, out=z)
-            yield m, z, labels
 
-    return order, slots()
+def _label_counts(y2: np.ndarray) -> np.ndarray:
+    """The number of labels of each row: the entries before its first -1 (C if none)."""
+    end = y2 < 0
+    return np.where(end.any(axis=1), end.argmax(axis=1), y2.shape[1])
+
+
+@np.errstate(**QUIET)
+def _multilabel_margin_loss(x2: np.ndarray, y2: np.ndarray, reduction: str = "none"):
+    """Per-sample loss (N,) of (N, C) scores and labels (checked); reduced with ``'sum'`` or
+    ``'mean'`` as ``_reduction.reduce`` does (for a fast path's N > 0)."""
+    n, c = x2.shape
+    total = np.zeros(n, np.float64)
+    for rows, z, _, _ in _label_blocks(x2, y2):
+        total[rows] += _term_sums(z)
+    loss = (total / c).astype(x2.dtype)
+    if reduction == "none":
+        return loss
+    total = np.add.reduce(loss)           # loss.sum(), without its Python wrapper
+    return total if reduction == "sum" else total / x2.dtype.type(n)
+
+
+def _term_sums(z: np.ndarray) -> np.ndarray:
+    """Σ over the label slots k and classes d of the hinge terms ``z`` (m, K, C), fmax'ed
+    (the terms with z > 0), in float64, as torch's kernel adds a row's terms in acc_type,
+    one label after another: the slots' sums are added in slot order, so that with fewer
+    than 8 classes (where NumPy's pairwise sum of a slot is sequential) the loss is torch's
+    to the bit. From 8 classes on ``einsum`` sums each slot, 2.5x faster than a pairwise
+    ``sum(dtype=float64)`` at C = 10, and as accurate."""
+    z64 = z.astype(np.float64, copy=False)
+    slots = np.add.reduce(z64, axis=2) if z.shape[2] < 8 else np.einsum("nkc->nk", z64)
+    return np.add.reduce(np.ascontiguousarray(slots.T), axis=0)     # slot by slot
+
+
+@np.errstate(**QUIET)
+def _multilabel_margin_grad(x2: np.ndarray, y2: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """d(Σ g_n l_n)/dx of (N, C) scores and labels (checked), ``g`` (N, 1) or one number."""
+    n, c = x2.shape
+    grad = np.zeros((n, c), x2.dtype)
+    for rows, z, labels, kept in _label_blocks(x2, y2):
+        # +1 per active term at d, -1 at its label j (counts are exact in the dtype)
+        active = z > 0
+        counts = active.sum(axis=1, dtype=x2.dtype)
+        per_label = active.sum(axis=2, dtype=x2.dtype)
+        if kept is not None:
+            labels, per_label = labels[kept], per_label[kept]
+        np.subtract.at(counts.ravel(), labels, per_label)
+        grad[rows] += counts
+    grad *= g / x2.dtype.type(c)
+    return grad
+
+
+def _common_multilabel_margin(x, t, reduction: str, grad: bool = False):
+    """``multilabel_margin_loss`` (or with ``grad`` its gradient, ``grad_output=None``) of a
+    :func:`_plain_multilabel_margin` call: the general path's computation without its checks
+    and reduction set-up."""
+    if not grad:
+        return _multilabel_margin_loss(x, t, reduction)
+    dtype = x.dtype.type
+    n = x.shape[0]
+    return _multilabel_margin_grad(x, t, dtype(1) / dtype(n) if reduction == "mean"
+                                   else dtype(1))
 
 
 def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
@@ -299,14 +469,10 @@ def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, size_average: bo
     """
     fn = "multilabel_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x, x2, y2, valid, is_target, out_shape = _multilabel_margin_inputs(input, target, fn)
-    n, c = x2.shape
-    order, slots = _label_slots(x2, y2, valid, is_target)
-    total = np.zeros(n, np.float64)    # sorted rows; torch's kernel sums in acc_type, double
-    for m, z, _ in slots:
-        total[:m] += z.sum(axis=1, dtype=total.dtype)   # fmax'ed: the terms with z > 0
-    loss = np.empty(n, x.dtype)
-    loss[order] = total / c
+    if _plain_multilabel_margin(input, target):
+        return _common_multilabel_margin(input, target, reduction)
+    _, x2, y2, out_shape = _multilabel_margin_inputs(input, target, fn)
+    loss = _multilabel_margin_loss(x2, y2)
     return _reduction.reduce(loss.reshape(out_shape), reduction)
 
 
@@ -328,21 +494,11 @@ def multilabel_margin_loss_grad(input: ArrayLike, target: ArrayLike,
     """
     fn = "multilabel_margin_loss"
     reduction = resolve_reduction(size_average, reduce, reduction)
-    x, x2, y2, valid, is_target, out_shape = _multilabel_margin_inputs(input, target, fn)
-    n, c = x2.shape
-    order, slots = _label_slots(x2, y2, valid, is_target)
-    # sorted rows: +1 per active term at d, -1 at its label j (counts are exact in the dtype)
-    counts = np.zeros((n, c), x.dtype)
-    for m, z, labels in slots:
-        active = z > 0
-        counts[:m] += active
-        counts[np.arange(m), labels] -= active.sum(axis=1)
-    del slots                             # frees the slots' two (N, C) buffers
-    g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction).reshape(n, 1)
-    counts *= g[order] / x.dtype.type(c)
-    grad = np.empty((n, c), x.dtype)
-    grad[order] = counts
-    return grad.reshape(x.shape)
+    if grad_output is None and _plain_multilabel_margin(input, target):
+        return _common_multilabel_margin(input, target, reduction, grad=True)
+    x, x2, y2, out_shape = _multilabel_margin_inputs(input, target, fn)
+    g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction)
+    return _multilabel_margin_grad(x2, y2, g.reshape(x2.shape[0], 1)).reshape(x.shape)
 
 
 # ---- multi-label soft margin ---------------------------------------------------------------

@@ -23,7 +23,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._elementwise import like_input, reduce_elementwise
+from ._elementwise import (block_total, like_input, mean_factor, plain_pair, reduce_elementwise,
+                           total_by_blocks, work_buffers)
 from ._numerics import QUIET   # every computation after validation runs under it
 from ._reduction import REDUCTIONS, legacy_reduction, resolve_reduction, sum_to_shape
 from ._validation import as_float, broadcast_shape
@@ -94,14 +95,14 @@ def _l1_mse_inputs(input, target, size_average, reduce, reduction, weight, fn):
 
 
 def _reduce_weighted(elements, x: np.ndarray, y: np.ndarray, w: np.ndarray | None,
-                     reduction: str, mean_over_weights: bool):
+                     reduction: str, mean_over_weights: bool, block_sum=None):
     """The per-element loss ``elements(x, y)`` times ``w`` (if any), reduced.
 
-    Without weights the reduction runs a cache-sized block at a time (``_elementwise``);
-    the weighted mean divides by Σw or by the count.
+    Without weights the reduction runs a cache-sized block at a time (``_elementwise``, with
+    ``block_sum`` for a block when given); the weighted mean divides by Σw or by the count.
     """
     if w is None:
-        return reduce_elementwise(elements, reduction, x, y)
+        return reduce_elementwise(elements, reduction, x, y, block_sum=block_sum)
     loss = elements(x, y)
     loss *= w
     weight_sum = w.sum() if mean_over_weights else None
@@ -139,6 +140,20 @@ def _squared_error(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``(x - y)²`` in one buffer (torch's kernel: ``diff * diff``)."""
     d = _difference(x, y)
     return np.multiply(d, d, out=d)
+
+
+def _absolute_error_sum(x: np.ndarray, y: np.ndarray) -> float:
+    """Σ|x - y| of one block (``total_by_blocks``): two passes in a reused buffer and a dot."""
+    z = np.subtract(x, y, out=work_buffers(x.dtype)[0][:x.size])
+    return block_total(np.abs(z, out=z))
+
+
+def _squared_error_sum(x: np.ndarray, y: np.ndarray) -> float:
+    """Σ(x - y)² of one block: the difference in a reused buffer, then ``dot(d, d)``, which
+    squares and adds in one pass (each square is not rounded to the dtype first, as in
+    torch's elements: the sum differs from theirs in the last bits only)."""
+    d = np.subtract(x, y, out=work_buffers(x.dtype)[0][:x.size])
+    return float(np.dot(d, d))
 
 
 # ---- L1 ----------------------------------------------------------------------------------------
@@ -195,9 +210,16 @@ def l1_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = Non
     1.1667  1.0000
     """
     fn = "l1_loss"
+    if (weight is None and size_average is None and reduce is None
+            and plain_pair(input, target, reduction)):
+        # the common call: the general path below ends in the same total_by_blocks for it,
+        # after ~10 µs of checks that such arrays pass unchanged (issue 29)
+        with np.errstate(**QUIET):
+            return total_by_blocks(_absolute_error_sum, reduction, input, target)
     x, y, w, reduction = _l1_mse_inputs(input, target, size_average, reduce, reduction, weight, fn)
     with np.errstate(**QUIET):
-        return _reduce_weighted(_absolute_error, x, y, w, reduction, mean_over_weights=True)
+        return _reduce_weighted(_absolute_error, x, y, w, reduction, mean_over_weights=True,
+                                block_sum=_absolute_error_sum)
 
 
 def l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
@@ -218,6 +240,16 @@ def l1_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None 
     array([-0.33333333,  0.        ,  0.33333333])
     """
     fn = "l1_loss"
+    if (grad_output is None and weight is None and size_average is None and reduce is None
+            and plain_pair(input, target, reduction)):
+        # the common call: the steps below with 1/N (or nothing, for 'sum') as a number,
+        # without ~10 µs of checks and of broadcasting an upstream of ones (issue 29)
+        with np.errstate(**QUIET):
+            s = _sign(_difference(input, target))
+            factor = mean_factor(reduction, input)
+            if factor is not None:
+                s *= factor
+            return np.asarray(s)     # (a 0-d input's sign is a NumPy scalar)
     x, y, w, reduction = _l1_mse_inputs(input, target, size_average, reduce, reduction, weight, fn)
     with np.errstate(**QUIET):
         d = _difference(x, y)
@@ -285,9 +317,15 @@ def mse_loss(input: ArrayLike, target: ArrayLike, size_average: bool | None = No
     2.4167
     """
     fn = "mse_loss"
+    if (weight is None and size_average is None and reduce is None
+            and plain_pair(input, target, reduction)):
+        # the common call, as in l1_loss: the general path's own total_by_blocks
+        with np.errstate(**QUIET):
+            return total_by_blocks(_squared_error_sum, reduction, input, target)
     x, y, w, reduction = _l1_mse_inputs(input, target, size_average, reduce, reduction, weight, fn)
     with np.errstate(**QUIET):
-        return _reduce_weighted(_squared_error, x, y, w, reduction, mean_over_weights=True)
+        return _reduce_weighted(_squared_error, x, y, w, reduction, mean_over_weights=True,
+                                block_sum=_squared_error_sum)
 
 
 def mse_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None = None,
@@ -307,6 +345,14 @@ def mse_loss_grad(input: ArrayLike, target: ArrayLike, size_average: bool | None
     array([-1.,  0.,  6.])
     """
     fn = "mse_loss"
+    if (grad_output is None and weight is None and size_average is None and reduce is None
+            and plain_pair(input, target, reduction)):
+        # the common call: the steps below without the multiplication by an upstream of
+        # ones, which changes no number, and without ~10 µs of checks (issue 29)
+        with np.errstate(**QUIET):
+            d = _difference(input, target)
+            d *= 2.0 / d.size if reduction == "mean" else 2.0
+            return d
     x, y, w, reduction = _l1_mse_inputs(input, target, size_average, reduce, reduction, weight, fn)
     with np.errstate(**QUIET):
         d = _difference(x, y)
