@@ -128,6 +128,9 @@ def _extended(targets: np.ndarray, blank: int, dtype):
     return ext, skip_bias
 
 
+_CHUNK = 64     # frames whose y-terms _recursion prepares at once: few calls, little memory
+
+
 @np.errstate(**QUIET)       # log 0, inf - inf (a decorator costs half of a with-block)
 def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
                first: np.ndarray, has_label: np.ndarray) -> np.ndarray:
@@ -150,7 +153,7 @@ def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
     - the loop stores u = v - y, ``log(…) + m``, and adds y to the whole table at the end;
     - a strided view of the padded table shows each frame's three shifted copies of u
       (columns s, s-1, s-2) as one (3, B, W) array, and one ``add`` of the same view of y
-      plus (0, 0, skip_bias), made for all frames before the loop, gives a, b and c;
+      plus (0, 0, skip_bias), made for _CHUNK frames at a time, gives a, b and c;
     - a fourth row holds the lowest float: one max-reduce gives max(a, b, c) with an all -inf
       max raised to a finite value (then e^(-inf - m) = 0, as with PyTorch's 0).
     """
@@ -159,20 +162,21 @@ def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
     item = dtype.itemsize
 
     def shifted(padded):
-        """(T, 3, B, W) view of a (T', B, W + 2) table: columns s, s-1, s-2 of each frame."""
+        """(T, 3, B, W) view of a (T, B, W + 2) table: columns s, s-1, s-2 of each frame."""
         frame_stride, row_stride, _ = padded.strides
-        return np.ndarray((n_frames, 3, rows, width), dtype, padded, 2 * item,
+        return np.ndarray((len(padded), 3, rows, width), dtype, padded, 2 * item,
                           (frame_stride, -item, row_stride, item))
 
     padded = np.full((n_frames + 1, rows, width + 2), -np.inf, dtype)
     table = padded[:, :, 2:]
-    window = shifted(padded)
-    y_padded = np.full((n_frames, rows, width + 2), -np.inf, dtype)
-    y_padded[:, :, 2:] = y
+    window = shifted(padded[:n_frames])
+    chunk = min(n_frames, _CHUNK)
+    y_padded = np.full((chunk, rows, width + 2), -np.inf, dtype)
+    y_shifted = shifted(y_padded)
     bias = np.zeros((3, rows, width), dtype)
     bias[2] = skip_bias
     # y_{t-1}(s), y_{t-1}(s-1), y_{t-1}(s-2) + skip_bias(s): what u_{t-1} lacks of v_{t-1}
-    y_bias = shifted(y_padded) + bias
+    y_bias = np.empty((chunk, 3, rows, width), dtype)
     terms = np.empty((4, rows, width), dtype)
     terms[3] = np.finfo(dtype).min
     abc = terms[:3]
@@ -189,7 +193,11 @@ def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
     for t in range(n_frames):
         row = table[t]
         if t:
-            add(window[t - 1], y_bias[t - 1], out=abc)     # v_{t-1}(s), (s-1), (s-2)
+            if (t - 1) % chunk == 0:                   # y's part of the next chunk's terms
+                frames_here = y[t - 1:t - 1 + chunk]
+                y_padded[:len(frames_here), :, 2:] = frames_here
+                add(y_shifted, bias, out=y_bias)
+            add(window[t - 1], y_bias[(t - 1) % chunk], out=abc)   # v_{t-1}(s), (s-1), (s-2)
             max_reduce(terms, 0, None, m)
             subtract(abc, m, out=abc)
             exp(abc, out=abc)
