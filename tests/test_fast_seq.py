@@ -184,3 +184,26 @@ def test_ctc_padding_past_the_lengths_may_hold_anything(dtype, padding):
     padded[0, 1] = padding if padding < 0 or padding >= classes else classes
     with pytest.raises(IndexError, match="out of bounds"):
         lossref.ctc_loss(lp, padded, il, tl)
+
+
+@pytest.mark.parametrize("frames", [63, 64, 65, 129])
+def test_ctc_long_inputs_across_the_recursions_frame_chunks(frames):
+    """The recursion prepares y's terms 64 frames at a time: values and gradients at and past
+    the chunk edges, with sequences ending (and β starting) at different frames."""
+    rng = np.random.default_rng(frames)
+    batch, classes, longest = 4, 7, 12
+    x = rng.standard_normal((frames, batch, classes))
+    lp = x - np.log(np.exp(x).sum(-1, keepdims=True))
+    targets = rng.integers(1, classes, (batch, longest))
+    targets[0, 1::2] = targets[0, 0::2]                     # repeats need blanks between
+    il = np.array([frames, frames - 1, min(frames, 64), 30])
+    tl = np.array([longest, 7, 0, 5])
+    for reduction in REDUCTIONS:
+        loss, grad = lossref.grad.ctc_loss(lp, targets, il, tl, reduction=reduction,
+                                           return_loss=True)
+        tlp = torch.from_numpy(lp).requires_grad_(True)
+        theirs = F.ctc_loss(tlp, *map(torch.from_numpy, (targets, il, tl)),
+                            reduction=reduction)
+        theirs.sum().backward()
+        np.testing.assert_allclose(loss, theirs.detach().numpy(), **TOL[np.float64])
+        np.testing.assert_allclose(grad, tlp.grad.numpy(), rtol=1e-8, atol=1e-12)
