@@ -207,3 +207,51 @@ def test_ctc_long_inputs_across_the_recursions_frame_chunks(frames):
         theirs.sum().backward()
         np.testing.assert_allclose(loss, theirs.detach().numpy(), **TOL[np.float64])
         np.testing.assert_allclose(grad, tlp.grad.numpy(), rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_ctc_loss_alone_is_the_gradients_loss_bit_for_bit(seed):
+    """``ctc_loss`` keeps two frames of α (its ring); the gradient keeps the whole table. The
+    loss of each must be the same number: varied lengths (0 included), blanks, -inf entries."""
+    rng = np.random.default_rng(seed)
+    frames, batch, classes, labels = (int(rng.integers(lo, hi)) for lo, hi in
+                                      ((1, 90), (1, 6), (2, 12), (0, 8)))
+    dtype = DTYPES[seed % 2]
+    x = rng.standard_normal((frames, batch, classes)) * 2
+    log_probs = (x - np.log(np.exp(x).sum(-1, keepdims=True))).astype(dtype)
+    if seed % 5 == 0 and log_probs.size:
+        log_probs.flat[rng.integers(0, log_probs.size)] = -np.inf
+    blank = int(rng.integers(0, classes))
+    targets = rng.integers(0, classes, (batch, labels))
+    input_lengths = rng.integers(0, frames + 1, batch)
+    target_lengths = rng.integers(0, labels + 1, batch)
+    for reduction in REDUCTIONS:
+        for zero_infinity in (False, True):
+            args = (log_probs, targets, input_lengths, target_lengths, blank, reduction,
+                    zero_infinity)
+            alone = lossref.ctc_loss(*args)
+            with_gradient, _ = lossref.grad.ctc_loss(*args, return_loss=True)
+            assert np.asarray(alone).dtype == np.asarray(with_gradient).dtype
+            np.testing.assert_array_equal(alone, with_gradient)
+
+
+@pytest.mark.parametrize("shape", [(50, 16, 20, 30), (100, 32, 40, 30), (200, 32, 30, 50)])
+def test_ctc_loss_peak_memory_stays_below_three_inputs(shape):
+    """The loss alone holds two frames of α and a few frames of y(l'), never the (T, N, 2S+1)
+    tables, which with 2S+1 positions over C classes would alone be up to 3x ``log_probs``."""
+    import tracemalloc
+
+    frames, batch, classes, labels = shape
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((frames, batch, classes), dtype=np.float32)
+    log_probs = x - np.log(np.exp(x).sum(-1, keepdims=True))
+    args = (log_probs, rng.integers(1, classes, (batch, labels)), np.full(batch, frames),
+            rng.integers(labels // 2, labels + 1, batch))
+    lossref.ctc_loss(*args)
+    tracemalloc.start()
+    try:
+        lossref.ctc_loss(*args)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * log_probs.nbytes, f"peak {peak / log_probs.nbytes:.2f}x the input"

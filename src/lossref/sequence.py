@@ -135,8 +135,8 @@ _CHUNK, _CHUNK_BYTES = 64, 128 * 1024
 
 
 @np.errstate(**QUIET)       # log 0, inf - inf (a decorator costs half of a with-block)
-def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
-               first: np.ndarray, has_label: np.ndarray) -> np.ndarray:
+def _recursion(y, skip_bias: np.ndarray, start: np.ndarray, first: np.ndarray,
+               has_label: np.ndarray, ends: tuple | None = None) -> np.ndarray:
     """The log-space table v of the α recursion over B rows, from y (T, B, W):
 
     v_t(s) = log(e^{v_{t-1}(s)} + e^{v_{t-1}(s-1)} + e^{v_{t-1}(s-2) + skip_bias(s)}) + y_t(s),
@@ -147,6 +147,12 @@ def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
 
     Returned padded, (T + 1, B, W + 2): v_t(s) is ``[t, b, s + 2]``; the two columns in front
     and the extra frame T hold -inf.
+
+    With ``ends = (frame, columns)`` (the loss alone, no gradient) only two frames of the table
+    are kept, and the result is u = v - y of each row b at frame ``frame[b]`` (-1: none) and
+    padded ``columns[b]``, (B, k), -inf where no frame. ``y`` need only be sliced by frames
+    (``y[t0:t1]``, a few at a time: :class:`_Frames`). The whole table and y would each be up to
+    1.5-3 times ``log_probs`` (2S+1 positions against C classes); two frames are a few rows.
 
     Each frame is computed in PyTorch's order: the max m of the three terms first (an all
     -inf max counts as 0), then ``log(e^(a-m) + e^(b-m) + e^(c-m)) + m + y``. On small inputs
@@ -170,10 +176,18 @@ def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
         return np.ndarray((len(padded), 3, rows, width), dtype, padded, 2 * item,
                           (frame_stride, -item, row_stride, item))
 
-    padded = np.full((n_frames + 1, rows, width + 2), -np.inf, dtype)
+    # the whole table, or (ends given) a ring of two frames: frame t in slot t % 2
+    kept = n_frames + 1 if ends is None else 2
+    padded = np.full((kept, rows, width + 2), -np.inf, dtype)
     table = padded[:, :, 2:]
-    window = shifted(padded[:n_frames])
+    window = shifted(padded[:min(kept, n_frames)])
+    if ends is not None:
+        end_frame, end_columns = ends
+        found = np.full(end_columns.shape, -np.inf, dtype)
+        ending = {t: np.flatnonzero(end_frame == t) for t in set(end_frame.tolist()) - {-1}}
     chunk = max(1, min(n_frames, _CHUNK, _CHUNK_BYTES // (3 * rows * width * item)))
+    if ends is not None:   # the loss alone: y's terms for a sixteenth of the frames at most,
+        chunk = max(1, min(chunk, n_frames // 16))  # so its buffers stay well below the input
     y_padded = np.full((chunk, rows, width + 2), -np.inf, dtype)
     y_shifted = shifted(y_padded)
     bias = np.zeros((3, rows, width), dtype)
@@ -194,13 +208,13 @@ def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
               (every[start == frame], first[start == frame], second[start == frame])
               for frame in frames - {-1}}
     for t in range(n_frames):
-        row = table[t]
+        row = table[t % kept]
         if t:
             if (t - 1) % chunk == 0:                   # y's part of the next chunk's terms
                 frames_here = y[t - 1:t - 1 + chunk]
                 y_padded[:len(frames_here), :, 2:] = frames_here
                 add(y_shifted, bias, out=y_bias)
-            add(window[t - 1], y_bias[(t - 1) % chunk], out=abc)   # v_{t-1}(s), (s-1), (s-2)
+            add(window[(t - 1) % kept], y_bias[(t - 1) % chunk], out=abc)   # v_{t-1}(s…s-2)
             max_reduce(terms, 0, None, m)
             subtract(abc, m, out=abc)
             exp(abc, out=abc)
@@ -213,6 +227,11 @@ def _recursion(y: np.ndarray, skip_bias: np.ndarray, start: np.ndarray,
                 row[at] = -np.inf
             row[at, at_first] = 0                      # v = y there
             row[at, at_second] = 0
+        if ends is not None and t in ending:
+            here = ending[t]
+            found[here] = padded[t % 2][here[:, None], end_columns[here]]
+    if ends is not None:
+        return found
     table[:n_frames] += y
     return padded
 
@@ -255,26 +274,68 @@ def _alpha_beta(lp_ext: np.ndarray, skip_bias: np.ndarray, il: np.ndarray, tl: n
 _END_COLUMNS = np.array([2, 1])       # α(2S), α(2S-1) in the padded table: columns 2S+2, 2S+1
 
 
+class _Frames:
+    """y_t(l'_s) = lp[t, n, l'_s] of the frames asked for, ``y[t0:t1]`` of shape (t1 - t0, N,
+    2S+1), gathered when asked: the loss alone never holds all T frames of it."""
+
+    def __init__(self, lp2d: np.ndarray, flat: np.ndarray) -> None:
+        self.lp2d, self.flat = lp2d, flat
+        self.shape, self.dtype = (len(lp2d), *flat.shape), lp2d.dtype
+
+    def __getitem__(self, frames: slice) -> np.ndarray:
+        return np.take(self.lp2d[frames], self.flat, axis=1)
+
+
+def _alpha_ends(lp2d: np.ndarray, flat: np.ndarray, skip_bias: np.ndarray, il: np.ndarray,
+                tl: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """log α at each sequence's last frame and the padded ``columns``, for the loss alone: the
+    values the whole table of :func:`_alpha_beta` holds there, from a recursion that keeps two
+    frames (the same operations on the same numbers)."""
+    batch = len(il)
+    zeros = np.zeros(batch, np.int64)
+    u = _recursion(_Frames(lp2d, flat), skip_bias, zeros, zeros, tl > 0, ends=(il - 1, columns))
+    # v = u + y there, as the table adds y to every frame; the padding column in front of s = 0
+    # (read for a target with no labels) gets no y, and stays -inf
+    positions = columns - 2
+    y_end = np.zeros(u.shape, u.dtype)
+    if len(lp2d):
+        y_end = lp2d[np.maximum(il - 1, 0)[:, None],
+                     np.take_along_axis(flat, np.maximum(positions, 0), axis=1)]
+        y_end[positions < 0] = 0
+    with np.errstate(**QUIET):
+        ends = u + y_end
+    # input_length 0 reads the table's frame -1, all -inf but α(0) = 0 (log 1, no frames)
+    ends[il == 0] = -np.inf
+    ends[(il == 0) & (tl == 0), 0] = 0
+    return ends
+
+
 def _forward(lp, targets, il, tl, blank, beta: bool = False):
-    """Per-sequence negative log-likelihood and what the gradient reuses: where y_t(l'_s) is in
-    a frame of ``lp`` flattened to N·C, y_t(l'_s), α, and with ``beta`` β."""
+    """Per-sequence negative log-likelihood and, with ``beta`` (for the gradient), what the
+    gradient reuses: where y_t(l'_s) is in a frame of ``lp`` flattened to N·C, y_t(l'_s), α, β."""
     ext, skip_bias = _extended(targets, blank, lp.dtype)
     n_frames, batch, n_classes = lp.shape
     rows = np.arange(batch)
-    # y_t(l'_s) = lp[t, n, l'_s]: one gather over the frames flattened to (T, N·C)
+    # y_t(l'_s) = lp[t, n, l'_s]: a gather over the frames flattened to (T, N·C)
     flat = ext + (rows * n_classes)[:, None]
-    lp_ext = np.take(lp.reshape(n_frames, batch * n_classes), flat, axis=1)
-    alpha, beta_table = _alpha_beta(lp_ext, skip_bias, il, tl, beta)
+    lp2d = lp.reshape(n_frames, batch * n_classes)
     # α at each sequence's last frame, at 2S (blank) and 2S-1 (last label; with no label a
     # -inf column of the padding); input_length 0 reads frame -1: log 1 for an empty target
-    ends = alpha[(il - 1)[:, None], rows[:, None], (2 * tl)[:, None] + _END_COLUMNS]
+    columns = (2 * tl)[:, None] + _END_COLUMNS
+    if not beta:
+        ends, saved = _alpha_ends(lp2d, flat, skip_bias, il, tl, columns), None
+    else:
+        lp_ext = np.take(lp2d, flat, axis=1)
+        alpha, beta_table = _alpha_beta(lp_ext, skip_bias, il, tl, beta)
+        ends = alpha[(il - 1)[:, None], rows[:, None], columns]
+        saved = (flat, lp_ext, alpha[:n_frames, :, 2:], beta_table)
     # log(e^a + e^b) in PyTorch's order: max first (-inf counts as 0; the lowest float too)
     m = ends.max(axis=1)
     np.maximum(m, np.finfo(m.dtype).min, out=m)
     with np.errstate(**QUIET):
         terms = np.exp(ends - m[:, None])
         log_likelihood = np.log(terms.sum(axis=1)) + m
-    return np.negative(log_likelihood), (flat, lp_ext, alpha[:n_frames, :, 2:], beta_table)
+    return np.negative(log_likelihood), saved
 
 
 def _reduce(nll: np.ndarray, tl: np.ndarray, reduction: str, zero_infinity: bool, batched: bool):
