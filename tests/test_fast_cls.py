@@ -102,6 +102,103 @@ def test_cross_entropy_fast_path_leaves_other_calls_to_the_general_path():
                                F.cross_entropy(t(x), t(ignored)).item(), rtol=2e-5)
 
 
+#: (weight, label_smoothing, share of targets ignored, ignore_index) of _class_call's cases:
+#: the benchmark's call, each option alone, and an ignore_index that is a class
+CLASS_OPTIONS = [(True, 0.1, 0.1, -100), (True, 0.0, 0.0, -100), (False, 0.1, 0.0, -100),
+                 (False, 0.0, 0.3, -100), (True, 1.0, 0.0, -100), (False, 0.2, 0.0, 0)]
+
+
+def _class_case(shape, dtype, options):
+    x, target = _logits(shape, dtype)
+    weighted, eps, ignored, ignore_index = options
+    rng = np.random.default_rng(shape[0])
+    target[rng.random(shape[0]) < ignored] = ignore_index
+    w = rng.uniform(0.5, 2.0, shape[1]).astype(dtype) if weighted else None
+    return x, target, {"weight": w, "label_smoothing": eps, "ignore_index": ignore_index}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", CLASS_OPTIONS)
+def test_class_cross_entropy_fast_path_is_the_general_path(shape, dtype, reduction, options):
+    """Weight, smoothing and ignored targets (_common_class_cross_entropy and its gradient):
+    the general path's numbers (forced by int32 targets) and torch's."""
+    x, target, kw = _class_case(shape, dtype, options)
+    kw["reduction"] = reduction
+    assert classification._class_call(x, target, kw["weight"], kw["ignore_index"],
+                                      kw["label_smoothing"])
+    general = target.astype(np.int32)
+    assert not classification._class_call(x, general, kw["weight"], kw["ignore_index"],
+                                          kw["label_smoothing"])
+    ours = lossref.cross_entropy(x, target, **kw)
+    _same(ours, lossref.cross_entropy(x, general, **kw))
+    loss, grad = lossref.grad.cross_entropy(x, target, return_loss=True, **kw)
+    loss_g, grad_g = lossref.grad.cross_entropy(x, general, return_loss=True, **kw)
+    _same(loss, loss_g)
+    _same(grad, grad_g)
+    _same(lossref.grad.cross_entropy(x, target, **kw), grad_g)
+    tkw = dict(kw, weight=None if kw["weight"] is None else t(kw["weight"]))
+    xt = t(x).requires_grad_()
+    out = F.cross_entropy(xt, t(target), **tkw)
+    np.testing.assert_allclose(ours, out.detach().numpy(), equal_nan=True, **TOL[dtype])
+    np.testing.assert_allclose(loss, out.detach().numpy(), equal_nan=True, **TOL[dtype])
+    out.sum().backward()
+    np.testing.assert_allclose(grad, xt.grad.numpy(),
+                               rtol=1e-4 if dtype == np.float32 else 1e-8, atol=1e-7)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_class_cross_entropy_fast_path_edge_rows(reduction):
+    """Non-finite logits, every target ignored (a nan mean, a zero gradient), and the
+    smoothing of 1 (0 · inf): the general path's numbers."""
+    x = np.array([[np.nan, 0.0, 1.0], [np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf],
+                  [1.0, 2.0, 3.0], [0.0, -0.0, 0.0]], np.float32)
+    x = np.repeat(x, 30, axis=1)
+    w = np.linspace(0.5, 2, 90, dtype=np.float32)
+    for target in (np.array([1, 1, 0, 2, 1]), np.full(5, -100)):
+        for eps in (0.0, 0.1, 1.0):
+            kw = {"weight": w, "label_smoothing": eps, "reduction": reduction}
+            general = target.astype(np.int32)
+            _same(lossref.cross_entropy(x, target, **kw),
+                  lossref.cross_entropy(x, general, **kw))
+            for a, b in zip(lossref.grad.cross_entropy(x, target, return_loss=True, **kw),
+                            lossref.grad.cross_entropy(x, general, return_loss=True, **kw),
+                            strict=True):
+                _same(a, b)
+    theirs = F.cross_entropy(t(x), t(np.full(5, -100)), weight=t(w), label_smoothing=0.1)
+    assert np.isnan(theirs.item()) and np.isnan(lossref.cross_entropy(
+        x, np.full(5, -100), weight=w, label_smoothing=0.1))
+
+
+def test_class_cross_entropy_fast_path_leaves_other_calls_to_the_general_path():
+    x, target = _logits((9, 5), np.float32)
+    w = np.ones(5, np.float32)
+    call = classification._class_call
+    assert call(x, target, w, -100, 0.1) and call(x, target, None, 3, 0)
+    assert not call(x, target, w.astype(np.float64), -100, 0.1)    # a weight to cast
+    assert not call(x, target, w[:4], -100, 0.1)                   # its error
+    assert not call(x, target, w.tolist(), -100, 0.1)
+    assert not call(x, target, w, -100, True)                      # torch's parser decides
+    assert not call(x, target, w, True, 0.1)
+    assert not call(x, target, w, -100, 1.5)                       # its error
+    assert not call(x, target, w, 2**63, 0.1)
+    assert not call(x, target.astype(np.int32), w, -100, 0.1)
+    assert not call(x[:0], target[:0], w, -100, 0.1)
+    assert not call(x, target[:4], w, -100, 0.1)
+    assert not call(x.astype(np.float16), target, w.astype(np.float16), -100, 0.1)
+    for bad in (-1, 5, -100):
+        wrong = target.copy()
+        wrong[4] = bad
+        assert classification._class_targets(wrong, 5, 3) is None      # the general path
+        with pytest.raises(IndexError):                                # raises
+            lossref.cross_entropy(x, wrong, weight=w, label_smoothing=0.1, ignore_index=3)
+        with pytest.raises(IndexError):
+            lossref.grad.cross_entropy(x, wrong, weight=w, ignore_index=3)
+    with pytest.raises(ValueError):
+        lossref.cross_entropy(x, target, weight=w, label_smoothing=1.5)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(1, 1), (1, 5), (3, 1), (1, 1000), (10, 100), (1000, 10),
                                    (77, 130)])
