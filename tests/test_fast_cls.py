@@ -200,6 +200,60 @@ def test_class_cross_entropy_fast_path_leaves_other_calls_to_the_general_path():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(("weighted", "eps"), [(False, 0.0), (True, 0.0), (False, 0.1),
+                                               (True, 1.0)])
+def test_probability_cross_entropy_fast_path_is_the_general_path(shape, dtype, reduction,
+                                                                 weighted, eps):
+    """Class-probability targets (_common_probability_cross_entropy and its gradient): the
+    general path's numbers (forced by a list target, the same numbers) and torch's."""
+    x, _ = _logits(shape, dtype)
+    rng = np.random.default_rng(shape[1])
+    y = rng.exponential(1.0, shape).astype(dtype)
+    y /= y.sum(axis=1, keepdims=True)
+    w = rng.uniform(0.5, 2.0, shape[1]).astype(dtype) if weighted else None
+    kw = {"weight": w, "label_smoothing": eps, "reduction": reduction}
+    assert classification._probability_call(x, y, w, -100, eps)
+    general = y.tolist()
+    assert not classification._probability_call(x, general, w, -100, eps)
+    ours = lossref.cross_entropy(x, y, **kw)
+    _same(ours, lossref.cross_entropy(x, general, **kw))
+    loss, grad = lossref.grad.cross_entropy(x, y, return_loss=True, **kw)
+    loss_g, grad_g = lossref.grad.cross_entropy(x, general, return_loss=True, **kw)
+    _same(loss, loss_g)
+    _same(grad, grad_g)
+    _same(lossref.grad.cross_entropy(x, y, **kw), grad_g)
+    xt = t(x).requires_grad_()
+    out = F.cross_entropy(xt, t(y), **dict(kw, weight=None if w is None else t(w)))
+    np.testing.assert_allclose(ours, out.detach().numpy(), **TOL[dtype])
+    np.testing.assert_allclose(loss, out.detach().numpy(), **TOL[dtype])
+    out.sum().backward()
+    np.testing.assert_allclose(grad, xt.grad.numpy(),
+                               rtol=1e-4 if dtype == np.float32 else 1e-8, atol=1e-7)
+
+
+def test_probability_cross_entropy_fast_path_leaves_other_calls_to_the_general_path():
+    x, _ = _logits((9, 5), np.float32)
+    y = np.full((9, 5), 0.2, np.float32)
+    w = np.ones(5, np.float32)
+    call = classification._probability_call
+    assert call(x, y, None, -100, 0.0) and call(x, y, w, -1, 0.3)
+    assert not call(x, y.astype(np.float64), None, -100, 0.0)      # a target to cast
+    assert not call(x, y, w.astype(np.float64), -100, 0.0)
+    assert not call(x, y, w[:4], -100, 0.0)
+    assert not call(x, y, None, 0, 0.0)                            # its error
+    assert not call(x, y, None, -100, 2.0)
+    assert not call(x, y, None, -100, False)
+    assert not call(x[:0], y[:0], None, -100, 0.0)
+    assert not call(x, y.tolist(), None, -100, 0.0)
+    with pytest.raises(ValueError):
+        lossref.cross_entropy(x, y, ignore_index=0)
+    with pytest.raises(ValueError):
+        lossref.grad.cross_entropy(x, y, ignore_index=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(1, 1), (1, 5), (3, 1), (1, 1000), (10, 100), (1000, 10),
                                    (77, 130)])
 @pytest.mark.parametrize("reduction", REDUCTIONS)

@@ -260,12 +260,12 @@ def one_block_class_sums(x3: np.ndarray, y: np.ndarray | None = None,
 
 
 def log_p_class_sums(x3: np.ndarray, m: np.ndarray, log_norm: np.ndarray,
-                     w: np.ndarray | None = None) -> np.ndarray:
-    """The ``class_sums`` of :func:`log_softmax_sums`, ``Σ_c w_c log p[n, c, d]`` of shape
-    (N, D), from the ``m`` and ``log_norm`` a softmax already has (:func:`softmax_into`'s
-    are the same numbers): ``log p = (x - m) - log_norm``, summed by the same ``einsum``,
-    without the max, ``exp`` and sum passes. Block by block, in one reused buffer; call it
-    with NumPy's warnings off (``QUIET``).
+                     y: np.ndarray | None = None, w: np.ndarray | None = None) -> np.ndarray:
+    """The ``class_sums`` of :func:`log_softmax_sums`, ``Σ_c y_c w_c log p[n, c, d]`` of
+    shape (N, D), from the ``m`` and ``log_norm`` a softmax already has (:func:`softmax_into`'s
+    are the same numbers): ``log p = (x - m) - log_norm``, times ``y``, summed by the same
+    ``einsum``, without the max, ``exp`` and sum passes. Block by block, in one reused buffer;
+    call it with NumPy's warnings off (``QUIET``).
     """
     n, c, d = x3.shape
     sums = np.empty((n, d), x3.dtype)
@@ -274,6 +274,8 @@ def log_p_class_sums(x3: np.ndarray, m: np.ndarray, log_norm: np.ndarray,
     for rows in blocks:
         log_p = np.subtract(x3[rows], m[rows], out=buffer[:len(sums[rows])])
         log_p -= log_norm[rows]
+        if y is not None:
+            log_p *= y[rows]
         if w is None:
             np.einsum("ncd->nd", log_p, out=sums[rows])
         else:
