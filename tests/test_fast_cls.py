@@ -247,6 +247,10 @@ def test_probability_cross_entropy_fast_path_leaves_other_calls_to_the_general_p
     assert not call(x, y, None, -100, False)
     assert not call(x[:0], y[:0], None, -100, 0.0)
     assert not call(x, y.tolist(), None, -100, 0.0)
+    strided = np.full((9, 10), 0.1, np.float32)[:, ::2]
+    assert not call(x, strided, None, -100, 0.0)
+    np.testing.assert_allclose(lossref.cross_entropy(x, strided),
+                               F.cross_entropy(t(x), t(strided.copy())).item(), rtol=2e-5)
     with pytest.raises(ValueError):
         lossref.cross_entropy(x, y, ignore_index=0)
     with pytest.raises(ValueError):

@@ -746,13 +746,15 @@ def _reduced(loss: np.ndarray, reduction: str, weight_sum):
 def _probability_call(x, y, weight, ignore_index, label_smoothing) -> bool:
     """A ``cross_entropy`` call with class probabilities, which
     :func:`_common_probability_cross_entropy` serves: (N, C) C-contiguous float32/float64
-    logits (N, C > 0), a target array of the same shape and dtype, no ``weight`` or a (C,)
-    array of that dtype, a negative int ``ignore_index`` and a float ``label_smoothing`` in
-    [0, 1]. Anything else goes the general way, which converts, checks and raises.
+    logits (N, C > 0), a C-contiguous target of the same shape and dtype, no ``weight`` or
+    a (C,) array of that dtype, a negative int ``ignore_index`` and a float
+    ``label_smoothing`` in [0, 1]. Anything else goes the general way, which converts,
+    checks and raises.
     """
     return (type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2
             and (x.dtype is _FLOAT32 or x.dtype is _FLOAT64) and y.dtype is x.dtype
             and x.shape == y.shape and x.size > 0 and x.flags.c_contiguous
+            and y.flags.c_contiguous        # the general path's Σ_k w_k y_k sums a copy
             and type(ignore_index) is int and ignore_index < 0
             and type(label_smoothing) in (float, int) and 0.0 <= label_smoothing <= 1.0
             and (weight is None or (type(weight) is np.ndarray and weight.dtype is x.dtype
