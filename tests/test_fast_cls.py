@@ -1,7 +1,8 @@
 """The usual-call fast paths of the class losses (issue 29, round 3): each gives the general
 path's numbers bit for bit (the general path forced with int32 targets, which the fast paths
 leave to it) and torch's, at sizes around their edges: one sample, one class, the few-class
-limit (64), one ufunc buffer (8192 elements) and one block (256 KiB)."""
+limit (64), one ufunc buffer (8192 elements), one block (256 KiB) and rows per_row spreads
+(32 to 255 classes, more than one buffer: (65, 128) in one block, (1000, 100) in two)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import lossref
 from lossref import classification, multilabel, vocabulary
 
 SHAPES = [(1, 1), (1, 5), (3, 1), (1, 1000), (10, 100), (7, 63), (7, 64), (64, 128), (10, 1000),
-          (65, 128), (1, 8193), (300, 300), (2000, 3)]
+          (65, 128), (1, 8193), (300, 300), (2000, 3), (1000, 100)]
 REDUCTIONS = ["mean", "sum", "none"]
 
 
