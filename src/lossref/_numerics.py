@@ -189,14 +189,15 @@ def per_row(op, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None,
             scratch: np.ndarray | None = None) -> np.ndarray:
     """``op(a, b, out=out)`` for an (n, C, D) block ``a`` and one number per row ``b``
     (n, 1, D): the same numbers (the same elementwise operation), where :func:`spreads`
-    says so with ``b`` first copied to every class of ``out`` (or of ``scratch``, which the
-    caller gives when ``out`` is ``a``)."""
+    says so with ``b`` first copied to every class of ``out``, or of ``scratch`` (a buffer
+    of ``a``'s shape the caller has free) when ``out`` is ``a``."""
     if a.size > 8192 and a.shape[2] == 1 and 32 <= a.shape[1] < 256:     # spreads(a)
         if out is None:
             out = np.empty(a.shape, a.dtype)
-        spread = out if scratch is None else scratch
-        np.copyto(spread, b)
-        return op(a, spread, out=out)
+        if scratch is None:
+            scratch = np.empty(a.shape, a.dtype) if np.may_share_memory(out, a) else out
+        np.copyto(scratch, b)
+        return op(a, scratch, out=out)
     return op(a, b, out=out)
 
 
@@ -262,8 +263,7 @@ def one_block_softmax(x3: np.ndarray, scale=None, out: np.ndarray | None = None)
     np.exp(exps, out=exps)
     sums = np.einsum("ncd->nd", exps)[:, None, :]
     if out is not None:
-        per_row(np.multiply, out, scale / sums, out,
-                scratch=np.empty(out.shape, out.dtype) if spreads(out) else None)
+        per_row(np.multiply, out, scale / sums, out)      # (a buffer of its own if spread)
     return m, np.log(sums, out=sums)
 
 
