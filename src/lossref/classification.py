@@ -22,6 +22,7 @@ from ._classes import (
     row_buffer,
     row_loops,
     row_starts,
+    targets_below,
 )
 from ._numerics import (
     BLOCK_BYTES,
@@ -253,7 +254,8 @@ def _common_nll(x, t, ignore_index, reduction: str):  # costs half of a with-blo
     goes the full way, which checks, ignores and raises as torch does.
     """
     if not (type(x) is np.ndarray and type(t) is np.ndarray and x.ndim == 2 and t.ndim == 1
-            and x.dtype.char in "fd" and t.dtype == np.int64 and type(ignore_index) is int
+            and (x.dtype is _FLOAT32 or x.dtype is _FLOAT64) and t.dtype is _INT64
+            and type(ignore_index) is int
             and x.flags.c_contiguous):
         return None
     n, c = x.shape
@@ -263,7 +265,7 @@ def _common_nll(x, t, ignore_index, reduction: str):  # costs half of a with-blo
         picked = _pick_blocks(x, t)
         if picked is None:
             return None
-    elif _max(t.view(np.uint64)) < c:
+    elif targets_below(t, c):
         picked = x.ravel().take(row_starts(n, c) + t)          # x[n, t_n], flat indices
     else:
         return None
@@ -465,9 +467,9 @@ def _index_nll(x3, t, safe_t, ignored, w, reduction, m, log_norm):
 
 
 _FLOAT32, _FLOAT64, _INT64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
-#: ``a.sum()`` and ``a.max()`` of a 1-d array are these ufunc reductions, called through a
-#: Python wrapper that costs ~0.5 µs each: the fast paths call them directly (same numbers).
-_sum, _max = np.add.reduce, np.maximum.reduce
+#: ``a.sum()`` of a 1-d array is this ufunc reduction, called through a Python wrapper that
+#: costs ~0.5 µs: the fast paths call it directly (same numbers).
+_sum = np.add.reduce
 
 
 def _plain_call(x, t, ignore_index, label_smoothing=0.0) -> bool:
@@ -486,7 +488,7 @@ def _plain_call(x, t, ignore_index, label_smoothing=0.0) -> bool:
             and (label_smoothing == 0.0 and type(label_smoothing) in (float, int))):
         return False
     n, c = x.shape
-    return 0 < n == t.shape[0] and not 0 <= ignore_index < c and _max(t.view(np.uint64)) < c
+    return 0 < n == t.shape[0] and not 0 <= ignore_index < c and targets_below(t, c)
 
 
 #: Up to this many elements a ufunc runs through one buffer (NumPy's 8192) whatever row_loops
@@ -594,14 +596,14 @@ def _class_targets(t: np.ndarray, c: int, ignore_index: int):
     Viewed as uint64 a negative target is above 2⁶³, so one ``max < C`` checks the range;
     the mask is built only when ``ignore_index`` may match a target.
     """
-    in_range = c > 0 and _max(t.view(np.uint64)) < c
+    in_range = c > 0 and targets_below(t, c)
     if in_range and not 0 <= ignore_index < c:
         return t, None
     ignored = t == ignore_index
     if not ignored.any():
         return (t, None) if in_range else None
     safe_t = np.where(ignored, 0, t)
-    return (safe_t, ignored) if _max(safe_t.view(np.uint64)) < c else None
+    return (safe_t, ignored) if targets_below(safe_t, c) else None
 
 
 def _common_class_cross_entropy(x, t, w, ignore_index: int, eps: float, reduction: str):

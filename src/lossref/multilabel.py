@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._classes import row_starts
+from ._classes import row_starts, targets_below
 from ._numerics import BLOCK_BYTES, QUIET
 from ._reduction import resolve_reduction, strict_reduction, sum_to_shape
 from ._validation import (
@@ -117,7 +117,7 @@ def _plain_multi_margin(x, t, p, margin, weight) -> bool:
             and type(margin) in (float, int) and x.flags.c_contiguous):
         return False
     n, c = x.shape
-    return 0 < n == t.shape[0] and np.maximum.reduce(t.view(np.uint64)) < c
+    return 0 < n == t.shape[0] and targets_below(t, c)
 
 
 @np.errstate(**QUIET)
