@@ -106,7 +106,7 @@ def test_cross_entropy_fast_path_leaves_other_calls_to_the_general_path():
 #: (weight, label_smoothing, share of targets ignored, ignore_index) of _class_call's cases:
 #: the benchmark's call, each option alone, and an ignore_index that is a class
 CLASS_OPTIONS = [(True, 0.1, 0.1, -100), (True, 0.0, 0.0, -100), (False, 0.1, 0.0, -100),
-                 (False, 0.0, 0.3, -100), (True, 1.0, 0.0, -100), (False, 0.2, 0.0, 0)]
+                 (False, 0.0, 0.3, -100), (False, 0.2, 0.0, 0)]
 
 
 def _class_case(shape, dtype, options):
@@ -120,18 +120,22 @@ def _class_case(shape, dtype, options):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("options", CLASS_OPTIONS)
-def test_class_cross_entropy_fast_path_is_the_general_path(shape, dtype, reduction, options):
+def test_class_cross_entropy_fast_path_is_the_general_path(shape, dtype, options):
     """Weight, smoothing and ignored targets (_common_class_cross_entropy and its gradient):
-    the general path's numbers (forced by int32 targets) and torch's."""
-    x, target, kw = _class_case(shape, dtype, options)
-    kw["reduction"] = reduction
-    assert classification._class_call(x, target, kw["weight"], kw["ignore_index"],
-                                      kw["label_smoothing"])
+    the general path's numbers (forced by int32 targets) and torch's, each reduction."""
+    x, target, options_kw = _class_case(shape, dtype, options)
+    assert classification._class_call(x, target, options_kw["weight"],
+                                      options_kw["ignore_index"], options_kw["label_smoothing"])
     general = target.astype(np.int32)
-    assert not classification._class_call(x, general, kw["weight"], kw["ignore_index"],
-                                          kw["label_smoothing"])
+    assert not classification._class_call(x, general, options_kw["weight"],
+                                          options_kw["ignore_index"],
+                                          options_kw["label_smoothing"])
+    for reduction in REDUCTIONS:
+        _check_class_call(x, target, general, dtype, dict(options_kw, reduction=reduction))
+
+
+def _check_class_call(x, target, general, dtype, kw):
     ours = lossref.cross_entropy(x, target, **kw)
     _same(ours, lossref.cross_entropy(x, general, **kw))
     loss, grad = lossref.grad.cross_entropy(x, target, return_loss=True, **kw)
@@ -202,22 +206,25 @@ def test_class_cross_entropy_fast_path_leaves_other_calls_to_the_general_path():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize(("weighted", "eps"), [(False, 0.0), (True, 0.0), (False, 0.1),
-                                               (True, 1.0)])
-def test_probability_cross_entropy_fast_path_is_the_general_path(shape, dtype, reduction,
-                                                                 weighted, eps):
+@pytest.mark.parametrize(("weighted", "eps"), [(False, 0.0), (True, 0.1)])
+def test_probability_cross_entropy_fast_path_is_the_general_path(shape, dtype, weighted, eps):
     """Class-probability targets (_common_probability_cross_entropy and its gradient): the
-    general path's numbers (forced by a list target, the same numbers) and torch's."""
+    general path's numbers (forced by a list target, the same numbers) and torch's, each
+    reduction."""
     x, _ = _logits(shape, dtype)
     rng = np.random.default_rng(shape[1])
     y = rng.exponential(1.0, shape).astype(dtype)
     y /= y.sum(axis=1, keepdims=True)
     w = rng.uniform(0.5, 2.0, shape[1]).astype(dtype) if weighted else None
-    kw = {"weight": w, "label_smoothing": eps, "reduction": reduction}
     assert classification._probability_call(x, y, w, -100, eps)
     general = y.tolist()
     assert not classification._probability_call(x, general, w, -100, eps)
+    for reduction in REDUCTIONS:
+        kw = {"weight": w, "label_smoothing": eps, "reduction": reduction}
+        _check_probability_call(x, y, w, general, dtype, kw)
+
+
+def _check_probability_call(x, y, w, general, dtype, kw):
     ours = lossref.cross_entropy(x, y, **kw)
     _same(ours, lossref.cross_entropy(x, general, **kw))
     loss, grad = lossref.grad.cross_entropy(x, y, return_loss=True, **kw)
