@@ -1,7 +1,8 @@
 """The usual-call fast paths of the class losses (issue 29, round 3): each gives the general
 path's numbers bit for bit (the general path forced with int32 targets, which the fast paths
 leave to it) and torch's, at sizes around their edges: one sample, one class, the few-class
-limit (64), one ufunc buffer (8192 elements) and one block (256 KiB)."""
+limit (64), one ufunc buffer (8192 elements), one block (256 KiB) and rows per_row spreads
+(32 to 255 classes, more than one buffer: (65, 128) in one block, (1000, 100) in two)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import lossref
 from lossref import classification, multilabel, vocabulary
 
 SHAPES = [(1, 1), (1, 5), (3, 1), (1, 1000), (10, 100), (7, 63), (7, 64), (64, 128), (10, 1000),
-          (65, 128), (1, 8193), (300, 300), (2000, 3)]
+          (65, 128), (1, 8193), (300, 300), (2000, 3), (1000, 100)]
 REDUCTIONS = ["mean", "sum", "none"]
 
 
@@ -100,6 +101,168 @@ def test_cross_entropy_fast_path_leaves_other_calls_to_the_general_path():
     ignored[4] = -100
     np.testing.assert_allclose(lossref.cross_entropy(x, ignored),
                                F.cross_entropy(t(x), t(ignored)).item(), rtol=2e-5)
+
+
+#: (weight, label_smoothing, share of targets ignored, ignore_index) of _class_call's cases:
+#: the benchmark's call, each option alone, and an ignore_index that is a class
+CLASS_OPTIONS = [(True, 0.1, 0.1, -100), (True, 0.0, 0.0, -100), (False, 0.1, 0.0, -100),
+                 (False, 0.0, 0.3, -100), (False, 0.2, 0.0, 0)]
+
+
+def _class_case(shape, dtype, options):
+    x, target = _logits(shape, dtype)
+    weighted, eps, ignored, ignore_index = options
+    rng = np.random.default_rng(shape[0])
+    target[rng.random(shape[0]) < ignored] = ignore_index
+    w = rng.uniform(0.5, 2.0, shape[1]).astype(dtype) if weighted else None
+    return x, target, {"weight": w, "label_smoothing": eps, "ignore_index": ignore_index}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("options", CLASS_OPTIONS)
+def test_class_cross_entropy_fast_path_is_the_general_path(shape, dtype, options):
+    """Weight, smoothing and ignored targets (_common_class_cross_entropy and its gradient):
+    the general path's numbers (forced by int32 targets) and torch's, each reduction."""
+    x, target, options_kw = _class_case(shape, dtype, options)
+    assert classification._class_call(x, target, options_kw["weight"],
+                                      options_kw["ignore_index"], options_kw["label_smoothing"])
+    general = target.astype(np.int32)
+    assert not classification._class_call(x, general, options_kw["weight"],
+                                          options_kw["ignore_index"],
+                                          options_kw["label_smoothing"])
+    for reduction in REDUCTIONS:
+        _check_class_call(x, target, general, dtype, dict(options_kw, reduction=reduction))
+
+
+def _check_class_call(x, target, general, dtype, kw):
+    ours = lossref.cross_entropy(x, target, **kw)
+    _same(ours, lossref.cross_entropy(x, general, **kw))
+    loss, grad = lossref.grad.cross_entropy(x, target, return_loss=True, **kw)
+    loss_g, grad_g = lossref.grad.cross_entropy(x, general, return_loss=True, **kw)
+    _same(loss, loss_g)
+    _same(grad, grad_g)
+    _same(lossref.grad.cross_entropy(x, target, **kw), grad_g)
+    tkw = dict(kw, weight=None if kw["weight"] is None else t(kw["weight"]))
+    xt = t(x).requires_grad_()
+    out = F.cross_entropy(xt, t(target), **tkw)
+    np.testing.assert_allclose(ours, out.detach().numpy(), equal_nan=True, **TOL[dtype])
+    np.testing.assert_allclose(loss, out.detach().numpy(), equal_nan=True, **TOL[dtype])
+    out.sum().backward()
+    np.testing.assert_allclose(grad, xt.grad.numpy(),
+                               rtol=1e-4 if dtype == np.float32 else 1e-8, atol=1e-7)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_class_cross_entropy_fast_path_edge_rows(reduction):
+    """Non-finite logits, every target ignored (a nan mean, a zero gradient), and the
+    smoothing of 1 (0 · inf): the general path's numbers."""
+    x = np.array([[np.nan, 0.0, 1.0], [np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf],
+                  [1.0, 2.0, 3.0], [0.0, -0.0, 0.0]], np.float32)
+    x = np.repeat(x, 30, axis=1)
+    w = np.linspace(0.5, 2, 90, dtype=np.float32)
+    for target in (np.array([1, 1, 0, 2, 1]), np.full(5, -100)):
+        for eps in (0.0, 0.1, 1.0):
+            kw = {"weight": w, "label_smoothing": eps, "reduction": reduction}
+            general = target.astype(np.int32)
+            _same(lossref.cross_entropy(x, target, **kw),
+                  lossref.cross_entropy(x, general, **kw))
+            for a, b in zip(lossref.grad.cross_entropy(x, target, return_loss=True, **kw),
+                            lossref.grad.cross_entropy(x, general, return_loss=True, **kw),
+                            strict=True):
+                _same(a, b)
+    theirs = F.cross_entropy(t(x), t(np.full(5, -100)), weight=t(w), label_smoothing=0.1)
+    assert np.isnan(theirs.item()) and np.isnan(lossref.cross_entropy(
+        x, np.full(5, -100), weight=w, label_smoothing=0.1))
+
+
+def test_class_cross_entropy_fast_path_leaves_other_calls_to_the_general_path():
+    x, target = _logits((9, 5), np.float32)
+    w = np.ones(5, np.float32)
+    call = classification._class_call
+    assert call(x, target, w, -100, 0.1) and call(x, target, None, 3, 0)
+    assert not call(x, target, w.astype(np.float64), -100, 0.1)    # a weight to cast
+    assert not call(x, target, w[:4], -100, 0.1)                   # its error
+    assert not call(x, target, w.tolist(), -100, 0.1)
+    assert not call(x, target, w, -100, True)                      # torch's parser decides
+    assert not call(x, target, w, True, 0.1)
+    assert not call(x, target, w, -100, 1.5)                       # its error
+    assert not call(x, target, w, 2**63, 0.1)
+    assert not call(x, target.astype(np.int32), w, -100, 0.1)
+    assert not call(x[:0], target[:0], w, -100, 0.1)
+    assert not call(x, target[:4], w, -100, 0.1)
+    assert not call(x.astype(np.float16), target, w.astype(np.float16), -100, 0.1)
+    for bad in (-1, 5, -100):
+        wrong = target.copy()
+        wrong[4] = bad
+        assert classification._class_targets(wrong, 5, 3) is None      # the general path
+        with pytest.raises(IndexError):                                # raises
+            lossref.cross_entropy(x, wrong, weight=w, label_smoothing=0.1, ignore_index=3)
+        with pytest.raises(IndexError):
+            lossref.grad.cross_entropy(x, wrong, weight=w, ignore_index=3)
+    with pytest.raises(ValueError):
+        lossref.cross_entropy(x, target, weight=w, label_smoothing=1.5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(("weighted", "eps"), [(False, 0.0), (True, 0.1)])
+def test_probability_cross_entropy_fast_path_is_the_general_path(shape, dtype, weighted, eps):
+    """Class-probability targets (_common_probability_cross_entropy and its gradient): the
+    general path's numbers (forced by a list target, the same numbers) and torch's, each
+    reduction."""
+    x, _ = _logits(shape, dtype)
+    rng = np.random.default_rng(shape[1])
+    y = rng.exponential(1.0, shape).astype(dtype)
+    y /= y.sum(axis=1, keepdims=True)
+    w = rng.uniform(0.5, 2.0, shape[1]).astype(dtype) if weighted else None
+    assert classification._probability_call(x, y, w, -100, eps)
+    general = y.tolist()
+    assert not classification._probability_call(x, general, w, -100, eps)
+    for reduction in REDUCTIONS:
+        kw = {"weight": w, "label_smoothing": eps, "reduction": reduction}
+        _check_probability_call(x, y, w, general, dtype, kw)
+
+
+def _check_probability_call(x, y, w, general, dtype, kw):
+    ours = lossref.cross_entropy(x, y, **kw)
+    _same(ours, lossref.cross_entropy(x, general, **kw))
+    loss, grad = lossref.grad.cross_entropy(x, y, return_loss=True, **kw)
+    loss_g, grad_g = lossref.grad.cross_entropy(x, general, return_loss=True, **kw)
+    _same(loss, loss_g)
+    _same(grad, grad_g)
+    _same(lossref.grad.cross_entropy(x, y, **kw), grad_g)
+    xt = t(x).requires_grad_()
+    out = F.cross_entropy(xt, t(y), **dict(kw, weight=None if w is None else t(w)))
+    np.testing.assert_allclose(ours, out.detach().numpy(), **TOL[dtype])
+    np.testing.assert_allclose(loss, out.detach().numpy(), **TOL[dtype])
+    out.sum().backward()
+    np.testing.assert_allclose(grad, xt.grad.numpy(),
+                               rtol=1e-4 if dtype == np.float32 else 1e-8, atol=1e-7)
+
+
+def test_probability_cross_entropy_fast_path_leaves_other_calls_to_the_general_path():
+    x, _ = _logits((9, 5), np.float32)
+    y = np.full((9, 5), 0.2, np.float32)
+    w = np.ones(5, np.float32)
+    call = classification._probability_call
+    assert call(x, y, None, -100, 0.0) and call(x, y, w, -1, 0.3)
+    assert not call(x, y.astype(np.float64), None, -100, 0.0)      # a target to cast
+    assert not call(x, y, w.astype(np.float64), -100, 0.0)
+    assert not call(x, y, w[:4], -100, 0.0)
+    assert not call(x, y, None, 0, 0.0)                            # its error
+    assert not call(x, y, None, -100, 2.0)
+    assert not call(x, y, None, -100, False)
+    assert not call(x[:0], y[:0], None, -100, 0.0)
+    assert not call(x, y.tolist(), None, -100, 0.0)
+    strided = np.full((9, 10), 0.1, np.float32)[:, ::2]
+    assert not call(x, strided, None, -100, 0.0)
+    np.testing.assert_allclose(lossref.cross_entropy(x, strided),
+                               F.cross_entropy(t(x), t(strided.copy())).item(), rtol=2e-5)
+    with pytest.raises(ValueError):
+        lossref.cross_entropy(x, y, ignore_index=0)
+    with pytest.raises(ValueError):
+        lossref.grad.cross_entropy(x, y, ignore_index=0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

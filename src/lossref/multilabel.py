@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _reduction
-from ._classes import row_starts
+from ._classes import row_starts, targets_below
 from ._numerics import BLOCK_BYTES, QUIET
 from ._reduction import resolve_reduction, strict_reduction, sum_to_shape
 from ._validation import (
@@ -88,6 +88,20 @@ def _row_sums(h: np.ndarray) -> np.ndarray:
     return np.einsum("nc->n", h)
 
 
+def _slope(z: np.ndarray, p: int) -> np.ndarray:
+    """d max(z, 0)^p / dz in place of ``z``: 1 where z > 0 for p = 1, 2z there for p = 2,
+    0 elsewhere (nan included: the kernel keeps a term only where z > 0).
+
+    For p = 1 one comparison written as 1.0/0.0, the same numbers as ``sign(fmax(z, 0))``
+    (both give +0, never -0, where z ≤ 0 or nan) in one pass instead of two: NumPy's ``sign``
+    has no vectorised loop and cost 7 of the 14 ms of a (100000, 10) float64 gradient."""
+    if p == 1:
+        return np.greater(z, 0, out=z)
+    slope = np.fmax(z, 0, out=z)                                # z where z > 0, else 0
+    slope *= 2
+    return slope
+
+
 _FLOAT32, _FLOAT64, _INT64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
 
 
@@ -103,7 +117,7 @@ def _plain_multi_margin(x, t, p, margin, weight) -> bool:
             and type(margin) in (float, int) and x.flags.c_contiguous):
         return False
     n, c = x.shape
-    return 0 < n == t.shape[0] and np.maximum.reduce(t.view(np.uint64)) < c
+    return 0 < n == t.shape[0] and targets_below(t, c)
 
 
 @np.errstate(**QUIET)
@@ -117,18 +131,15 @@ def _common_multi_margin(x, t, p, margin, reduction: str, grad: bool = False):
     index = row_starts(n, c) + t
     flat_x = x.ravel()
     z = np.add(x, (dtype(margin) - flat_x.take(index))[:, None])
-    h = np.fmax(z, 0, out=z)                     # as the general path: see multi_margin_loss
-    flat = h.ravel()
+    flat = z.ravel()
     if grad:
-        if p == 1:
-            np.sign(h, out=h)
-        else:
-            h *= 2
+        h = _slope(z, p)                         # as the general path: see its gradient
         flat[index] = 0
         flat[index] = -_row_sums(h)
         g = dtype(1) / dtype(n) if reduction == "mean" else dtype(1)
         h *= g / dtype(c)
         return h
+    h = np.fmax(z, 0, out=z)                     # as the general path: see multi_margin_loss
     if p == 2:
         h *= h
     flat[index] = 0
@@ -247,12 +258,7 @@ def multi_margin_loss_grad(input: ArrayLike, target: ArrayLike, p: int = 1, marg
     n, c = x2.shape
     g = _reduction.reduce_grad(grad_output, out_shape, x.dtype, reduction).reshape(n, 1)
     with np.errstate(invalid="ignore", over="ignore"):
-        z = _multi_margin_z(x2, y1, margin)
-        slope = np.fmax(z, 0, out=z)                            # z where z > 0, else 0
-        if p == 1:
-            np.sign(slope, out=slope)                           # 1 where z > 0
-        else:
-            slope *= 2                                          # 2z where z > 0
+        slope = _slope(_multi_margin_z(x2, y1, margin), p)
         if w is not None:
             slope *= w[y1][:, None]
     rows = np.arange(n)
