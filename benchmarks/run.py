@@ -776,6 +776,10 @@ def run(only: str | None = None, rounds: int = ROUNDS, out: Path = RESULTS) -> d
     rows = []
     t0 = time.perf_counter()
     try:
+        # first, while each worker has only imported torch: after the cases, malloc's heap may
+        # hold 40 MB of freed, resident memory (its trim threshold rises up to 64 MiB once a
+        # 32 MiB buffer is freed), and a "fresh" 40 MB array is then served from it, unfaulted
+        micro_results = {state: w.ask(micro=True)["micro"] for state, w in workers.items()}
         for k, (i, (group, loss, shape, dtype)) in enumerate(todo, 1):
             # the two states take turns; the default one also measures lossref's peak memory
             d = workers["default"].ask(case=i, rounds=rounds, peak=True)
@@ -809,7 +813,6 @@ def run(only: str | None = None, rounds: int = ROUNDS, out: Path = RESULTS) -> d
                   f"{fmt_time(row['torch_default_s']):>10}  ratio vs best "
                   f"{row['ratio_best']:5.2f}  peak/in {row['peak_per_input_byte']:5.2f}{flag}",
                   flush=True)
-        micro_results = {state: w.ask(micro=True)["micro"] for state, w in workers.items()}
     finally:
         for w in workers.values():
             w.close()
