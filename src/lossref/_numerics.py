@@ -240,13 +240,20 @@ def log_softmax_sums(x3: np.ndarray, y: np.ndarray | None = None, w: np.ndarray 
             if not class_sums:
                 continue
             log_p = per_row(np.subtract, shifted, log_norm[rows], shifted, scratch=exps)
-            if y is not None:
-                log_p *= y[rows]
-            if w is None:
-                np.einsum("ncd->nd", log_p, out=sums[rows])
-            else:
-                np.einsum("ncd,c->nd", log_p, w, out=sums[rows])
+            _sum_classes(log_p, None if y is None else y[rows], w, out=sums[rows])
     return m, log_norm, sums
+
+
+def _sum_classes(log_p: np.ndarray, y: np.ndarray | None, w: np.ndarray | None,
+                 out: np.ndarray) -> None:
+    """``Σ_c y_c w_c log_p[n, c, d]`` of a block into ``out`` (N, D): ``log_p`` times ``y`` in
+    place, then one ``einsum`` over the classes (with ``w`` as its second operand)."""
+    if y is not None:
+        log_p *= y
+    if w is None:
+        np.einsum("ncd->nd", log_p, out=out)
+    else:
+        np.einsum("ncd,c->nd", log_p, w, out=out)
 
 
 def one_block_softmax(x3: np.ndarray, scale=None, out: np.ndarray | None = None):
@@ -304,12 +311,7 @@ def log_p_class_sums(x3: np.ndarray, m: np.ndarray, log_norm: np.ndarray,
         log_p = per_row(np.subtract, x3[rows], m[rows], buffer[:k])
         per_row(np.subtract, log_p, log_norm[rows], log_p,
                 scratch=None if spread is None else spread[:k])
-        if y is not None:
-            log_p *= y[rows]
-        if w is None:
-            np.einsum("ncd->nd", log_p, out=sums[rows])
-        else:
-            np.einsum("ncd,c->nd", log_p, w, out=sums[rows])
+        _sum_classes(log_p, None if y is None else y[rows], w, out=sums[rows])
     return sums
 
 
