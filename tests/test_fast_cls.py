@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from oracle import TOL
 
 import lossref
-from lossref import _cross_entropy_fast, classification, multilabel, vocabulary
+from lossref import _cross_entropy_fast, classification, multilabel, multilabel_margin, vocabulary
 
 SHAPES = [(1, 1), (1, 5), (3, 1), (1, 1000), (10, 100), (7, 63), (7, 64), (64, 128), (10, 1000),
           (65, 128), (1, 8193), (300, 300), (2000, 3), (1000, 100)]
@@ -335,7 +335,7 @@ def test_multilabel_margin_fast_path_is_the_general_path(shape, dtype, reduction
     y = _labels(shape, rng, k)
     if n > 2 and c > 2:
         x[1, 0], x[2, 1] = np.nan, np.inf
-    plain = multilabel._plain_multilabel_margin
+    plain = multilabel_margin._plain_multilabel_margin
     assert plain(x, y)
     general = y.astype(np.int32)
     assert not plain(x, general)
@@ -385,7 +385,7 @@ def test_multilabel_margin_fast_path_leaves_other_calls_to_the_general_path():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(4, 6)).astype(np.float32)
     y = _labels(x.shape, rng, [2, 3, 0, 6])
-    plain = multilabel._plain_multilabel_margin
+    plain = multilabel_margin._plain_multilabel_margin
     assert plain(x, y)
     assert not plain(x[0], y[0])                        # unbatched: its shapes
     assert not plain(x[:0], y[:0])

@@ -15,7 +15,8 @@ from .huber import huber_loss, smooth_l1_loss
 from .regression import l1_loss, mse_loss
 from .distributions import gaussian_nll_loss, kl_div, poisson_nll_loss
 from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss
-from .multilabel import multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss
+from .multilabel import multi_margin_loss, multilabel_soft_margin_loss
+from .multilabel_margin import multilabel_margin_loss
 from .ranking import margin_ranking_loss, triplet_margin_loss, triplet_margin_with_distance_loss
 from .sequence import ctc_loss
 from .vocabulary import linear_cross_entropy
@@ -38,7 +39,7 @@ __all__ = [
     "huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss",
     # distributions.py
     "gaussian_nll_loss", "kl_div", "poisson_nll_loss",
-    # margin.py, multilabel.py, ranking.py
+    # margin.py, multilabel.py, multilabel_margin.py, ranking.py
     "cosine_embedding_loss", "hinge_embedding_loss", "soft_margin_loss",
     "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
     "margin_ranking_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",

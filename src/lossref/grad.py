@@ -44,7 +44,7 @@ from .margin import cosine_embedding_loss_grad as cosine_embedding_loss
 from .margin import hinge_embedding_loss_grad as hinge_embedding_loss
 from .margin import soft_margin_loss_grad as soft_margin_loss
 from .multilabel import multi_margin_loss_grad as multi_margin_loss
-from .multilabel import multilabel_margin_loss_grad as multilabel_margin_loss
+from .multilabel_margin import multilabel_margin_loss_grad as multilabel_margin_loss
 from .multilabel import multilabel_soft_margin_loss_grad as multilabel_soft_margin_loss
 from .ranking import margin_ranking_loss_grad as margin_ranking_loss
 from .ranking import triplet_margin_loss_grad as triplet_margin_loss

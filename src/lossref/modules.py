@@ -17,11 +17,8 @@ from .classification import cross_entropy, nll_loss
 from .distributions import gaussian_nll_loss, kl_div, poisson_nll_loss
 from .huber import huber_loss, smooth_l1_loss
 from .margin import cosine_embedding_loss, hinge_embedding_loss, soft_margin_loss
-from .multilabel import (
-    multi_margin_loss,
-    multilabel_margin_loss,
-    multilabel_soft_margin_loss,
-)
+from .multilabel import multi_margin_loss, multilabel_soft_margin_loss
+from .multilabel_margin import multilabel_margin_loss
 from .ranking import (
     margin_ranking_loss,
     triplet_margin_loss,

@@ -39,6 +39,11 @@ SECTIONS = {
 }
 
 
+#: modules split out of a family's module for length: their names go to that family's section
+SPLIT_OUT = {"lossref.huber": "lossref.regression",
+             "lossref.multilabel_margin": "lossref.multilabel"}
+
+
 def section_of(name: str, obj: Any) -> str:
     module = getattr(obj, "__module__", "") or ""
     if name in ("diagnose", "Finding") or module.startswith("lossref.diagnos"):
@@ -47,9 +52,7 @@ def section_of(name: str, obj: Any) -> str:
         return "watch"
     if module in ("lossref.activations", "lossref._reduction"):
         return "blocks"
-    if module == "lossref.huber":      # split out of regression.py for length: same family
-        return "lossref.regression"
-    return module
+    return SPLIT_OUT.get(module, module)
 
 
 def reference_lines() -> dict[str, list[str]]:

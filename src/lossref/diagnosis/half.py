@@ -19,6 +19,7 @@ from .. import (
     huber,
     margin,
     multilabel,
+    multilabel_margin,
     ranking,
     regression,
 )
@@ -36,7 +37,7 @@ _MAX = {"float16": float(np.finfo(np.float16).max), "bfloat16": 3.38953138925153
 _BITS = {"float16": 10, "bfloat16": 7}                   # stored significand bits
 _FUNCTIONS = {name: getattr(module, name)
               for module in (binary, classification, distributions, huber, margin, multilabel,
-                             ranking, regression) for name in module.__all__}
+                             multilabel_margin, ranking, regression) for name in module.__all__}
 _SUM_KEPT = ("cross_entropy", "nll_loss")
 _ARRAYS = ("weight", "pos_weight", "var", "target", "negative")
 _LEGACY = ("size_average", "reduce")

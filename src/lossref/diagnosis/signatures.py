@@ -21,6 +21,7 @@ from .. import (
     huber,
     margin,
     multilabel,
+    multilabel_margin,
     ranking,
     regression,
     sequence,
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 _FAMILIES = (binary, classification, regression, huber, distributions, margin, multilabel,
-             ranking, sequence, vocabulary)
+             multilabel_margin, ranking, sequence, vocabulary)
 _FUNCTIONS = {name: getattr(module, name) for module in _FAMILIES for name in module.__all__
               if not name.endswith("_grad") and callable(getattr(module, name))}
 
